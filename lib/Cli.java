@@ -1,0 +1,64 @@
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.slf4j:slf4j-api:2.0.17
+//DEPS org.slf4j:slf4j-simple:2.0.17
+
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Help;
+
+/**
+ * Runs a picocli command the way every oxy-ops script does: errors as one or two plain lines and an exit
+ * code from {@link ExitCode}, a stack trace only with --verbose, no colour under NO_COLOR, and libraries'
+ * logging silenced unless --verbose (docker-java and Flyway log through slf4j).
+ */
+public final class Cli {
+    private Cli() {}
+
+    public static int execute(Object command, String... args) {
+        boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "off");
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        CommandLine cli = new CommandLine(command)
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .setColorScheme(Help.defaultColorScheme(Console.colorWanted() ? Help.Ansi.ON : Help.Ansi.OFF))
+            .setExecutionExceptionHandler((error, commandLine, parseResult) -> report(error, verbose))
+            .setParameterExceptionHandler((error, parseArgs) -> {
+                CommandLine failed = error.getCommandLine();
+                failed.getErr().println("error: " + error.getMessage());
+                failed.getErr().println("  see '" + failed.getCommandSpec().qualifiedName() + " --help'");
+                return ExitCode.USAGE;
+            });
+        return cli.execute(args);
+    }
+
+    /** Exits the JVM with the command's exit code: what each script's main does. */
+    public static void run(Object command, String... args) {
+        System.exit(execute(command, args));
+    }
+
+    static int report(Exception error, boolean verbose) {
+        Console console = Console.standard();
+        if (error instanceof OxyError oxy) {
+            console.fail(oxy.getMessage());
+            oxy.details().forEach(line -> console.hint("| " + line));
+            if (oxy.hint() != null) console.hint(oxy.hint());
+            if (verbose && oxy.getCause() != null) oxy.getCause().printStackTrace();
+            return oxy.exitCode();
+        }
+        console.fail("unexpected error: " + describe(error));
+        console.hint(verbose ? "stack trace follows" : "run again with --verbose for the stack trace");
+        if (verbose) error.printStackTrace();
+        return ExitCode.FAILED;
+    }
+
+    /** An exception's message, with its root cause's when that says more. */
+    public static String describe(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String message = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        if (root != error && root.getMessage() != null && !message.contains(root.getMessage())) {
+            message += ": " + root.getMessage();
+        }
+        return message;
+    }
+}

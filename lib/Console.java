@@ -1,0 +1,57 @@
+import java.io.PrintStream;
+
+/**
+ * What the commands print: "✓ step done" lines in the spirit of the Oxy guide, warnings, and errors.
+ * Colour only on a terminal and never with NO_COLOR; nothing but errors with --quiet; nothing at all
+ * on stdout when a command prints --json (its steps then go to stderr).
+ */
+public final class Console {
+    private final PrintStream out;
+    private final PrintStream err;
+    private final boolean color;
+    private final boolean quiet;
+
+    private Console(PrintStream out, PrintStream err, boolean color, boolean quiet) {
+        this.out = out;
+        this.err = err;
+        this.color = color;
+        this.quiet = quiet;
+    }
+
+    public static Console standard() { return new Console(System.out, System.err, colorWanted(), false); }
+
+    /** For --json: steps to stderr so stdout holds the JSON only. */
+    public static Console forJson() { return new Console(System.err, System.err, colorWanted(), false); }
+
+    public Console quiet(boolean quiet) { return new Console(out, err, color, quiet); }
+
+    public static boolean isTerminal() { return System.console() != null; }
+
+    static boolean colorWanted() {
+        String noColor = System.getenv("NO_COLOR");
+        return isTerminal() && (noColor == null || noColor.isEmpty()) && !"dumb".equals(System.getenv("TERM"));
+    }
+
+    public void ok(String message) { line("\u2713", "32", message); }
+    public void info(String message) { line(" ", null, message); }
+    public void step(String message) { line("\u2192", "36", message); }
+    public void warn(String message) { if (!quiet) out.println(paint("33", "! " + message)); }
+    /** An error: to stderr, even with --quiet. */
+    public void fail(String message) { err.println(paint("31", "\u2717 " + message)); }
+    /** A report line about something that is not well (status): to stdout, with the other report lines. */
+    public void bad(String message) { if (!quiet) out.println(paint("31", "\u2717") + " " + message); }
+    public void hint(String message) { err.println("  " + message); }
+    public void plain(String message) { if (!quiet) out.println(message); }
+    public void detail(String message) { if (!quiet) out.println("    " + message); }
+
+    private void line(String mark, String colorCode, String message) {
+        if (quiet) return;
+        out.println((colorCode == null ? mark : paint(colorCode, mark)) + " " + message);
+    }
+
+    private String paint(String code, String text) {
+        return color ? "\u001b[" + code + "m" + text + "\u001b[0m" : text;
+    }
+
+    public PrintStream out() { return out; }
+}

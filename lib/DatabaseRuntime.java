@@ -1,0 +1,102 @@
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Where PostgreSQL runs: a Docker container, an embedded server under the state dir, or an external URL. */
+public interface DatabaseRuntime {
+
+    /** What status shows about a runtime: facts, troubleshooting lines when it is not up, helpful commands. */
+    record Report(boolean running, Map<String, Object> facts, List<String> troubles, Map<String, String> commands) {}
+
+    /** "docker", "embedded" or "external". */
+    String name();
+
+    /** Where clients connect, whether or not it is running now. */
+    PostgresUrl url();
+
+    /**
+     * Makes sure PostgreSQL is running and answers a query from this host, starting or creating it when
+     * needed. Returns true when this call started it (false when it was already running).
+     */
+    boolean start(Console console, Duration timeout);
+
+    /** Stops PostgreSQL, keeping its data; returns false when there was nothing to stop. */
+    boolean stop(Console console);
+
+    /** Stops PostgreSQL at once (second Ctrl+C); it recovers from its WAL on the next start. */
+    void stopNow();
+
+    /** A fast look at the runtime for status; never starts anything. */
+    Report report();
+
+    /** Picks the runtime the options ask for; "auto" prefers the runtime that already holds the data. */
+    static DatabaseRuntime select(RuntimeOptions options) {
+        return switch (options.runtime) {
+            case EXTERNAL -> new ExternalRuntime(options);
+            case EMBEDDED -> new EmbeddedRuntime(options);
+            case DOCKER -> new DockerRuntime(options, DockerEngine.connect());
+            case AUTO -> selectAutomatically(options);
+        };
+    }
+
+    private static DatabaseRuntime selectAutomatically(RuntimeOptions options) {
+        if (options.url != null && !options.url.isBlank()) return new ExternalRuntime(options);
+        EmbeddedRuntime embedded = new EmbeddedRuntime(options);
+        if (embedded.isRunning()) return embedded;
+        Optional<DockerEngine> engine = DockerEngine.tryConnect();
+        if (engine.isEmpty()) return embedded;
+        DockerRuntime docker = new DockerRuntime(options, engine.get());
+        // embedded data and no container yet: stay where the data is
+        if (!docker.containerExists() && Files.exists(options.embeddedDataDir().resolve("PG_VERSION"))) return embedded;
+        return docker;
+    }
+
+    /** Waits until PostgreSQL accepts a real query from this host, with backoff; returns its version. */
+    static String waitUntilReady(PostgresUrl url, Duration timeout, Runnable checkStillStarting) {
+        try {
+            return Retry.until(timeout).givingUpOn(DatabaseRuntime::isPermanent).run(() -> {
+                checkStillStarting.run();
+                try (Connection connection = url.connect();
+                     Statement statement = connection.createStatement();
+                     ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
+                    result.next();
+                    return result.getString(1);
+                }
+            });
+        } catch (OxyError e) {
+            throw e;
+        } catch (SQLException e) {
+            OxyError reason = url.unavailable(e);
+            throw new OxyError(ExitCode.DATABASE_UNAVAILABLE,
+                "PostgreSQL did not become ready within " + timeout.toSeconds() + " s: " + reason.getMessage(), reason.hint(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OxyError(ExitCode.INTERRUPTED, "interrupted while waiting for PostgreSQL", null, e);
+        } catch (Exception e) {
+            throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "PostgreSQL did not become ready: " + Cli.describe(e), null, e);
+        }
+    }
+
+    /** Failures that waiting for a starting server cannot fix: bad credentials, no such database, unknown host. */
+    static boolean isPermanent(Exception error) {
+        if (!(error instanceof SQLException sql)) return false;
+        String state = sql.getSQLState() == null ? "" : sql.getSQLState();
+        return state.equals("28P01") || state.equals("28000") || state.equals("3D000")
+            || sql.getCause() instanceof java.net.UnknownHostException;
+    }
+
+    /** Major version from a PG_VERSION file's content or a server_version string ("18.1 (Debian ...)"). */
+    static int majorOf(String version) {
+        String digits = version.strip().split("[^0-9]", 2)[0];
+        return digits.isEmpty() ? -1 : Integer.parseInt(digits);
+    }
+
+    static Map<String, Object> facts() { return new LinkedHashMap<>(); }
+}

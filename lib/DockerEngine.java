@@ -1,0 +1,95 @@
+//DEPS com.github.docker-java:docker-java-core:3.7.1
+//DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The Docker Engine API, found the way Oxy finds it: DOCKER_HOST, then the sockets of Docker Desktop,
+ * Colima, Rancher Desktop, Podman and OrbStack, then /var/run/docker.sock.
+ */
+public final class DockerEngine {
+    private final DockerClient client;
+    private final String host;
+    private final String version;
+
+    private DockerEngine(DockerClient client, String host, String version) {
+        this.client = client;
+        this.host = host;
+        this.version = version;
+    }
+
+    public DockerClient client() { return client; }
+    public String host() { return host; }
+    public String version() { return version; }
+
+    /** Socket paths to try, in Oxy's order, when DOCKER_HOST is not set. */
+    static List<Path> candidateSockets() {
+        String home = System.getProperty("user.home");
+        List<Path> sockets = new ArrayList<>();
+        sockets.add(Path.of(home, ".docker/run/docker.sock"));                           // Docker Desktop
+        sockets.add(Path.of(home, ".colima/default/docker.sock"));                       // Colima
+        sockets.add(Path.of(home, ".rd/docker.sock"));                                   // Rancher Desktop
+        sockets.add(Path.of(home, ".local/share/containers/podman/machine/podman.sock")); // Podman machine
+        sockets.add(Path.of(home, ".orbstack/run/docker.sock"));                         // OrbStack
+        sockets.add(Path.of("/var/run/docker.sock"));
+        sockets.add(Path.of("/run/docker.sock"));
+        String runtimeDir = System.getenv("XDG_RUNTIME_DIR");
+        if (runtimeDir != null) sockets.add(Path.of(runtimeDir, "podman/podman.sock"));  // rootless Podman on Linux
+        return sockets;
+    }
+
+    /** DOCKER_HOST when set, else the first socket file that exists, else the standard one. */
+    public static String locate() {
+        String fromEnv = System.getenv("DOCKER_HOST");
+        if (fromEnv != null && !fromEnv.isBlank()) return fromEnv;
+        return candidateSockets().stream().filter(Files::exists).findFirst()
+            .map(path -> "unix://" + path).orElse("unix:///var/run/docker.sock");
+    }
+
+    /** Connects and pings the daemon, or says why not (Docker missing, or its daemon down). */
+    public static DockerEngine connect() {
+        String host = locate();
+        try {
+            DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
+            ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .connectionTimeout(Duration.ofSeconds(3))
+                .responseTimeout(Duration.ofMinutes(10)) // image pulls stream for a long time
+                .build();
+            DockerClient client = DockerClientImpl.getInstance(config, http);
+            String version = client.versionCmd().exec().getVersion();
+            return new DockerEngine(client, host, version);
+        } catch (RuntimeException e) {
+            throw unavailable(host, e);
+        }
+    }
+
+    public static Optional<DockerEngine> tryConnect() {
+        try {
+            return Optional.of(connect());
+        } catch (OxyError e) {
+            return Optional.empty();
+        }
+    }
+
+    static OxyError unavailable(String host, Exception cause) {
+        boolean socketMissing = host.startsWith("unix://") && !Files.exists(Path.of(host.substring("unix://".length())));
+        if (socketMissing && !Processes.onPath("docker") && System.getenv("DOCKER_HOST") == null) {
+            return new OxyError(ExitCode.DOCKER_UNAVAILABLE, "Docker is not installed (no docker command, no Docker socket)",
+                "Install Docker (https://docs.docker.com/get-docker/), or use --runtime embedded (no Docker needed).", cause);
+        }
+        return new OxyError(ExitCode.DOCKER_UNAVAILABLE, "the Docker daemon does not answer at " + host,
+            "Start Docker (Docker Desktop, 'sudo systemctl start docker', 'colima start', ...), set DOCKER_HOST, "
+                + "or use --runtime embedded.", cause);
+    }
+}

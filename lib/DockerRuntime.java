@@ -1,0 +1,340 @@
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectImageResponse;
+import com.github.dockerjava.api.exception.DockerException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.Volume;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/** PostgreSQL in a Docker container with a named volume, driven through the Docker Engine API. */
+public final class DockerRuntime implements DatabaseRuntime {
+    static final String MANAGED_LABEL = "dev.oxy.ops.managed";
+    private static final ExposedPort POSTGRES_PORT = ExposedPort.tcp(5432);
+
+    private final RuntimeOptions options;
+    private final DockerEngine engine;
+    private final DockerClient docker;
+
+    public DockerRuntime(RuntimeOptions options, DockerEngine engine) {
+        this.options = options;
+        this.engine = engine;
+        this.docker = engine.client();
+    }
+
+    @Override public String name() { return "docker"; }
+
+    @Override public PostgresUrl url() { return options.localUrl(); }
+
+    public DockerEngine engine() { return engine; }
+
+    public Optional<InspectContainerResponse> container() {
+        try {
+            return Optional.of(docker.inspectContainerCmd(options.container).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    public boolean containerExists() { return container().isPresent(); }
+
+    @Override
+    public boolean start(Console console, Duration timeout) {
+        console.ok("Docker is available (" + engine.version() + " at " + engine.host() + ")");
+        Optional<InspectContainerResponse> existing = container();
+        boolean started;
+        if (existing.isPresent() && Boolean.TRUE.equals(existing.get().getState().getRunning())) {
+            console.ok("Using running container " + options.container);
+            noteImageDifference(console, existing.get());
+            started = false;
+        } else if (existing.isPresent()) {
+            console.step("Starting existing container " + options.container);
+            noteImageDifference(console, existing.get());
+            requirePortFree(publishedPort(existing.get()).orElse(options.postgresPort));
+            docker.startContainerCmd(options.container).exec();
+            started = true;
+        } else {
+            createContainer(console);
+            started = true;
+        }
+        PostgresUrl url = actualUrl();
+        String version = DatabaseRuntime.waitUntilReady(url, timeout, this::failIfContainerStopped);
+        console.ok("PostgreSQL " + version + " is ready at " + url);
+        return started;
+    }
+
+    /** The URL with the port the container really publishes (an existing container keeps its own). */
+    public PostgresUrl actualUrl() {
+        int port = container().flatMap(DockerRuntime::publishedPort).orElse(options.postgresPort);
+        return PostgresUrl.local(port, options.user, options.password(), options.database);
+    }
+
+    private void createContainer(Console console) {
+        ensureImage(console);
+        ImageLayout image = imageLayout();
+        DataLayout data = dataLayout(image);
+        requirePortFree(options.postgresPort);
+        console.step("Creating container " + options.container + " (" + options.image + ", volume " + options.volume
+            + ", port " + options.postgresPort + ")");
+        HostConfig host = HostConfig.newHostConfig()
+            .withPortBindings(new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", options.postgresPort), POSTGRES_PORT))
+            .withBinds(new Bind(options.volume, new Volume(data.mountPath())));
+        try {
+            docker.createContainerCmd(options.image)
+                .withName(options.container)
+                .withEnv("POSTGRES_USER=" + options.user, "POSTGRES_PASSWORD=" + options.password(),
+                    "POSTGRES_DB=" + options.database, "PGDATA=" + data.pgdata())
+                .withExposedPorts(POSTGRES_PORT)
+                .withLabels(Map.of(MANAGED_LABEL, "true"))
+                .withHostConfig(host)
+                .exec();
+            docker.startContainerCmd(options.container).exec();
+        } catch (DockerException e) {
+            if (String.valueOf(e.getMessage()).contains("port is already allocated")) throw portInUse(options.postgresPort);
+            throw new OxyError(ExitCode.FAILED, "Docker could not create the container " + options.container + ": "
+                + Cli.describe(e).strip(), null, e);
+        }
+    }
+
+    private void ensureImage(Console console) {
+        try {
+            docker.inspectImageCmd(options.image).exec();
+            return;
+        } catch (NotFoundException e) {
+            // pulled below
+        }
+        console.step("Pulling " + options.image);
+        int colon = options.image.lastIndexOf(':');
+        boolean tagged = colon > options.image.lastIndexOf('/');
+        try {
+            docker.pullImageCmd(tagged ? options.image.substring(0, colon) : options.image)
+                .withTag(tagged ? options.image.substring(colon + 1) : "latest")
+                .start().awaitCompletion(10, TimeUnit.MINUTES);
+            docker.inspectImageCmd(options.image).exec();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OxyError(ExitCode.INTERRUPTED, "interrupted while pulling " + options.image, null, e);
+        } catch (RuntimeException e) {
+            throw new OxyError(ExitCode.FAILED, "could not pull the image " + options.image + " (" + Cli.describe(e).strip() + ")",
+                "Check the network and the image name, or load the image yourself (docker pull " + options.image + ").", e);
+        }
+    }
+
+    /** The image's PostgreSQL major and where it keeps data, from its own metadata (PG_MAJOR, PGDATA, VOLUME). */
+    record ImageLayout(int major, String volumePath) {}
+
+    ImageLayout imageLayout() {
+        InspectImageResponse image = docker.inspectImageCmd(options.image).exec();
+        String[] env = image.getConfig() == null || image.getConfig().getEnv() == null ? new String[0] : image.getConfig().getEnv();
+        int major = Arrays.stream(env).filter(e -> e.startsWith("PG_MAJOR=")).findFirst()
+            .map(e -> DatabaseRuntime.majorOf(e.substring("PG_MAJOR=".length())))
+            .orElseGet(() -> DatabaseRuntime.majorOf(options.image.replaceAll("^.*:", "")));
+        if (major < 0) {
+            throw new OxyError(ExitCode.USAGE, "cannot tell which PostgreSQL major the image " + options.image + " runs",
+                "Use an official postgres image (postgres:18-alpine) or one that sets PG_MAJOR.");
+        }
+        String volumePath = major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
+        return new ImageLayout(major, volumePath);
+    }
+
+    /** Where the volume is mounted and where PGDATA points inside it. */
+    record DataLayout(String mountPath, String pgdata) {}
+
+    /**
+     * Looks inside an existing volume before a container is created over it: data of another major, or
+     * anything unrecognised, is refused rather than initialised over.
+     */
+    DataLayout dataLayout(ImageLayout image) {
+        String freshPgdata = image.major() >= 18 ? "/var/lib/postgresql/" + image.major() + "/docker" : "/var/lib/postgresql/data";
+        if (!volumeExists()) return new DataLayout(image.volumePath(), freshPgdata);
+        List<String> probe = probeVolume();
+        for (String line : probe) {
+            if (!line.startsWith("found ")) continue;
+            String[] parts = line.split(" ");
+            String file = parts[1];
+            int major = DatabaseRuntime.majorOf(parts.length > 2 ? parts[2] : "");
+            if (major != image.major()) throw otherMajor(major, image.major());
+            if (file.equals("PG_VERSION")) return new DataLayout("/var/lib/postgresql/data", "/var/lib/postgresql/data");
+            String dir = file.substring(0, file.length() - "/PG_VERSION".length());
+            return new DataLayout("/var/lib/postgresql", "/var/lib/postgresql/" + dir);
+        }
+        boolean empty = probe.stream().anyMatch(line -> line.equals("entries 0"));
+        if (!empty) {
+            throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION,
+                "the volume " + options.volume + " holds files but no PostgreSQL data directory; not initialising over it",
+                "Inspect it (docker run --rm -v " + options.volume + ":/v alpine ls -la /v), or use another --volume.");
+        }
+        return new DataLayout(image.volumePath(), freshPgdata);
+    }
+
+    private OxyError otherMajor(int dataMajor, int imageMajor) {
+        if (dataMajor < imageMajor) {
+            return new OxyError(ExitCode.DATA_NEEDS_ATTENTION,
+                "the volume " + options.volume + " holds PostgreSQL " + dataMajor + " data, but " + options.image + " runs PostgreSQL " + imageMajor,
+                "Upgrade it with './jbang oxy upgrade --to " + imageMajor + "' (the old volume is kept), or start the old major: --image postgres:" + dataMajor + "-alpine");
+        }
+        return new OxyError(ExitCode.DATA_NEEDS_ATTENTION,
+            "the volume " + options.volume + " holds PostgreSQL " + dataMajor + " data, newer than " + options.image + " (PostgreSQL " + imageMajor + ")",
+            "Start it with --image postgres:" + dataMajor + "-alpine; PostgreSQL cannot open data of a newer major.");
+    }
+
+    private boolean volumeExists() {
+        try {
+            docker.inspectVolumeCmd(options.volume).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Lists PG_VERSION files in the volume with a throwaway container of the same image (read-only mount). */
+    private List<String> probeVolume() {
+        String script = "cd /probe || exit 0; for f in PG_VERSION */docker/PG_VERSION data/PG_VERSION; do "
+            + "[ -f \"$f\" ] && echo \"found $f $(cat \"$f\")\"; done; echo \"entries $(ls -A | wc -l | tr -d ' ')\"";
+        String id = docker.createContainerCmd(options.image)
+            .withEntrypoint("sh").withCmd("-c", script).withUser("root")
+            .withLabels(Map.of(MANAGED_LABEL, "probe"))
+            .withHostConfig(HostConfig.newHostConfig().withBinds(new Bind(options.volume, new Volume("/probe"), AccessMode.ro)))
+            .exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+            return logs(id, null);
+        } finally {
+            docker.removeContainerCmd(id).withForce(true).exec();
+        }
+    }
+
+    private List<String> logs(String container, Integer tail) {
+        List<String> lines = new ArrayList<>();
+        var command = docker.logContainerCmd(container).withStdOut(true).withStdErr(true);
+        if (tail != null) command = command.withTail(tail);
+        try {
+            command.exec(new ResultCallback.Adapter<Frame>() {
+                @Override
+                public void onNext(Frame frame) {
+                    new String(frame.getPayload()).lines().forEach(lines::add);
+                }
+            }).awaitCompletion(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return lines;
+    }
+
+    private void requirePortFree(int port) {
+        if (!HostPorts.isFree(port)) throw portInUse(port);
+    }
+
+    private OxyError portInUse(int port) {
+        String holder = containerPublishing(port).map(name -> "container " + name)
+            .or(() -> HostPorts.listener(port)).map(who -> " by " + who).orElse("");
+        String suggestion = HostPorts.nextFree(port).map(free -> "Use a free port: --postgres-port " + free
+            + " (or OXY_POSTGRES_PORT=" + free + ").").orElse("Free the port or choose another with --postgres-port.");
+        return new OxyError(ExitCode.PORT_IN_USE, "port " + port + " is already in use" + holder, suggestion);
+    }
+
+    private Optional<String> containerPublishing(int port) {
+        return docker.listContainersCmd().exec().stream()
+            .filter(c -> c.getPorts() != null && Arrays.stream(c.getPorts()).anyMatch(p -> p.getPublicPort() != null && p.getPublicPort() == port))
+            .map(c -> c.getNames()[0].replaceFirst("^/", "")).findFirst();
+    }
+
+    private void noteImageDifference(Console console, InspectContainerResponse container) {
+        String image = container.getConfig().getImage();
+        if (!options.image.equals(image)) {
+            console.warn("container " + options.container + " runs " + image + ", not " + options.image
+                + "; using it as it is (upgrade moves data to a new major)");
+        }
+    }
+
+    private void failIfContainerStopped() {
+        InspectContainerResponse container = docker.inspectContainerCmd(options.container).exec();
+        if (!Boolean.TRUE.equals(container.getState().getRunning())) {
+            throw new OxyError(ExitCode.DATABASE_UNAVAILABLE,
+                "container " + options.container + " stopped while starting (exit code " + container.getState().getExitCodeLong() + ")",
+                "See 'docker logs " + options.container + "'.", logs(options.container, 15), null);
+        }
+    }
+
+    static Optional<Integer> publishedPort(InspectContainerResponse container) {
+        Ports ports = container.getHostConfig() == null ? null : container.getHostConfig().getPortBindings();
+        if (ports == null || ports.getBindings().get(POSTGRES_PORT) == null) return Optional.empty();
+        return Arrays.stream(ports.getBindings().get(POSTGRES_PORT)).map(Ports.Binding::getHostPortSpec)
+            .filter(spec -> spec != null && spec.matches("\\d+")).map(Integer::parseInt).findFirst();
+    }
+
+    @Override
+    public boolean stop(Console console) {
+        Optional<InspectContainerResponse> container = container();
+        if (container.isEmpty() || !Boolean.TRUE.equals(container.get().getState().getRunning())) return false;
+        docker.stopContainerCmd(options.container).withTimeout(30).exec();
+        console.ok("Stopped container " + options.container + " (data kept in volume " + options.volume + ")");
+        return true;
+    }
+
+    @Override
+    public void stopNow() {
+        try {
+            docker.killContainerCmd(options.container).exec();
+        } catch (RuntimeException ignored) {
+            // already gone
+        }
+    }
+
+    @Override
+    public Report report() {
+        Map<String, Object> facts = new LinkedHashMap<>();
+        facts.put("container", options.container);
+        List<String> troubles = new ArrayList<>();
+        Optional<InspectContainerResponse> found = container();
+        boolean running = false;
+        if (found.isEmpty()) {
+            facts.put("state", "missing");
+            troubles.add("Container " + options.container + " does not exist.");
+            troubles.add("Create and start it: ./jbang oxy start --runtime docker");
+        } else {
+            InspectContainerResponse container = found.get();
+            running = Boolean.TRUE.equals(container.getState().getRunning());
+            facts.put("state", container.getState().getStatus());
+            facts.put("image", container.getConfig().getImage());
+            publishedPort(container).ifPresent(port -> facts.put("port", port));
+            facts.put("volume", mountedVolume(container).orElse(options.volume));
+            if (running && container.getState().getStartedAt() != null) {
+                facts.put("uptimeSeconds", Duration.between(Instant.parse(container.getState().getStartedAt()), Instant.now()).toSeconds());
+            }
+            if (!running) {
+                troubles.add("Container " + options.container + " is " + container.getState().getStatus()
+                    + " (exit code " + container.getState().getExitCodeLong() + ").");
+                troubles.add("Start it: ./jbang oxy start   (logs: docker logs " + options.container + ")");
+            }
+        }
+        Map<String, String> commands = new LinkedHashMap<>();
+        commands.put("logs", "docker logs -f " + options.container);
+        commands.put("psql", "docker exec -it " + options.container + " psql -U " + options.user + " -d " + options.database);
+        commands.put("stop", "./jbang oxy stop");
+        commands.put("remove", "docker rm -f " + options.container + "   (data stays in volume " + options.volume
+            + "; 'docker volume rm " + options.volume + "' deletes it)");
+        return new Report(running, facts, troubles, commands);
+    }
+
+    private static Optional<String> mountedVolume(InspectContainerResponse container) {
+        if (container.getMounts() == null) return Optional.empty();
+        return container.getMounts().stream().filter(m -> m.getName() != null).map(InspectContainerResponse.Mount::getName).findFirst();
+    }
+}

@@ -1,0 +1,24 @@
+//DEPS info.picocli:picocli:4.7.7
+
+/** Exit codes shared by every oxy-ops command; the README's table is written from this list. */
+public final class ExitCode {
+    public static final int OK = 0;
+    /** Something failed that has no more specific code below. */
+    public static final int FAILED = 1;
+    /** Bad flag, bad URL, bad argument: picocli's own usage code. */
+    public static final int USAGE = 2;
+    /** PostgreSQL does not answer: not running, unreachable, wrong password, did not become ready. */
+    public static final int DATABASE_UNAVAILABLE = 3;
+    /** The database answers but its schema is not current (pending migrations or checksum drift). */
+    public static final int SCHEMA_NOT_CURRENT = 4;
+    /** The docker runtime was asked for but Docker is not installed or its daemon does not answer. */
+    public static final int DOCKER_UNAVAILABLE = 5;
+    /** The host port PostgreSQL should listen on is taken. */
+    public static final int PORT_IN_USE = 6;
+    /** The data on disk belongs to another PostgreSQL major, or is not recognised: nothing was started. */
+    public static final int DATA_NEEDS_ATTENTION = 7;
+    /** Stopped by Ctrl+C or SIGTERM (128 + SIGINT). */
+    public static final int INTERRUPTED = 130;
+
+    private ExitCode() {}
+}

@@ -1,0 +1,205 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+//COMPILE_OPTIONS -XDignore.symbol.file
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import sun.misc.Signal;
+
+/**
+ * start: bring up PostgreSQL (docker, embedded or external), apply the schema migrations, then run the
+ * app with OXY_DATABASE_URL set. Ctrl+C or SIGTERM stops the app, then PostgreSQL; a second one forces.
+ */
+@Command(name = "start", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+    description = {
+        "Start a migrated PostgreSQL and the Oxy app. Ctrl+C (or SIGTERM) stops the app, then PostgreSQL; data is kept.",
+        "The app is the command after --, else $OXY_SERVE_COMMAND, else 'oxy serve' when oxy is on PATH."},
+    footer = {"", "Examples:", "  ./jbang oxy start", "  ./jbang oxy start --detach", "  ./jbang oxy start -- ./my-app --flag"})
+public class start implements Callable<Integer> {
+
+    @Mixin RuntimeOptions runtime;
+
+    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS",
+        description = "How long to wait for PostgreSQL to accept queries (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = {"-d", "--detach"}, description = "Return once PostgreSQL is ready and migrated, leaving it running ('oxy stop' stops it).")
+    boolean detach;
+
+    @Option(names = "--port", description = "Passed to 'oxy serve': the app's HTTP port.")
+    Integer appPort;
+
+    @Option(names = "--host", description = "Passed to 'oxy serve': the address the app listens on.")
+    String appHost;
+
+    @Option(names = "--readonly", description = "Passed to 'oxy serve'.")
+    boolean readonly;
+
+    @Option(names = "--http2-only", description = "Passed to 'oxy serve'.")
+    boolean http2Only;
+
+    @Option(names = "--stop-timeout", defaultValue = "10", paramLabel = "SECONDS",
+        description = "How long the app gets to exit after SIGTERM before it is killed (default ${DEFAULT-VALUE}).")
+    int stopTimeoutSeconds;
+
+    @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The app to run, after --.")
+    List<String> appCommand = new ArrayList<>();
+
+    private final Console console = Console.standard();
+    private final ShutdownSignals signals = new ShutdownSignals();
+
+    public static void main(String... args) {
+        Cli.run(new start(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        refuseDetachWithApp();
+        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        signals.install(() -> forceStop(database));
+        boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));
+        PostgresUrl url = database instanceof DockerRuntime docker ? docker.actualUrl() : database.url();
+        applyMigrations(url);
+        if (detach) return reportDetached(database, url);
+        if (signals.received()) return stopDatabase(database, startedHere, 0);
+        List<String> app = appToRun();
+        int exitCode = app.isEmpty() ? keepDatabaseUp(url) : runApp(app, url);
+        return stopDatabase(database, startedHere, exitCode);
+    }
+
+    private void refuseDetachWithApp() {
+        if (detach && !appCommand.isEmpty()) {
+            throw new OxyError(ExitCode.USAGE, "--detach starts PostgreSQL only; it cannot run an app command too",
+                "Run 'start --detach', then start the app yourself with OXY_DATABASE_URL set.");
+        }
+    }
+
+    private void applyMigrations(PostgresUrl url) {
+        List<SchemaMigrations.Migration> applied = new SchemaMigrations(url).migrate();
+        if (applied.isEmpty()) {
+            console.ok("Schema is up to date");
+        } else {
+            applied.forEach(migration -> console.ok("Applied migration " + migration));
+        }
+    }
+
+    private int reportDetached(DatabaseRuntime database, PostgresUrl url) {
+        console.ok("PostgreSQL is running (" + database.name() + "), detached");
+        console.plain("  OXY_DATABASE_URL=" + url);
+        console.plain("  Stop it with: ./jbang oxy stop" + (database.name().equals("external") ? "" : runtimeFlag(database)));
+        return ExitCode.OK;
+    }
+
+    private String runtimeFlag(DatabaseRuntime database) {
+        return runtime.runtime == RuntimeOptions.Kind.AUTO ? "" : " --runtime " + database.name();
+    }
+
+    /** The command after --, else $OXY_SERVE_COMMAND (run by sh), else 'oxy serve' with the pass-through flags. */
+    List<String> appToRun() {
+        if (!appCommand.isEmpty()) return warnPassThroughIgnored(appCommand);
+        String serveCommand = System.getenv("OXY_SERVE_COMMAND");
+        if (serveCommand != null && !serveCommand.isBlank()) return warnPassThroughIgnored(List.of("sh", "-c", serveCommand));
+        if (!Processes.onPath("oxy")) return List.of();
+        List<String> serve = new ArrayList<>(List.of("oxy", "serve"));
+        if (appPort != null) serve.addAll(List.of("--port", appPort.toString()));
+        if (appHost != null) serve.addAll(List.of("--host", appHost));
+        if (readonly) serve.add("--readonly");
+        if (http2Only) serve.add("--http2-only");
+        return serve;
+    }
+
+    private List<String> warnPassThroughIgnored(List<String> command) {
+        if (appPort != null || appHost != null || readonly || http2Only) {
+            console.warn("--port, --host, --readonly and --http2-only are for 'oxy serve'; pass them in your own command instead");
+        }
+        return command;
+    }
+
+    private int keepDatabaseUp(PostgresUrl url) throws InterruptedException {
+        console.info("No app to run (no command after --, no OXY_SERVE_COMMAND, no 'oxy' on PATH); keeping PostgreSQL up.");
+        console.plain("  OXY_DATABASE_URL=" + url);
+        console.plain("  Press Ctrl+C to stop.");
+        signals.await();
+        return ExitCode.OK;
+    }
+
+    private int runApp(List<String> command, PostgresUrl url) throws Exception {
+        console.step("Starting the app: " + String.join(" ", command));
+        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        builder.environment().put("OXY_DATABASE_URL", url.secret());
+        Process app = builder.start();
+        signals.onForce(app::destroyForcibly);
+        while (!signals.awaitFor(200) && app.isAlive()) {
+            // wait for the app to exit or for Ctrl+C / SIGTERM
+        }
+        if (!app.isAlive()) {
+            int code = app.exitValue();
+            if (code != 0) console.warn("the app exited with code " + code);
+            return code;
+        }
+        console.step("Stopping the app (SIGTERM, up to " + stopTimeoutSeconds + " s)");
+        app.destroy();
+        if (!app.waitFor(stopTimeoutSeconds, TimeUnit.SECONDS)) {
+            console.warn("the app did not exit in " + stopTimeoutSeconds + " s; killing it");
+            app.destroyForcibly().waitFor();
+        }
+        console.ok("App stopped");
+        return ExitCode.OK;
+    }
+
+    private int stopDatabase(DatabaseRuntime database, boolean startedHere, int exitCode) {
+        if (startedHere) {
+            database.stop(console);
+        } else if (!database.name().equals("external")) {
+            console.info("PostgreSQL was already running before this start; leaving it up ('./jbang oxy stop' stops it).");
+        }
+        return exitCode;
+    }
+
+    private void forceStop(DatabaseRuntime database) {
+        console.warn("second interrupt: stopping now");
+        database.stopNow();
+        Runtime.getRuntime().halt(ExitCode.INTERRUPTED);
+    }
+
+    /** Ctrl+C and SIGTERM: the first asks for a clean stop, the second forces one. */
+    static final class ShutdownSignals {
+        private final CountDownLatch requested = new CountDownLatch(1);
+        private final AtomicInteger count = new AtomicInteger();
+        private final List<Runnable> onForce = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        void install(Runnable force) {
+            onForce.add(force);
+            for (String name : List.of("INT", "TERM")) {
+                Signal.handle(new Signal(name), signal -> {
+                    if (count.incrementAndGet() == 1) {
+                        requested.countDown();
+                    } else {
+                        // the app first (registered last), then the database and the exit
+                        List<Runnable> actions = new ArrayList<>(onForce);
+                        java.util.Collections.reverse(actions);
+                        actions.forEach(Runnable::run);
+                    }
+                });
+            }
+        }
+
+        void onForce(Runnable action) { onForce.add(action); }
+
+        boolean received() { return requested.getCount() == 0; }
+
+        void await() throws InterruptedException { requested.await(); }
+
+        boolean awaitFor(long millis) throws InterruptedException { return requested.await(millis, TimeUnit.MILLISECONDS); }
+    }
+}

@@ -1,0 +1,221 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.20.1
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * status: is Docker there, is PostgreSQL running, does the database answer, is the schema current; and
+ * for each thing that is wrong, what to do about it. Exit 0 only when the database answers with a current schema.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+    description = "Show Docker, PostgreSQL, database and schema state, with troubleshooting steps for whatever is wrong.",
+    footer = {"", "Exit codes: 0 database answers and schema current; 3 database does not answer; 4 schema not current;",
+        "            5 Docker runtime asked for but unavailable.",
+        "", "Examples:", "  ./jbang oxy status", "  ./jbang oxy status --json | jq .database.connected"})
+public class status implements Callable<Integer> {
+
+    @Mixin RuntimeOptions runtime;
+
+    @Option(names = "--json", description = "Print one JSON object (for scripts and monitoring) instead of text.")
+    boolean json;
+
+    private final List<String> troubles = new ArrayList<>();
+
+    public static void main(String... args) {
+        Cli.run(new status(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Object> report = new LinkedHashMap<>();
+        Optional<DockerEngine> engine = runtime.runtime == RuntimeOptions.Kind.EXTERNAL ? Optional.empty() : checkDocker(report);
+        DatabaseRuntime database;
+        try {
+            database = DatabaseRuntime.select(runtime);
+        } catch (OxyError e) {
+            if (e.exitCode() != ExitCode.DOCKER_UNAVAILABLE) throw e;
+            report.put("runtime", "docker");
+            troubles.add(e.getMessage() + ".");
+            troubles.add(e.hint());
+            return print(report, ExitCode.DOCKER_UNAVAILABLE);
+        }
+        report.put("runtime", database.name());
+        DatabaseRuntime.Report runtimeReport = database.report();
+        Map<String, Object> postgres = new LinkedHashMap<>();
+        postgres.put("running", runtimeReport.running());
+        postgres.putAll(runtimeReport.facts());
+        report.put("postgres", postgres);
+        troubles.addAll(runtimeReport.troubles());
+        PostgresUrl url = database instanceof DockerRuntime docker ? docker.actualUrl() : database.url();
+        boolean connected = checkDatabase(report, url, runtimeReport.running());
+        boolean schemaCurrent = connected && checkSchema(report, url);
+        report.put("commands", runtimeReport.commands());
+        int exitCode = !connected ? ExitCode.DATABASE_UNAVAILABLE : schemaCurrent ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
+        return print(report, exitCode);
+    }
+
+    private Optional<DockerEngine> checkDocker(Map<String, Object> report) {
+        Map<String, Object> docker = new LinkedHashMap<>();
+        report.put("docker", docker);
+        try {
+            DockerEngine engine = DockerEngine.connect();
+            docker.put("available", true);
+            docker.put("version", engine.version());
+            docker.put("host", engine.host());
+            return Optional.of(engine);
+        } catch (OxyError e) {
+            docker.put("available", false);
+            docker.put("error", e.getMessage());
+            docker.put("hint", e.hint());
+            return Optional.empty();
+        }
+    }
+
+    private boolean checkDatabase(Map<String, Object> report, PostgresUrl url, boolean runtimeRunning) {
+        Map<String, Object> database = new LinkedHashMap<>();
+        report.put("database", database);
+        database.put("url", url.toString());
+        if (!runtimeRunning) {
+            database.put("connected", false);
+            database.put("error", "PostgreSQL is not running");
+            return false;
+        }
+        try (Connection connection = url.connect();
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery(
+                 "SELECT current_setting('server_version'), pg_database_size(current_database())")) {
+            result.next();
+            database.put("connected", true);
+            database.put("serverVersion", result.getString(1));
+            database.put("sizeBytes", result.getLong(2));
+            return true;
+        } catch (SQLException e) {
+            OxyError reason = url.unavailable(e);
+            database.put("connected", false);
+            database.put("error", reason.getMessage());
+            troubles.add(reason.getMessage() + ".");
+            troubles.add(reason.hint());
+            return false;
+        }
+    }
+
+    private boolean checkSchema(Map<String, Object> report, PostgresUrl url) {
+        Map<String, Object> schema = new LinkedHashMap<>();
+        report.put("schema", schema);
+        SchemaMigrations.SchemaState state = new SchemaMigrations(url).state();
+        schema.put("version", state.currentVersion());
+        schema.put("pending", state.pending().size());
+        schema.put("pendingMigrations", state.pending().stream().map(Object::toString).toList());
+        schema.put("drift", state.drift());
+        if (!state.pending().isEmpty()) {
+            troubles.add(state.pending().size() + " schema migration(s) pending: " + state.pending());
+            troubles.add("Apply them: ./jbang oxy start --detach (applies migrations and returns).");
+        }
+        if (!state.drift().isEmpty()) {
+            troubles.add("Schema drift: " + String.join("; ", state.drift()) + ".");
+            troubles.add("A migration file was edited after it ran; restore the original file (git checkout migrations/).");
+        }
+        return state.current();
+    }
+
+    private int print(Map<String, Object> report, int exitCode) throws Exception {
+        report.put("troubleshooting", troubles);
+        report.put("exitCode", exitCode);
+        if (json) {
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        } else {
+            printText(report);
+        }
+        return exitCode;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printText(Map<String, Object> report) {
+        Console console = Console.standard();
+        Map<String, Object> docker = (Map<String, Object>) report.get("docker");
+        if (docker != null) {
+            console.plain("Docker");
+            if (Boolean.TRUE.equals(docker.get("available"))) {
+                console.ok("Docker " + docker.get("version") + " is running (" + docker.get("host") + ")");
+            } else {
+                console.bad(String.valueOf(docker.get("error")));
+            }
+        }
+        console.plain("PostgreSQL (" + report.get("runtime") + " runtime)");
+        Map<String, Object> postgres = (Map<String, Object>) report.get("postgres");
+        if (postgres != null) {
+            Map<String, Object> facts = new LinkedHashMap<>(postgres);
+            boolean running = Boolean.TRUE.equals(facts.remove("running"));
+            Object uptime = facts.remove("uptimeSeconds");
+            String summary = describe(facts) + (uptime == null ? "" : ", up " + humanDuration(((Number) uptime).longValue()));
+            if (running) console.ok(summary); else console.bad(summary);
+        }
+        Map<String, Object> database = (Map<String, Object>) report.get("database");
+        if (database != null) {
+            console.plain("Database");
+            if (Boolean.TRUE.equals(database.get("connected"))) {
+                console.ok("Connected: PostgreSQL " + database.get("serverVersion") + " at " + database.get("url")
+                    + " (" + humanBytes(((Number) database.get("sizeBytes")).longValue()) + ")");
+            } else {
+                console.bad("Not connected: " + database.get("error") + " (" + database.get("url") + ")");
+            }
+        }
+        Map<String, Object> schema = (Map<String, Object>) report.get("schema");
+        if (schema != null) {
+            console.plain("Schema");
+            int pending = (Integer) schema.get("pending");
+            List<String> drift = (List<String>) schema.get("drift");
+            String version = schema.get("version") == null ? "none applied" : "version " + schema.get("version");
+            if (pending == 0 && drift.isEmpty()) console.ok("Current (" + version + ")");
+            else console.bad(version + ", " + pending + " pending" + (drift.isEmpty() ? "" : ", drift: " + drift));
+        }
+        List<String> troubleshooting = (List<String>) report.get("troubleshooting");
+        if (!troubleshooting.isEmpty()) {
+            console.plain("Troubleshooting");
+            troubleshooting.forEach(line -> console.plain("  " + line));
+        }
+        Map<String, String> commands = (Map<String, String>) report.get("commands");
+        if (commands != null && !commands.isEmpty()) {
+            console.plain("Helpful commands");
+            commands.forEach((name, command) -> console.plain(String.format("  %-7s %s", name, command)));
+        }
+    }
+
+    private static String describe(Map<String, Object> facts) {
+        List<String> parts = new ArrayList<>();
+        facts.forEach((key, value) -> parts.add(key + " " + value));
+        return String.join(", ", parts);
+    }
+
+    static String humanDuration(long seconds) {
+        if (seconds < 60) return seconds + "s";
+        if (seconds < 3600) return seconds / 60 + "m";
+        if (seconds < 86400) return seconds / 3600 + "h " + seconds % 3600 / 60 + "m";
+        return seconds / 86400 + "d " + seconds % 86400 / 3600 + "h";
+    }
+
+    static String humanBytes(long bytes) {
+        if (bytes < 1024) return bytes + " B";
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+        return String.format("%.1f %s", value, units[unit]);
+    }
+}
