@@ -328,8 +328,9 @@ public final class DockerRuntime implements DatabaseRuntime {
         commands.put("logs", "docker logs -f " + options.container);
         commands.put("psql", "docker exec -it " + options.container + " psql -U " + options.user + " -d " + options.database);
         commands.put("stop", "./jbang oxy stop");
-        commands.put("remove", "docker rm -f " + options.container + "   (data stays in volume " + options.volume
-            + "; 'docker volume rm " + options.volume + "' deletes it)");
+        String volume = found.flatMap(DockerRuntime::mountedVolume).orElse(options.volume);
+        commands.put("remove", "docker rm -f " + options.container + "   (data stays in volume " + volume
+            + "; 'docker volume rm " + volume + "' deletes it)");
         return new Report(running, facts, troubles, commands);
     }
 

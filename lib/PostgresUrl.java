@@ -106,7 +106,7 @@ public final class PostgresUrl {
 
     /** Masks the password in text that failed to parse, so even a bad URL is safe to print. */
     static String maskRaw(String text) {
-        return text.replaceAll("(://[^:/@]*:)[^@/]*@", "$1****@");
+        return text.replaceFirst("^((?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/@]*:)[^@/]*@", "$1****@");
     }
 
     public String user() { return user; }

@@ -1,0 +1,69 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What every command promises on its command line: help, --version, exit 2 and one clear line for mistakes. */
+class CommandLineContractTest {
+    @TempDir Path state;
+
+    private Map<String, String> env() { return OxyCli.env("OXY_STATE_DIR", state.toString()); }
+
+    @Test
+    void everyCommandHasHelpAndVersion() throws Exception {
+        for (String command : List.of("start", "stop", "status")) {
+            OxyCli.Result help = OxyCli.run(env(), command, "--help");
+            assertEquals(0, help.exitCode(), help.toString());
+            assertTrue(help.stdout().startsWith("Usage: oxy " + command), help.stdout());
+            assertTrue(help.stdout().contains("--runtime"), help.stdout());
+            OxyCli.Result version = OxyCli.run(env(), command, "--version");
+            assertEquals(0, version.exitCode(), version.toString());
+            assertTrue(version.stdout().startsWith("oxy-ops "), version.stdout());
+        }
+        OxyCli.Result top = OxyCli.run(env(), "--help");
+        assertTrue(top.stdout().contains("start") && top.stdout().contains("status") && top.stdout().contains("stop"), top.stdout());
+    }
+
+    @Test
+    void badFlagsAreUsageErrors() throws Exception {
+        OxyCli.Result runtime = OxyCli.run(env(), "status", "--runtime", "kubernetes");
+        assertEquals(ExitCode.USAGE, runtime.exitCode(), runtime.toString());
+        assertTrue(runtime.stderr().contains("--runtime"), runtime.stderr());
+        assertTrue(runtime.stderr().contains("see 'oxy status --help'"), runtime.stderr());
+
+        OxyCli.Result unknown = OxyCli.run(env(), "start", "--frobnicate");
+        assertEquals(ExitCode.USAGE, unknown.exitCode(), unknown.toString());
+        assertTrue(unknown.stderr().contains("Unknown option: '--frobnicate'"), unknown.stderr());
+
+        OxyCli.Result detachWithApp = OxyCli.run(env(), "start", "--runtime", "embedded", "--detach", "--", "sleep", "1");
+        assertEquals(ExitCode.USAGE, detachWithApp.exitCode(), detachWithApp.toString());
+        assertTrue(detachWithApp.stderr().contains("--detach starts PostgreSQL only"), detachWithApp.stderr());
+    }
+
+    @Test
+    void badUrlsGetOneLineAndTheExpectedFormatWithoutThePassword() throws Exception {
+        Map<String, String> cases = Map.of(
+            "mysql://root:hunter2@localhost/oxy", "has scheme 'mysql://', not postgresql://",
+            "localhost:5432/oxy", "has no scheme",
+            "postgresql://root:hunter2@localhost:99999/oxy", "invalid port '99999'");
+        for (Map.Entry<String, String> bad : cases.entrySet()) {
+            for (String command : List.of("start", "status")) {
+                OxyCli.Result result = OxyCli.run(env(), command, "--url", bad.getKey());
+                assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+                assertTrue(result.stderr().contains(bad.getValue()), result.stderr());
+                assertTrue(result.stderr().contains("Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"), result.stderr());
+                assertFalse(result.all().contains("hunter2"), result.all());
+                assertFalse(result.all().contains("at java."), "no stack trace: " + result.all());
+                assertTrue(result.stderr().strip().lines().count() <= 2, result.stderr());
+            }
+        }
+        OxyCli.Result noUrl = OxyCli.run(env(), "status", "--runtime", "external");
+        assertEquals(ExitCode.USAGE, noUrl.exitCode(), noUrl.toString());
+        assertTrue(noUrl.stderr().contains("the external runtime needs a database URL"), noUrl.stderr());
+    }
+}

@@ -1,0 +1,160 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded runtime: a real PostgreSQL 18 from zonky's binaries under a temporary state dir. */
+class EmbeddedRuntimeTest {
+    @TempDir Path state;
+    int port;
+    Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        port = OxyCli.freePort();
+        env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_PORT", String.valueOf(port), "OXY_RUNTIME", "embedded");
+    }
+
+    @AfterEach
+    void stopServer() throws Exception {
+        OxyCli.run(env, "stop");
+    }
+
+    @Test
+    void startDetachedCreatesAMigratedDatabaseThatStatusReports() throws Exception {
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        assertTrue(started.stdout().contains("Initialising a new PostgreSQL 18 cluster"), started.stdout());
+        assertTrue(started.stdout().contains("Applied migration V1 oxy app schema"), started.stdout());
+        assertTrue(started.stdout().contains("postgresql://postgres:****@localhost:" + port + "/oxy"), started.stdout());
+        assertFalse(started.all().contains(":postgres@"), "password printed: " + started.all());
+
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(17, OxyCli.appTableCount(connection));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success"));
+        }
+
+        OxyCli.Result text = OxyCli.run(env, "status");
+        assertEquals(0, text.exitCode(), text.toString());
+        assertTrue(text.stdout().contains("PostgreSQL (embedded runtime)"), text.stdout());
+        assertTrue(text.stdout().contains("Connected: PostgreSQL 18"), text.stdout());
+        assertTrue(text.stdout().contains("Current (version 1)"), text.stdout());
+        assertTrue(text.stdout().contains("tail -f " + state.resolve("postgres.log")), text.stdout());
+
+        JsonNode json = new ObjectMapper().readTree(OxyCli.run(env, "status", "--json").stdout());
+        assertEquals("embedded", json.path("runtime").asText());
+        assertTrue(json.path("database").path("connected").asBoolean());
+        assertTrue(json.path("database").path("serverVersion").asText().startsWith("18."), json.toString());
+        assertEquals(0, json.path("schema").path("pending").asInt());
+        assertEquals(port, json.path("postgres").path("port").asInt());
+    }
+
+    @Test
+    void stopAndStartAgainKeepTheData() throws Exception {
+        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO tasks (id, title, question, answer, file_path) VALUES (gen_random_uuid(), 'kept', 'q', 'a', 'f')");
+        }
+        OxyCli.Result again = OxyCli.run(env, "start", "--detach");
+        assertTrue(again.stdout().contains("Using running embedded PostgreSQL"), again.stdout());
+
+        OxyCli.Result stopped = OxyCli.run(env, "stop");
+        assertEquals(0, stopped.exitCode(), stopped.toString());
+        assertTrue(stopped.stdout().contains("Stopped embedded PostgreSQL (data kept in " + state.resolve("postgres") + ")"), stopped.stdout());
+        assertThrows(SQLException.class, () -> OxyCli.connectLocal(port, "oxy").close());
+
+        OxyCli.Result down = OxyCli.run(env, "status");
+        assertEquals(ExitCode.DATABASE_UNAVAILABLE, down.exitCode(), down.toString());
+        assertTrue(down.stdout().contains("Embedded PostgreSQL is not running"), down.stdout());
+        assertTrue(down.stdout().contains("Start it: ./jbang oxy start --runtime embedded"), down.stdout());
+        JsonNode json = new ObjectMapper().readTree(OxyCli.run(env, "status", "--json").stdout());
+        assertFalse(json.path("database").path("connected").asBoolean());
+        assertEquals(ExitCode.DATABASE_UNAVAILABLE, json.path("exitCode").asInt());
+
+        OxyCli.Result restarted = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, restarted.exitCode(), restarted.toString());
+        assertFalse(restarted.stdout().contains("Initialising"), restarted.stdout());
+        assertTrue(restarted.stdout().contains("Schema is up to date"), restarted.stdout());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM tasks WHERE title = 'kept'"));
+        }
+        OxyCli.Result nothing = OxyCli.run(env, "stop");
+        assertEquals(0, nothing.exitCode());
+        OxyCli.Result twice = OxyCli.run(env, "stop");
+        assertEquals(0, twice.exitCode(), twice.toString());
+        assertTrue(twice.stdout().contains("is not running; nothing to stop"), twice.stdout());
+    }
+
+    @Test
+    void aTakenPortIsNamedWithItsHolderAndAFreePortSuggested() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            OxyCli.Result result = OxyCli.run(env, "start", "--detach");
+            assertEquals(ExitCode.PORT_IN_USE, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains("port " + port + " is already in use by java (pid " + ProcessHandle.current().pid() + ")"), result.stderr());
+            assertTrue(result.stderr().matches("(?s).*Use a free port: --postgres-port \\d+ \\(or OXY_POSTGRES_PORT=\\d+\\)\\..*"), result.stderr());
+            assertFalse(Files.exists(state.resolve("postgres")), "nothing may be initialised when the port is taken");
+        }
+    }
+
+    @Test
+    void anOlderMajorDataDirectoryIsRefusedAndLeftAsItWas() throws Exception {
+        Path initdb15 = Path.of("/usr/lib/postgresql/15/bin/initdb");
+        assumeTrue(Files.isExecutable(initdb15), "needs PostgreSQL 15's initdb (Debian postgresql-15)");
+        Path dataDir = state.resolve("postgres");
+        List<String> initdb = "root".equals(System.getProperty("user.name"))
+            ? List.of("unshare", "-U", initdb15.toString(), "-D", dataDir.toString(), "-U", "postgres")
+            : List.of(initdb15.toString(), "-D", dataDir.toString(), "-U", "postgres");
+        Process init = new ProcessBuilder(initdb).redirectErrorStream(true).start();
+        String initOutput = new String(init.getInputStream().readAllBytes());
+        assertEquals(0, init.waitFor(), initOutput);
+        String before = snapshot(dataDir);
+
+        OxyCli.Result result = OxyCli.run(env, "start", "--detach");
+        assertEquals(ExitCode.DATA_NEEDS_ATTENTION, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("holds PostgreSQL 15 data; the embedded runtime runs PostgreSQL 18"), result.stderr());
+        assertTrue(result.stderr().contains("./jbang oxy upgrade --to 18"), result.stderr());
+        assertEquals(before, snapshot(dataDir), "the old cluster must be left exactly as it was");
+    }
+
+    @Test
+    void filesThatAreNotAClusterAreNotInitialisedOver() throws Exception {
+        Path dataDir = Files.createDirectories(state.resolve("postgres"));
+        Files.writeString(dataDir.resolve("notes.txt"), "mine");
+        OxyCli.Result result = OxyCli.run(env, "start", "--detach");
+        assertEquals(ExitCode.DATA_NEEDS_ATTENTION, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("holds files but no PostgreSQL cluster"), result.stderr());
+        assertEquals("mine", Files.readString(dataDir.resolve("notes.txt")));
+        assertFalse(Files.exists(dataDir.resolve("PG_VERSION")));
+    }
+
+    /** Every file under a directory with its size and modification time. */
+    static String snapshot(Path dir) throws Exception {
+        try (Stream<Path> files = Files.walk(dir)) {
+            StringBuilder listing = new StringBuilder();
+            for (Path file : (Iterable<Path>) files.sorted()::iterator) {
+                listing.append(dir.relativize(file)).append(' ').append(Files.isRegularFile(file) ? Files.size(file) : -1)
+                    .append(' ').append(Files.getLastModifiedTime(file).toMillis()).append('\n');
+            }
+            return listing.toString();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs oxy-ops commands the way users do: as separate java processes (the test classpath stands in for
+ * what JBang resolves), with their own environment, reading exit code, stdout and stderr.
+ */
+final class OxyCli {
+    private OxyCli() {}
+
+    record Result(int exitCode, String stdout, String stderr) {
+        String all() { return stdout + stderr; }
+
+        @Override
+        public String toString() { return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr; }
+    }
+
+    /** Runs `oxy ARGS` to completion (3 minutes at most). */
+    static Result run(Map<String, String> env, String... args) throws Exception {
+        Process process = spawn(env, args);
+        return finish(process, Duration.ofMinutes(3));
+    }
+
+    static Process spawn(Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"), "oxy"));
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("oxy-out", ".txt");
+        Path err = Files.createTempFile("oxy-err", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(command)
+            .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().put("NO_COLOR", "1");
+        builder.environment().remove("OXY_DATABASE_URL");
+        builder.environment().remove("OXY_RUNTIME");
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        OUTPUTS.put(process.pid(), new Path[] {out, err});
+        return process;
+    }
+
+    private static final Map<Long, Path[]> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static Result finish(Process process, Duration timeout) throws Exception {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly().waitFor();
+            fail("oxy did not finish within " + timeout + ":\n" + output(process, 0).all());
+        }
+        return output(process, process.exitValue());
+    }
+
+    static Result output(Process process, int exitCode) throws IOException {
+        Path[] files = OUTPUTS.get(process.pid());
+        return new Result(exitCode, Files.readString(files[0], StandardCharsets.UTF_8), Files.readString(files[1], StandardCharsets.UTF_8));
+    }
+
+    static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static Map<String, String> env(String... keyValues) {
+        Map<String, String> env = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) env.put(keyValues[i], keyValues[i + 1]);
+        return env;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Docker tests run wherever an engine answers; in CI (CI=true) a missing engine fails them instead of skipping. */
+    static void requireDocker() {
+        boolean available = DockerEngine.tryConnect().isPresent();
+        if (!available && "true".equals(System.getenv("CI"))) fail("CI=true but no Docker engine answers: Docker tests must run in CI");
+        assumeTrue(available, "no Docker engine answers; Docker tests skipped");
+    }
+
+    static Connection connect(String jdbcUrl, String user, String password) throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        return DriverManager.getConnection(jdbcUrl, properties);
+    }
+
+    static Connection connectLocal(int port, String database) throws SQLException {
+        return connect("jdbc:postgresql://localhost:" + port + "/" + database, "postgres", "postgres");
+    }
+
+    static long queryLong(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            result.next();
+            return result.getLong(1);
+        }
+    }
+
+    static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /** The 17 tables of the Oxy guide, which every migrated database must have. */
+    static final List<String> APP_TABLES = List.of("users", "workspaces", "git_namespaces", "workspace_users", "project_repos",
+        "projects", "branches", "threads", "secrets", "api_keys", "messages", "artifacts", "logs", "runs", "checkpoints",
+        "settings", "tasks");
+
+    static long appTableCount(Connection connection) throws SQLException {
+        return queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('"
+            + String.join("','", APP_TABLES) + "')");
+    }
+}
