@@ -1,5 +1,6 @@
 import java.nio.file.Files;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -81,6 +82,20 @@ public interface DatabaseRuntime {
             throw new OxyError(ExitCode.INTERRUPTED, "interrupted while waiting for PostgreSQL", null, e);
         } catch (Exception e) {
             throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "PostgreSQL did not become ready: " + Cli.describe(e), null, e);
+        }
+    }
+
+    /** Creates the app's database on a local server that does not have it yet. */
+    static void createDatabaseIfMissing(PostgresUrl url) {
+        try (Connection connection = url.withDatabase("postgres").connect();
+             PreparedStatement exists = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            exists.setString(1, url.database());
+            if (exists.executeQuery().next()) return;
+            try (Statement create = connection.createStatement()) {
+                create.execute("CREATE DATABASE \"" + url.database().replace("\"", "\"\"") + "\"");
+            }
+        } catch (SQLException e) {
+            throw url.unavailable(e);
         }
     }
 

@@ -73,7 +73,9 @@ public final class DockerRuntime implements DatabaseRuntime {
             started = true;
         }
         PostgresUrl url = actualUrl();
-        String version = DatabaseRuntime.waitUntilReady(url, timeout, this::failIfContainerStopped);
+        // the maintenance database first: a volume initialised by another tool may not have ours yet
+        String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, this::failIfContainerStopped);
+        DatabaseRuntime.createDatabaseIfMissing(url);
         console.ok("PostgreSQL " + version + " is ready at " + url);
         return started;
     }
@@ -216,7 +218,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
             return logs(id, null);
         } finally {
-            docker.removeContainerCmd(id).withForce(true).exec();
+            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
         }
     }
 

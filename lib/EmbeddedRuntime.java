@@ -10,10 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -95,7 +91,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         }
         PostgresUrl url = url();
         String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, () -> {});
-        createDatabaseIfMissing(url);
+        DatabaseRuntime.createDatabaseIfMissing(url);
         console.ok("PostgreSQL " + version + " is ready at " + url);
         return true;
     }
@@ -169,19 +165,6 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         if (!Files.exists(path)) return;
         try (Stream<Path> walk = Files.walk(path)) {
             for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(p);
-        }
-    }
-
-    private void createDatabaseIfMissing(PostgresUrl url) {
-        try (Connection connection = url.withDatabase("postgres").connect();
-             PreparedStatement exists = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-            exists.setString(1, url.database());
-            if (exists.executeQuery().next()) return;
-            try (Statement create = connection.createStatement()) {
-                create.execute("CREATE DATABASE \"" + url.database().replace("\"", "\"\"") + "\"");
-            }
-        } catch (SQLException e) {
-            throw url.unavailable(e);
         }
     }
 
