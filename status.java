@@ -44,16 +44,26 @@ public class status implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Object> report = new LinkedHashMap<>();
-        Optional<DockerEngine> engine = runtime.runtime == RuntimeOptions.Kind.EXTERNAL ? Optional.empty() : checkDocker(report);
         DatabaseRuntime database;
         try {
             database = DatabaseRuntime.select(runtime);
         } catch (OxyError e) {
             if (e.exitCode() != ExitCode.DOCKER_UNAVAILABLE) throw e;
+            reportDocker(report, Optional.empty(), e);
             report.put("runtime", "docker");
             troubles.add(e.getMessage() + ".");
             troubles.add(e.hint());
             return print(report, ExitCode.DOCKER_UNAVAILABLE);
+        }
+        // Docker matters to the local runtimes only; an external URL never needs it
+        if (database instanceof DockerRuntime docker) {
+            reportDocker(report, Optional.of(docker.engine()), null);
+        } else if (database instanceof EmbeddedRuntime) {
+            try {
+                reportDocker(report, Optional.of(DockerEngine.connect()), null);
+            } catch (OxyError e) {
+                reportDocker(report, Optional.empty(), e);
+            }
         }
         report.put("runtime", database.name());
         DatabaseRuntime.Report runtimeReport = database.report();
@@ -70,20 +80,17 @@ public class status implements Callable<Integer> {
         return print(report, exitCode);
     }
 
-    private Optional<DockerEngine> checkDocker(Map<String, Object> report) {
+    private static void reportDocker(Map<String, Object> report, Optional<DockerEngine> engine, OxyError unavailable) {
         Map<String, Object> docker = new LinkedHashMap<>();
         report.put("docker", docker);
-        try {
-            DockerEngine engine = DockerEngine.connect();
-            docker.put("available", true);
-            docker.put("version", engine.version());
-            docker.put("host", engine.host());
-            return Optional.of(engine);
-        } catch (OxyError e) {
-            docker.put("available", false);
-            docker.put("error", e.getMessage());
-            docker.put("hint", e.hint());
-            return Optional.empty();
+        docker.put("available", engine.isPresent());
+        engine.ifPresent(e -> {
+            docker.put("version", e.version());
+            docker.put("host", e.host());
+        });
+        if (unavailable != null) {
+            docker.put("error", unavailable.getMessage());
+            docker.put("hint", unavailable.hint());
         }
     }
 
