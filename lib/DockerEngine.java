@@ -33,7 +33,7 @@ public final class DockerEngine {
 
     /** Socket paths to try, in Oxy's order, when DOCKER_HOST is not set. */
     static List<Path> candidateSockets() {
-        String home = System.getProperty("user.home");
+        String home = System.getenv("HOME") != null ? System.getenv("HOME") : System.getProperty("user.home");
         List<Path> sockets = new ArrayList<>();
         sockets.add(Path.of(home, ".docker/run/docker.sock"));                           // Docker Desktop
         sockets.add(Path.of(home, ".colima/default/docker.sock"));                       // Colima
