@@ -11,6 +11,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,6 +31,8 @@ import sun.misc.Signal;
 public class start implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
+
+    @Spec CommandSpec spec;
 
     @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS",
         description = "How long to wait for PostgreSQL to accept queries (default ${DEFAULT-VALUE}).")
@@ -96,12 +101,20 @@ public class start implements Callable<Integer> {
     private int reportDetached(DatabaseRuntime database, PostgresUrl url) {
         console.ok("PostgreSQL is running (" + database.name() + "), detached");
         console.plain("  OXY_DATABASE_URL=" + url);
-        console.plain("  Stop it with: ./jbang oxy stop" + (database.name().equals("external") ? "" : runtimeFlag(database)));
+        if (!database.name().equals("external")) console.plain("  Stop it with: ./jbang oxy stop" + runtimeFlagsGiven());
         return ExitCode.OK;
     }
 
-    private String runtimeFlag(DatabaseRuntime database) {
-        return runtime.runtime == RuntimeOptions.Kind.AUTO ? "" : " --runtime " + database.name();
+    /** The runtime flags given on this command line, so 'stop' finds the same server (never --url: it may hold a password). */
+    private String runtimeFlagsGiven() {
+        StringBuilder flags = new StringBuilder();
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            String name = option.longestName();
+            if (List.of("--runtime", "--container", "--volume", "--postgres-port", "--state-dir").contains(name)) {
+                flags.append(' ').append(name).append(' ').append(option.originalStringValues().get(option.originalStringValues().size() - 1));
+            }
+        }
+        return flags.toString();
     }
 
     /** The command after --, else $OXY_SERVE_COMMAND (run by sh), else 'oxy serve' with the pass-through flags. */
