@@ -178,7 +178,7 @@ public class status implements Callable<Integer> {
             console.plain("Database");
             if (Boolean.TRUE.equals(database.get("connected"))) {
                 console.ok("Connected: PostgreSQL " + database.get("serverVersion") + " at " + database.get("url")
-                    + " (" + humanBytes(((Number) database.get("sizeBytes")).longValue()) + ")");
+                    + " (" + Console.humanBytes(((Number) database.get("sizeBytes")).longValue()) + ")");
             } else {
                 console.bad("Not connected: " + database.get("error") + " (" + database.get("url") + ")");
             }
@@ -215,14 +215,5 @@ public class status implements Callable<Integer> {
         if (seconds < 3600) return seconds / 60 + "m";
         if (seconds < 86400) return seconds / 3600 + "h " + seconds % 3600 / 60 + "m";
         return seconds / 86400 + "d " + seconds % 86400 / 3600 + "h";
-    }
-
-    static String humanBytes(long bytes) {
-        if (bytes < 1024) return bytes + " B";
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double value = bytes;
-        int unit = -1;
-        while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-        return String.format("%.1f %s", value, units[unit]);
     }
 }

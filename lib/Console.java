@@ -54,4 +54,17 @@ public final class Console {
     }
 
     public PrintStream out() { return out; }
+
+    /** 1536 -> "1.5 kB": sizes in the binary units people read off du and df. */
+    public static String humanBytes(long bytes) {
+        if (bytes < 1024) return bytes + " B";
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
 }

@@ -17,6 +17,10 @@ public final class ExitCode {
     public static final int PORT_IN_USE = 6;
     /** The data on disk belongs to another PostgreSQL major, or is not recognised: nothing was started. */
     public static final int DATA_NEEDS_ATTENTION = 7;
+    /** A pre-flight check refused the work (bad or missing source, unmapped tables, orphans, non-empty target, bad values): nothing was written. */
+    public static final int REFUSED = 8;
+    /** Row counts or checksums differ after loading; the load was rolled back. */
+    public static final int VERIFICATION_FAILED = 9;
     /** Stopped by Ctrl+C or SIGTERM (128 + SIGINT). */
     public static final int INTERRUPTED = 130;
 

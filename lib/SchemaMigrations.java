@@ -15,8 +15,8 @@ import org.flywaydb.core.api.output.MigrateResult;
  * Flyway takes a PostgreSQL advisory lock while migrating, so two runners at once wait for each other.
  */
 public final class SchemaMigrations {
-    /** A migration that was applied, or would be. */
-    public record Migration(String version, String description) {
+    /** A migration that was applied, or would be; script is its file name under migrations/. */
+    public record Migration(String version, String description, String script) {
         @Override
         public String toString() { return "V" + version + " " + description; }
     }
@@ -43,7 +43,8 @@ public final class SchemaMigrations {
     public List<Migration> migrate() {
         try {
             MigrateResult result = flyway().migrate();
-            return result.migrations.stream().map(m -> new Migration(m.version, m.description)).toList();
+            return result.migrations.stream()
+                .map(m -> new Migration(m.version, m.description, java.nio.file.Path.of(m.filepath).getFileName().toString())).toList();
         } catch (FlywayException e) {
             throw new OxyError(ExitCode.SCHEMA_NOT_CURRENT, "applying the schema migrations failed: " + firstLine(e.getMessage()),
                 "Nothing after the failing migration was applied; fix the cause and run again (--verbose shows details).", e);
@@ -56,7 +57,7 @@ public final class SchemaMigrations {
             MigrationInfoService info = flyway().info();
             MigrationInfo current = info.current();
             List<Migration> pending = Arrays.stream(info.pending())
-                .map(m -> new Migration(m.getVersion().getVersion(), m.getDescription())).toList();
+                .map(m -> new Migration(m.getVersion().getVersion(), m.getDescription(), m.getScript())).toList();
             List<String> drift = Arrays.stream(info.applied()).map(SchemaMigrations::driftOf).filter(d -> d != null).toList();
             return new SchemaState(current == null ? null : current.getVersion().getVersion(), pending, drift);
         } catch (FlywayException e) {
@@ -73,6 +74,18 @@ public final class SchemaMigrations {
             default -> applied.getResolvedChecksum() != null && !applied.isChecksumMatching()
                 ? name + " (" + applied.getScript() + ") changed after it was applied" : null;
         };
+    }
+
+    /** The SQL of migrations as bundled, in order: for running them inside a transaction that will be rolled back (a dry run). */
+    public static List<String> scriptsOf(List<Migration> migrations) {
+        return migrations.stream().map(migration -> {
+            try (var in = SchemaMigrations.class.getResourceAsStream("/migrations/" + migration.script())) {
+                if (in == null) throw new OxyError(ExitCode.FAILED, "migration " + migration.script() + " is not bundled", null);
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot read migration " + migration.script() + ": " + e.getMessage(), null, e);
+            }
+        }).toList();
     }
 
     // Flyway's configuration wants the password as a string; it never logs it
