@@ -130,7 +130,11 @@ public class migrate_sqlite implements Callable<Integer> {
                 Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
                 checkTargetEmpty(pg, plan, problems);
                 if (!problems.isEmpty() && !dryRun) throw refused(problems);
-                if (dryRun) return reportDryRun(sqlite, plan, orphans, pending, problems);
+                if (dryRun) {
+                    int exitCode = reportDryRun(sqlite, plan, orphans, pending, problems);
+                    pg.rollback(); // the dry run's schema and checks leave nothing behind
+                    return exitCode;
+                }
                 LoadResult loaded = load(sqlite, pg, plan, orphans);
                 resetSequences(pg, plan);
                 verifyCounts(pg, plan, loaded);
@@ -374,8 +378,10 @@ public class migrate_sqlite implements Callable<Integer> {
                  ResultSet result = statement.executeQuery("PRAGMA foreign_key_check(" + sqliteQuote(table.source().name()) + ")")) {
                 while (result.next()) {
                     long rowid = result.getLong("rowid");
+                    String parent = result.getString("parent");
+                    if (!isOrphan(sqlite, table.source().name(), rowid, parent, result.getInt("fkid"))) continue;
                     orphans.computeIfAbsent(table.name(), name -> new LinkedHashSet<>()).add(rowid);
-                    if (!skipOrphans) problems.add("orphan: " + table.name() + " rowid " + rowid + " points to a missing row of " + result.getString("parent"));
+                    if (!skipOrphans) problems.add("orphan: " + table.name() + " rowid " + rowid + " points to a missing row of " + parent);
                 }
             } catch (SQLException e) {
                 console.warn("the foreign keys of " + table.name() + " could not be checked in SQLite (" + Cli.describe(e) + "); PostgreSQL will check them");
@@ -383,6 +389,49 @@ public class migrate_sqlite implements Callable<Integer> {
         }
         if (skipOrphans) orphans.forEach((table, rows) -> console.warn("Skipping " + rows.size() + " orphan row(s) of " + table));
         return orphans;
+    }
+
+    /**
+     * SQLite compares raw values, so a uuid stored as text in one table and as a blob in another looks like an
+     * orphan; a reported row is an orphan only when no parent holds its key in any uuid form.
+     */
+    boolean isOrphan(Connection sqlite, String table, long rowid, String parent, int foreignKeyId) throws SQLException {
+        List<String[]> pairs = new ArrayList<>();
+        try (Statement statement = sqlite.createStatement(); ResultSet keys = statement.executeQuery("PRAGMA foreign_key_list(" + sqliteQuote(table) + ")")) {
+            while (keys.next()) if (keys.getInt("id") == foreignKeyId) pairs.add(new String[] {keys.getString("from"), keys.getString("to")});
+        }
+        if (pairs.size() != 1) return true; // composite keys: SQLite's verdict stands
+        String parentColumn = pairs.get(0)[1];
+        if (parentColumn == null) {
+            try (Statement statement = sqlite.createStatement(); ResultSet columns = statement.executeQuery("PRAGMA table_info(" + sqliteQuote(parent) + ")")) {
+                while (columns.next()) if (columns.getInt("pk") == 1) parentColumn = columns.getString("name");
+            }
+        }
+        Object value;
+        try (PreparedStatement statement = sqlite.prepareStatement("SELECT " + sqliteQuote(pairs.get(0)[0]) + " FROM " + sqliteQuote(table) + " WHERE rowid = ?")) {
+            statement.setLong(1, rowid);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) return true;
+                value = row.getObject(1);
+            }
+        }
+        List<Object> forms = new ArrayList<>(List.of(value));
+        try {
+            UUID uuid = Values.uuid(value);
+            ByteBuffer bytes = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+            String text = uuid.toString();
+            forms = List.of(bytes.array(), text, text.toUpperCase(Locale.ROOT), text.replace("-", ""), text.replace("-", "").toUpperCase(Locale.ROOT));
+        } catch (BadValue notAUuid) {
+            // compare as it is
+        }
+        String sql = "SELECT 1 FROM " + sqliteQuote(parent) + " WHERE " + sqliteQuote(parentColumn) + " IN ("
+            + String.join(", ", forms.stream().map(form -> "?").toList()) + ") LIMIT 1";
+        try (PreparedStatement statement = sqlite.prepareStatement(sql)) {
+            for (int i = 0; i < forms.size(); i++) statement.setObject(i + 1, forms.get(i));
+            try (ResultSet found = statement.executeQuery()) {
+                return !found.next();
+            }
+        }
     }
 
     void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
@@ -514,6 +563,7 @@ public class migrate_sqlite implements Callable<Integer> {
             String hex = HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 24));
             return "x'" + hex + (bytes.length > 24 ? "..." : "") + "' (" + bytes.length + " bytes)";
         }
+        if (value instanceof UUID || value instanceof Number || value instanceof Boolean) return value.toString();
         String text = String.valueOf(value).replace("\0", "\\0").replace("\n", "\\n");
         return "'" + (text.length() > 60 ? text.substring(0, 60) + "..." : text) + "'";
     }
@@ -589,11 +639,11 @@ public class migrate_sqlite implements Callable<Integer> {
     static Object readBack(ResultSet result, int index, TargetColumn column) throws SQLException {
         Object value = switch (category(column.type())) {
             case UUID -> result.getObject(index, UUID.class);
-            case BOOLEAN -> result.getObject(index, Boolean.class);
-            case INTEGER -> result.getObject(index, Long.class);
+            case BOOLEAN -> result.getBoolean(index);
+            case INTEGER -> result.getLong(index);
             case NUMERIC -> result.getBigDecimal(index);
-            case REAL -> result.getObject(index, Float.class);
-            case DOUBLE -> result.getObject(index, Double.class);
+            case REAL -> result.getFloat(index);
+            case DOUBLE -> result.getDouble(index);
             case TIMESTAMPTZ -> result.getObject(index, OffsetDateTime.class);
             case TIMESTAMP -> result.getObject(index, LocalDateTime.class);
             case DATE -> result.getObject(index, LocalDate.class);

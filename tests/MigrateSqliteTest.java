@@ -1,0 +1,310 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** migrate_sqlite against real SQLite files in Oxy's shape and a real PostgreSQL 18 (embedded runtime). */
+class MigrateSqliteTest {
+    static Path state;
+    static int port;
+    static Map<String, String> env;
+
+    @TempDir Path files;
+    String database;
+    String url;
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        state = Files.createTempDirectory("oxy-migrate-test");
+        port = OxyCli.freePort();
+        env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_PORT", String.valueOf(port), "OXY_RUNTIME", "embedded");
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+    }
+
+    @AfterAll
+    static void stopPostgres() throws Exception {
+        OxyCli.run(env, "stop");
+    }
+
+    @BeforeEach
+    void freshDatabase() throws Exception {
+        database = "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        try (Connection connection = OxyCli.connectLocal(port, "postgres")) {
+            OxyCli.execute(connection, "CREATE DATABASE " + database);
+        }
+        url = "postgresql://postgres:postgres@localhost:" + port + "/" + database;
+    }
+
+    private OxyCli.Result migrate(Path sqlite, String... flags) throws Exception {
+        String[] args = new String[flags.length + 5];
+        args[0] = "migrate_sqlite";
+        args[1] = "--from";
+        args[2] = sqlite.toString();
+        args[3] = "--to";
+        args[4] = url;
+        System.arraycopy(flags, 0, args, 5, flags.length);
+        return OxyCli.run(env, args);
+    }
+
+    private Connection target() throws Exception {
+        return OxyCli.connectLocal(port, database);
+    }
+
+    private long rows(String table) throws Exception {
+        try (Connection connection = target()) {
+            return OxyCli.queryLong(connection, "SELECT count(*) FROM " + table);
+        }
+    }
+
+    private long appRows() throws Exception {
+        long total = 0;
+        for (String table : OxyCli.APP_TABLES) total += rows(table);
+        return total;
+    }
+
+    @Test
+    void migratesTheAppsFileWithEveryValueConvertedAndVerified() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        OxyCli.Result result = migrate(sqlite, "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("Applied migration V1 oxy app schema"), result.stdout());
+        for (Map.Entry<String, Integer> expected : OxySqliteFile.SAMPLE_ROW_COUNTS.entrySet()) {
+            if (!OxyCli.APP_TABLES.contains(expected.getKey())) continue; // Slack/A2A tables are not in the app schema
+            assertTrue(result.stdout().matches("(?s).*\\[\\d+/17\\] " + expected.getKey() + ": Found " + expected.getValue()
+                + " records \u2192 Migrated " + expected.getValue() + " records \u2713.*"), expected.getKey() + "\n" + result.stdout());
+            assertEquals((long) expected.getValue(), rows(expected.getKey()), expected.getKey());
+        }
+        assertTrue(result.stdout().contains("Row counts match in all 17 tables"), result.stdout());
+        assertTrue(result.stdout().contains("Checksums match in all 17 tables"), result.stdout());
+        assertTrue(result.stdout().contains("Skipping table a2a_tasks: it exists only in SQLite"), result.stdout());
+        assertTrue(result.stdout().contains("Skipping seaql_migrations"), result.stdout());
+        assertFalse(result.all().contains(":postgres@"), "password printed: " + result.all());
+
+        try (Connection connection = target(); Statement statement = connection.createStatement()) {
+            try (ResultSet user = statement.executeQuery("SELECT name, created_at, email_verified FROM users WHERE id = '" + OxySqliteFile.ALICE_ID + "'")) {
+                assertTrue(user.next(), "Alice's 16-byte blob uuid became a uuid key");
+                assertEquals(OxySqliteFile.ALICE_NAME, user.getString(1));
+                assertEquals(OxySqliteFile.ALICE_CREATED_AT_PG, user.getObject(2, OffsetDateTime.class).toInstant());
+                assertTrue(user.getBoolean(3));
+            }
+            try (ResultSet json = statement.executeQuery("SELECT count(*) FROM artifacts WHERE jsonb_typeof(content) = 'object'")) {
+                json.next();
+                assertTrue(json.getLong(1) > 0, "JSON text became jsonb objects");
+            }
+            // the identity of settings continues after the loaded ids
+            try (ResultSet next = statement.executeQuery("INSERT INTO settings (github_token, sync_status) VALUES ('t', 'idle') RETURNING id")) {
+                next.next();
+                assertEquals(OxySqliteFile.SETTINGS_NEXT_ID, next.getInt(1));
+            }
+        }
+    }
+
+    @Test
+    void runningTwiceIsRefusedWithCountsAndTruncateReplaces() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        assertEquals(0, migrate(sqlite).exitCode());
+        long before = appRows();
+        OxyCli.Result again = migrate(sqlite);
+        assertEquals(ExitCode.REFUSED, again.exitCode(), again.toString());
+        assertTrue(again.stderr().contains("target table users already holds"), again.stderr());
+        assertTrue(again.stderr().contains("--truncate"), again.stderr());
+        assertFalse(again.all().contains("duplicate key"), again.all());
+        assertEquals(before, appRows());
+
+        OxyCli.Result replaced = migrate(sqlite, "--truncate");
+        assertEquals(0, replaced.exitCode(), replaced.toString());
+        assertEquals(before, appRows());
+    }
+
+    @Test
+    void aDryRunWritesNothingAndReportsEveryProblem() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().withInvalidJson().withNulInText().path();
+        OxyCli.Result result = migrate(sqlite, "--dry-run");
+        assertEquals(ExitCode.REFUSED, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("[DRY RUN] Would migrate:"), result.stdout());
+        assertTrue(result.stdout().contains("[DRY RUN] Schema migrations that would be applied"), result.stdout());
+        assertTrue(result.stdout().contains("table artifacts") && result.stdout().contains("invalid JSON"), result.stdout());
+        assertTrue(result.stdout().contains("table messages") && result.stdout().contains("NUL"), result.stdout());
+        assertTrue(result.stdout().contains("Nothing was written"), result.stdout());
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+                "a dry run leaves not even the schema behind");
+        }
+    }
+
+    @Test
+    void aBadValueNamesTableKeyColumnAndValueAndWritesNothing() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().withNulInText().path();
+        OxyCli.Result result = migrate(sqlite);
+        assertEquals(ExitCode.REFUSED, result.exitCode(), result.toString());
+        assertTrue(result.stderr().matches("(?s).*table messages, id=[0-9a-f-]{36}, rowid \\d+, column content: text containing a NUL character.*"), result.stderr());
+        assertTrue(result.stderr().contains("--strip-nul"), result.stderr());
+        assertFalse(result.all().contains("at org."), "no stack trace: " + result.all());
+        assertEquals(0, appRows(), "tables loaded before the bad row were rolled back");
+
+        OxyCli.Result stripped = migrate(sqlite, "--strip-nul");
+        assertEquals(0, stripped.exitCode(), stripped.toString());
+    }
+
+    @Test
+    void invalidJsonAndNulInJsonAreRefusedByName() throws Exception {
+        Path invalid = OxySqliteFile.create(files.resolve("a.sqlite")).withSampleData().withInvalidJson().path();
+        OxyCli.Result result = migrate(invalid);
+        assertEquals(ExitCode.REFUSED, result.exitCode(), result.toString());
+        assertTrue(result.stderr().contains("table artifacts") && result.stderr().contains("column content: invalid JSON"), result.stderr());
+
+        Path nul = OxySqliteFile.create(files.resolve("b.sqlite")).withSampleData().withNulInJson().path();
+        OxyCli.Result nulResult = migrate(nul);
+        assertEquals(ExitCode.REFUSED, nulResult.exitCode(), nulResult.toString());
+        assertTrue(nulResult.stderr().contains("\\u0000"), nulResult.stderr());
+        assertEquals(0, migrate(nul, "--strip-nul").exitCode());
+    }
+
+    @Test
+    void orphansAreListedOrSkippedWithACount() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().withOrphan().withEmptyStringForeignKey().path();
+        OxyCli.Result refused = migrate(sqlite);
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().matches("(?s).*orphan: \\w+ rowid \\d+ points to a missing row of \\w+.*"), refused.stderr());
+        assertEquals(0, appRows());
+
+        OxyCli.Result skipped = migrate(sqlite, "--skip-orphans");
+        assertEquals(0, skipped.exitCode(), skipped.toString());
+        assertTrue(skipped.stdout().matches("(?s).*Skipping \\d+ orphan row\\(s\\) of \\w+.*"), skipped.stdout());
+    }
+
+    @Test
+    void epochTimestampsTextUuidsHugeValuesAndUnicodeArrive() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData()
+            .withEpochMillis().withEpochSeconds().withTextUuids().withHugeBlob(20 * 1024 * 1024).path();
+        OxyCli.Result result = migrate(sqlite, "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        try (Connection connection = target(); Statement statement = connection.createStatement()) {
+            assertEquals(OxySqliteFile.EPOCH_MILLIS_INSTANT, instantOf(statement,
+                "SELECT created_at FROM messages WHERE id = '" + OxySqliteFile.EPOCH_MILLIS_MESSAGE_ID + "'"), "epoch milliseconds");
+            assertEquals(OxySqliteFile.EPOCH_SECONDS_INSTANT, instantOf(statement,
+                "SELECT created_at FROM messages WHERE id = '" + OxySqliteFile.EPOCH_SECONDS_MESSAGE_ID + "'"), "epoch seconds");
+            assertEquals(1, OxyCli.queryLong(statement.getConnection(), "SELECT count(*) FROM threads t JOIN users u ON t.user_id = u.id WHERE t.id = '"
+                + OxySqliteFile.TEXT_UUID_THREAD_ID + "' AND u.id = '" + OxySqliteFile.TEXT_UUID_USER_ID + "'"), "text uuids (36-char and 32-hex) join up");
+            assertEquals(20L * 1024 * 1024, OxyCli.queryLong(connection, "SELECT octet_length(prompts) FROM logs WHERE id = '" + OxySqliteFile.HUGE_LOG_ID + "'"));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM messages WHERE id = '" + OxySqliteFile.TEXT_UUID_MESSAGE_ID
+                + "' AND thread_id = '" + OxySqliteFile.TEXT_UUID_THREAD_ID + "'"));
+        }
+    }
+
+    private static java.time.Instant instantOf(Statement statement, String sql) throws Exception {
+        try (ResultSet row = statement.executeQuery(sql)) {
+            assertTrue(row.next(), sql);
+            return row.getObject(1, OffsetDateTime.class).toInstant();
+        }
+    }
+
+    @Test
+    void sqliteOnlyTablesAreSkippedRefusedOrCreated() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().withSqliteOnlyTable().path();
+        OxyCli.Result strict = migrate(sqlite, "--strict");
+        assertEquals(ExitCode.REFUSED, strict.exitCode(), strict.toString());
+        assertTrue(strict.stderr().contains("exists only in SQLite"), strict.stderr());
+
+        OxyCli.Result skipped = migrate(sqlite);
+        assertEquals(0, skipped.exitCode(), skipped.toString());
+        assertTrue(skipped.stdout().contains("Skipping table " + OxySqliteFile.LEGACY_TABLE), skipped.stdout());
+
+        freshDatabase();
+        OxyCli.Result created = migrate(sqlite, "--create-schema");
+        assertEquals(0, created.exitCode(), created.toString());
+        assertTrue(rows(OxySqliteFile.LEGACY_TABLE) > 0);
+    }
+
+    @Test
+    void createSchemaMovesAnyDatabaseWithIdentitiesAndDefaults() throws Exception {
+        Path sqlite = files.resolve("generic.db");
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, joined DATETIME DEFAULT (datetime('now')), active BOOLEAN DEFAULT 1)");
+            statement.execute("CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT, price REAL, cover BLOB)");
+            statement.execute("INSERT INTO authors (name) VALUES ('Ann'), ('Bo')");
+            statement.execute("INSERT INTO books (author_id, title, price, cover) VALUES (1, 'One', 9.5, x'00ff'), (2, 'Two', 12.25, NULL)");
+        }
+        OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("Created 2 table(s) from the SQLite schema"), result.stdout());
+        try (Connection connection = target(); Statement statement = connection.createStatement()) {
+            try (ResultSet id = statement.executeQuery("INSERT INTO authors (name) VALUES ('Cy') RETURNING id, joined IS NOT NULL, active")) {
+                id.next();
+                assertEquals(3, id.getLong(1), "the identity continues after the loaded ids");
+                assertTrue(id.getBoolean(2), "datetime('now') became now()");
+                assertTrue(id.getBoolean(3));
+            }
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM books WHERE cover = '\\x00ff'::bytea AND price = 9.5"));
+        }
+    }
+
+    @Test
+    void killedInTheMiddleOfALargeCopyLeavesTheTargetUntouchedAndARerunSucceeds() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("big.sqlite")).withBulkRows(400_000).path();
+        Process running = OxyCli.spawn(env, "migrate_sqlite", "--from", sqlite.toString(), "--to", url);
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        // wait until at least one table is fully copied and the next is under way
+        while (!OxyCli.output(running, -1).stdout().contains("Migrated")) {
+            if (!running.isAlive()) fail("finished before it could be killed:\n" + OxyCli.output(running, running.exitValue()));
+            if (System.nanoTime() > deadline) fail("no table copied in time:\n" + OxyCli.output(running, -1));
+            Thread.sleep(20);
+        }
+        new ProcessBuilder("kill", "-9", String.valueOf(running.pid())).start().waitFor();
+        running.waitFor();
+        assertEquals(137, running.exitValue());
+        // the schema was migrated before the load began; the data transaction died with the process
+        long deadlineEmpty = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (appRows() != 0 && System.nanoTime() < deadlineEmpty) Thread.sleep(200);
+        assertEquals(0, appRows(), "a killed migration leaves no rows behind");
+
+        OxyCli.Result rerun = migrate(sqlite);
+        assertEquals(0, rerun.exitCode(), rerun.toString());
+        assertTrue(appRows() >= 400_000, "every row arrives on the rerun");
+    }
+
+    @Test
+    void sourceAndTargetMistakesGetOneClearLine() throws Exception {
+        OxyCli.Result missing = migrate(files.resolve("nope.sqlite"));
+        assertEquals(ExitCode.REFUSED, missing.exitCode(), missing.toString());
+        assertTrue(missing.stderr().contains("no SQLite file at " + files.resolve("nope.sqlite")), missing.stderr());
+
+        Path notSqlite = Files.writeString(files.resolve("notes.txt"), "this is not a database, just text\n".repeat(100));
+        OxyCli.Result garbage = migrate(notSqlite);
+        assertEquals(ExitCode.REFUSED, garbage.exitCode(), garbage.toString());
+        assertTrue(garbage.stderr().contains("is not a readable SQLite database"), garbage.stderr());
+
+        OxyCli.Result scheme = OxyCli.run(env, "migrate_sqlite", "--from", "mysql://root:hunter2@db/app", "--to", url);
+        assertEquals(ExitCode.USAGE, scheme.exitCode(), scheme.toString());
+        assertTrue(scheme.stderr().contains("not sqlite://"), scheme.stderr());
+
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        OxyCli.Result badPort = OxyCli.run(env, "migrate_sqlite", "--from", sqlite.toString(), "--to", "postgresql://postgres:hunter2@localhost:99999/oxy");
+        assertEquals(ExitCode.USAGE, badPort.exitCode(), badPort.toString());
+        assertTrue(badPort.stderr().contains("invalid port"), badPort.stderr());
+        OxyCli.Result wrongPassword = OxyCli.run(env, "migrate_sqlite", "--from", sqlite.toString(),
+            "--to", "postgresql://postgres:hunter2@localhost:" + port + "/" + database);
+        assertEquals(ExitCode.DATABASE_UNAVAILABLE, wrongPassword.exitCode(), wrongPassword.toString());
+        assertTrue(wrongPassword.stderr().contains("refused the password"), wrongPassword.stderr());
+        for (OxyCli.Result result : new OxyCli.Result[] {scheme, badPort, wrongPassword}) {
+            assertFalse(result.all().contains("hunter2"), result.all());
+        }
+    }
+}
