@@ -243,9 +243,14 @@ public class migrate_sqlite implements Callable<Integer> {
 
     /** Runs pending migration scripts in this (to be rolled back) transaction, so a dry run sees the tables they create. */
     void applyInTransaction(Connection pg, List<SchemaMigrations.Migration> pending) throws Exception {
-        for (String script : SchemaMigrations.scriptsOf(pending)) {
+        List<String> scripts = SchemaMigrations.scriptsOf(pending);
+        for (int i = 0; i < scripts.size(); i++) {
             try (Statement statement = pg.createStatement()) {
-                statement.execute(script);
+                statement.execute(scripts.get(i));
+            } catch (SQLException e) {
+                throw new OxyError(ExitCode.SCHEMA_NOT_CURRENT, "migration " + pending.get(i) + " would fail on this database: "
+                    + Cli.describe(e).lines().findFirst().orElse(""),
+                    "A database whose tables were made without Flyway cannot take the migrations; use an empty database.", e);
             }
         }
     }
@@ -460,7 +465,9 @@ public class migrate_sqlite implements Callable<Integer> {
         try (Statement statement = pg.createStatement()) {
             statement.execute("SET CONSTRAINTS ALL DEFERRED");
             statement.execute("SET LOCAL synchronous_commit = off"); // the commit is one fsync; COPY needs none per row
+            statement.execute("SET LOCAL maintenance_work_mem = '256MB'"); // for the index builds after the load
         }
+        List<String> rebuild = dropKeysAndIndexes(pg, plan);
         CopyManagerHolder copy = new CopyManagerHolder(pg);
         Map<String, Long> rows = new LinkedHashMap<>();
         Map<String, Long> checksums = new LinkedHashMap<>();
@@ -476,7 +483,58 @@ public class migrate_sqlite implements Callable<Integer> {
             bytes += result.bytes();
             console.plain(prefix + " \u2192 Migrated " + result.rows() + " records \u2713");
         }
+        rebuildKeysAndIndexes(pg, rebuild);
         return new LoadResult(rows, checksums, bytes);
+    }
+
+    /**
+     * Keys, unique constraints, foreign keys and indexes of the loaded tables are dropped for the load and
+     * rebuilt after it, in the same transaction: a bulk build is far cheaper than maintaining them row by
+     * row, and a failure or interrupt rolls the drops back with everything else.
+     */
+    List<String> dropKeysAndIndexes(Connection pg, List<TablePlan> plan) throws SQLException {
+        String tables = "ARRAY[" + String.join(", ", plan.stream().map(t -> "'" + pgQuote(t.name()).replace("'", "''") + "'::regclass").toList()) + "]";
+        List<String> drops = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<String> indexes = new ArrayList<>();
+        List<String> foreignKeys = new ArrayList<>();
+        String constraintsSql = "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype FROM pg_constraint "
+            + "WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY(" + tables + ") OR confrelid = ANY(" + tables + ")) "
+            + "ORDER BY contype = 'f' DESC"; // foreign keys are dropped first, since they depend on the keys
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(constraintsSql)) {
+            while (result.next()) {
+                drops.add("ALTER TABLE " + result.getString(1) + " DROP CONSTRAINT " + result.getString(2));
+                String add = "ALTER TABLE " + result.getString(1) + " ADD CONSTRAINT " + result.getString(2) + " " + result.getString(3);
+                (result.getString(4).equals("f") ? foreignKeys : keys).add(add);
+            }
+        }
+        String indexesSql = "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = ANY(" + tables + ") "
+            + "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)";
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(indexesSql)) {
+            while (result.next()) {
+                drops.add("DROP INDEX " + result.getString(1));
+                indexes.add(result.getString(2));
+            }
+        }
+        try (Statement statement = pg.createStatement()) {
+            for (String drop : drops) statement.execute(drop);
+        }
+        List<String> rebuild = new ArrayList<>(keys);
+        rebuild.addAll(indexes);
+        rebuild.addAll(foreignKeys);
+        return rebuild;
+    }
+
+    void rebuildKeysAndIndexes(Connection pg, List<String> rebuild) {
+        console.step("Rebuilding " + rebuild.size() + " keys, indexes and foreign keys");
+        for (String sql : rebuild) {
+            try (Statement statement = pg.createStatement()) {
+                statement.execute(sql);
+            } catch (SQLException e) {
+                throw new OxyError(ExitCode.REFUSED, "the loaded rows break a constraint: " + Cli.describe(e).lines().findFirst().orElse(""),
+                    "Nothing was written (the transaction was rolled back). --dry-run lists orphans; --skip-orphans leaves them out.", e);
+            }
+        }
     }
 
     record TableCopy(long rows, long checksum, long bytes) {}
@@ -484,9 +542,12 @@ public class migrate_sqlite implements Callable<Integer> {
     /** Streams one table: SQLite cursor -> converters -> COPY text -> PostgreSQL, never the whole table in memory. */
     TableCopy copyTable(Connection sqlite, CopyManagerHolder copy, TablePlan table, Set<Long> skip, long expected, String label) throws Exception {
         List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
-        String sql = "COPY " + pgQuote(table.name()) + " (" + String.join(", ", table.columns().stream().map(migrate_sqlite::pgQuote).toList()) + ") FROM STDIN";
+        List<TargetColumn> targetColumns = table.columns().stream().map(name -> table.target().columns().get(name)).toList();
+        boolean binary = CopyBuffer.binaryCovers(targetColumns);
+        String sql = "COPY " + pgQuote(table.name()) + " (" + String.join(", ", table.columns().stream().map(migrate_sqlite::pgQuote).toList())
+            + ") FROM STDIN" + (binary ? " WITH (FORMAT binary)" : "");
         CopyIn in = copy.start(sql);
-        CopyBuffer buffer = new CopyBuffer(in);
+        CopyBuffer buffer = new CopyBuffer(in, binary ? targetColumns : null);
         long rows = 0;
         long checksum = 0;
         RowChecksum hasher = verify ? new RowChecksum() : null;
@@ -665,10 +726,16 @@ public class migrate_sqlite implements Callable<Integer> {
         }
     }
 
+    /**
+     * Quick statistics at once, as vacuumdb --analyze-in-stages starts: the planner knows row counts and rough
+     * distributions right away, and autovacuum's analyze (due after a bulk load) refines them.
+     */
     void analyze(Connection pg, List<TablePlan> plan) throws SQLException {
         pg.setAutoCommit(true);
         try (Statement statement = pg.createStatement()) {
+            statement.execute("SET default_statistics_target = 10");
             for (TablePlan table : plan) statement.execute("ANALYZE " + pgQuote(table.name()));
+            statement.execute("RESET default_statistics_target");
         }
     }
 
@@ -881,6 +948,9 @@ public class migrate_sqlite implements Callable<Integer> {
     static final class Values {
         private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
         private static final Pattern UUID_HEX = Pattern.compile("[0-9a-fA-F]{32}");
+        private static final Pattern DIGITS = Pattern.compile("-?\\d+");
+        private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
+        private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
         private static final JsonFactory JSON = new JsonFactory();
         private static final long MILLIS_FROM = 100_000_000_000L; // epoch seconds this large are past year 5000: such values are milliseconds
         private static final DateTimeFormatter TIMESTAMP = new DateTimeFormatterBuilder()
@@ -964,7 +1034,9 @@ public class migrate_sqlite implements Callable<Integer> {
             if (value instanceof Integer || value instanceof Long) return fromEpoch(((Number) value).longValue(), 0);
             if (value instanceof Double d) return fromEpoch((long) Math.floor(d), d - Math.floor(d));
             String text = String.valueOf(value).strip();
-            if (text.matches("-?\\d+")) {
+            Instant common = commonIsoForm(text);
+            if (common != null) return common;
+            if (DIGITS.matcher(text).matches()) {
                 try {
                     return fromEpoch(Long.parseLong(text), 0);
                 } catch (NumberFormatException e) {
@@ -973,7 +1045,8 @@ public class migrate_sqlite implements Callable<Integer> {
             }
             if (text.length() == 10) text = text + "T00:00";
             if (text.length() > 10 && text.charAt(10) == ' ') text = text.substring(0, 10) + 'T' + text.substring(11);
-            text = text.replaceFirst(" ?(UTC|GMT)$", "Z").replaceFirst(" ([+-]\\d)", "$1");
+            text = ZONE_NAME.matcher(text).replaceFirst("Z");
+            text = SPACE_BEFORE_OFFSET.matcher(text).replaceFirst("$1");
             try {
                 var parsed = TIMESTAMP.parseBest(text, OffsetDateTime::from, LocalDateTime::from);
                 Instant instant = parsed instanceof OffsetDateTime offset ? offset.toInstant() : ((LocalDateTime) parsed).toInstant(ZoneOffset.UTC);
@@ -981,6 +1054,59 @@ public class migrate_sqlite implements Callable<Integer> {
             } catch (java.time.DateTimeException e) {
                 throw new BadValue("not a timestamp (ISO-8601, 'YYYY-MM-DD HH:MM:SS', or epoch seconds/milliseconds)");
             }
+        }
+
+        /**
+         * The two forms Oxy writes ('2025-06-11T01:56:38.123456789+00:00' and '2025-06-11 01:56:38'), parsed by
+         * hand: the general formatter costs more than the rest of a row. Anything else returns null.
+         */
+        static Instant commonIsoForm(String text) {
+            int length = text.length();
+            if (length < 19 || text.charAt(4) != '-' || text.charAt(7) != '-' || (text.charAt(10) != 'T' && text.charAt(10) != ' ')
+                || text.charAt(13) != ':' || text.charAt(16) != ':') return null;
+            int year = digits(text, 0, 4), month = digits(text, 5, 7), day = digits(text, 8, 10);
+            int hour = digits(text, 11, 13), minute = digits(text, 14, 16), second = digits(text, 17, 19);
+            if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+            int position = 19;
+            long nanos = 0;
+            if (position < length && text.charAt(position) == '.') {
+                int start = ++position;
+                while (position < length && Character.isDigit(text.charAt(position))) position++;
+                int count = position - start;
+                if (count == 0 || count > 9) return null;
+                nanos = digits(text, start, position);
+                for (int i = count; i < 9; i++) nanos *= 10;
+            }
+            int offsetSeconds = 0;
+            if (position < length) {
+                char sign = text.charAt(position);
+                if (sign == 'Z' && position + 1 == length) {
+                    offsetSeconds = 0;
+                } else if ((sign == '+' || sign == '-') && length - position == 6 && text.charAt(position + 3) == ':') {
+                    int hours = digits(text, position + 1, position + 3), minutes = digits(text, position + 4, position + 6);
+                    if ((hours | minutes) < 0) return null;
+                    offsetSeconds = (sign == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+                } else {
+                    return null;
+                }
+            }
+            try {
+                long epochSecond = LocalDate.of(year, month, day).toEpochDay() * 86400 + hour * 3600L + minute * 60L + second - offsetSeconds;
+                return roundToMicros(Instant.ofEpochSecond(epochSecond, nanos));
+            } catch (java.time.DateTimeException e) {
+                return null; // e.g. February 30th: let the general parser name it
+            }
+        }
+
+        /** The decimal number in text[from, to), or -1 if any character is not a digit. */
+        private static int digits(String text, int from, int to) {
+            int value = 0;
+            for (int i = from; i < to; i++) {
+                char c = text.charAt(i);
+                if (c < '0' || c > '9') return -1;
+                value = value * 10 + (c - '0');
+            }
+            return value;
         }
 
         private static Instant fromEpoch(long whole, double fraction) throws BadValue {
@@ -1054,69 +1180,152 @@ public class migrate_sqlite implements Callable<Integer> {
         CopyIn start(String sql) throws SQLException { return manager.copyIn(sql); }
     }
 
-    /** Rows encoded in COPY's text format into a 1 MiB buffer that is flushed to the server as it fills. */
+    /**
+     * Rows encoded for COPY into a 1 MiB buffer that is flushed to the server as it fills. Binary format where
+     * every column has a binary encoding here (the server then parses no text: uuids are 16 bytes, timestamps
+     * 8); text format otherwise (numeric and other types), which PostgreSQL parses itself.
+     */
     static final class CopyBuffer {
         private static final DateTimeFormatter TIMESTAMPTZ = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSSxxx", Locale.ROOT);
         private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSS", Locale.ROOT);
+        private static final byte[] BINARY_HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L; // 2000-01-01T00:00:00Z, zero of the binary timestamps
+        private static final long POSTGRES_EPOCH_DAYS = 10_957L;
+        private static final Set<Category> BINARY = Set.of(Category.UUID, Category.BOOLEAN, Category.INTEGER, Category.REAL, Category.DOUBLE,
+            Category.TIMESTAMPTZ, Category.TIMESTAMP, Category.DATE, Category.JSON, Category.BYTEA, Category.TEXT);
+
         private final CopyIn copy;
-        private final StringBuilder row = new StringBuilder(256);
-        private byte[] buffer = new byte[1 << 20];
+        private final List<TargetColumn> binaryColumns;
+        private final StringBuilder text = new StringBuilder(256);
+        private final RowBytes row = new RowBytes();
+        private final byte[] buffer = new byte[1 << 20];
         private int used;
         private long total;
 
-        CopyBuffer(CopyIn copy) { this.copy = copy; }
+        /** binaryColumns: the target columns for binary format, or null for text format. */
+        CopyBuffer(CopyIn copy, List<TargetColumn> binaryColumns) throws SQLException {
+            this.copy = copy;
+            this.binaryColumns = binaryColumns;
+            if (binaryColumns != null) put(BINARY_HEADER, BINARY_HEADER.length);
+        }
+
+        static boolean binaryCovers(List<TargetColumn> columns) {
+            return columns.stream().allMatch(column -> BINARY.contains(category(column.type())));
+        }
 
         void row(Object[] values) throws SQLException {
-            row.setLength(0);
-            for (int i = 0; i < values.length; i++) {
-                if (i > 0) row.append('\t');
-                append(values[i]);
-            }
-            row.append('\n');
-            byte[] bytes = row.toString().getBytes(StandardCharsets.UTF_8);
-            if (used + bytes.length > buffer.length) flush();
-            if (bytes.length > buffer.length) {
-                copy.writeToCopy(bytes, 0, bytes.length);
-                total += bytes.length;
+            if (binaryColumns != null) {
+                row.reset();
+                row.putShort(values.length);
+                for (int i = 0; i < values.length; i++) binary(values[i], binaryColumns.get(i).type());
+                put(row.bytes(), row.length());
                 return;
             }
-            System.arraycopy(bytes, 0, buffer, used, bytes.length);
-            used += bytes.length;
+            text.setLength(0);
+            for (int i = 0; i < values.length; i++) {
+                if (i > 0) text.append('\t');
+                append(values[i]);
+            }
+            text.append('\n');
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+            put(bytes, bytes.length);
+        }
+
+        private void put(byte[] bytes, int length) throws SQLException {
+            if (used + length > buffer.length) flush();
+            if (length > buffer.length) {
+                copy.writeToCopy(bytes, 0, length);
+                total += length;
+                return;
+            }
+            System.arraycopy(bytes, 0, buffer, used, length);
+            used += length;
+        }
+
+        /** One field in binary format: its length, then PostgreSQL's send format of the value. */
+        private void binary(Object value, String type) {
+            if (value == null) {
+                row.putInt(-1);
+                return;
+            }
+            if (value instanceof String string) {
+                row.putBytesWithLength(string.getBytes(StandardCharsets.UTF_8), 0);
+            } else if (value instanceof JsonText json) {
+                byte[] bytes = json.text().getBytes(StandardCharsets.UTF_8);
+                if (type.equals("jsonb")) row.putBytesWithLength(bytes, 1); // jsonb's send format: version 1, then the text
+                else row.putBytesWithLength(bytes, 0);
+            } else if (value instanceof UUID uuid) {
+                row.putInt(16);
+                row.putLong(uuid.getMostSignificantBits());
+                row.putLong(uuid.getLeastSignificantBits());
+            } else if (value instanceof Boolean bool) {
+                row.putInt(1);
+                row.putByte(bool ? 1 : 0);
+            } else if (value instanceof Long number) {
+                switch (type) {
+                    case "int2" -> { row.putInt(2); row.putShort(number.intValue()); }
+                    case "int4" -> { row.putInt(4); row.putInt(number.intValue()); }
+                    default -> { row.putInt(8); row.putLong(number); }
+                }
+            } else if (value instanceof Float number) {
+                row.putInt(4);
+                row.putInt(Float.floatToIntBits(number));
+            } else if (value instanceof Double number) {
+                row.putInt(8);
+                row.putLong(Double.doubleToLongBits(number));
+            } else if (value instanceof OffsetDateTime timestamp) {
+                row.putInt(8);
+                row.putLong(micros(timestamp.toEpochSecond(), timestamp.getNano()));
+            } else if (value instanceof LocalDateTime timestamp) {
+                row.putInt(8);
+                row.putLong(micros(timestamp.toEpochSecond(ZoneOffset.UTC), timestamp.getNano()));
+            } else if (value instanceof LocalDate date) {
+                row.putInt(4);
+                row.putInt((int) (date.toEpochDay() - POSTGRES_EPOCH_DAYS));
+            } else if (value instanceof byte[] bytes) {
+                row.putBytesWithLength(bytes, 0);
+            } else {
+                throw new IllegalStateException("no binary encoding for " + value.getClass().getSimpleName() + " in a " + type + " column");
+            }
+        }
+
+        private static long micros(long epochSecond, int nanos) {
+            return (epochSecond - POSTGRES_EPOCH_SECONDS) * 1_000_000L + nanos / 1000;
         }
 
         private void append(Object value) {
             if (value == null) {
-                row.append("\\N");
-            } else if (value instanceof String text) {
-                escape(text);
+                text.append("\\N");
+            } else if (value instanceof String string) {
+                escape(string);
             } else if (value instanceof JsonText json) {
                 escape(json.text());
             } else if (value instanceof RawText raw) {
                 escape(raw.text());
             } else if (value instanceof Boolean bool) {
-                row.append(bool ? 't' : 'f');
+                text.append(bool ? 't' : 'f');
             } else if (value instanceof OffsetDateTime timestamp) {
-                row.append(TIMESTAMPTZ.format(timestamp));
+                text.append(TIMESTAMPTZ.format(timestamp));
             } else if (value instanceof LocalDateTime timestamp) {
-                row.append(TIMESTAMP.format(timestamp));
+                text.append(TIMESTAMP.format(timestamp));
             } else if (value instanceof BigDecimal decimal) {
-                row.append(decimal.toPlainString());
+                text.append(decimal.toPlainString());
             } else if (value instanceof byte[] bytes) {
-                row.append("\\\\x").append(HexFormat.of().formatHex(bytes));
+                text.append("\\\\x").append(HexFormat.of().formatHex(bytes));
             } else {
-                row.append(value); // UUID, Long, Double, Float, LocalDate print as PostgreSQL reads them
+                text.append(value); // UUID, Long, Double, Float, LocalDate print as PostgreSQL reads them
             }
         }
 
-        private void escape(String text) {
-            for (int i = 0; i < text.length(); i++) {
-                char c = text.charAt(i);
+        private void escape(String string) {
+            for (int i = 0; i < string.length(); i++) {
+                char c = string.charAt(i);
                 switch (c) {
-                    case '\\' -> row.append("\\\\");
-                    case '\n' -> row.append("\\n");
-                    case '\r' -> row.append("\\r");
-                    case '\t' -> row.append("\\t");
-                    default -> row.append(c);
+                    case '\\' -> text.append("\\\\");
+                    case '\n' -> text.append("\\n");
+                    case '\r' -> text.append("\\r");
+                    case '\t' -> text.append("\\t");
+                    default -> text.append(c);
                 }
             }
         }
@@ -1129,11 +1338,53 @@ public class migrate_sqlite implements Callable<Integer> {
         }
 
         void finish() throws SQLException {
+            if (binaryColumns != null) {
+                row.reset();
+                row.putShort(-1); // the binary trailer
+                put(row.bytes(), row.length());
+            }
             flush();
             copy.endCopy();
         }
 
         long bytes() { return total; }
+    }
+
+    /** A growable big-endian byte buffer for one binary COPY row. */
+    static final class RowBytes {
+        private byte[] bytes = new byte[1024];
+        private int length;
+
+        void reset() { length = 0; }
+        byte[] bytes() { return bytes; }
+        int length() { return length; }
+
+        private void ensure(int more) {
+            if (length + more > bytes.length) bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+        }
+
+        void putByte(int value) { ensure(1); bytes[length++] = (byte) value; }
+
+        void putShort(int value) { ensure(2); bytes[length++] = (byte) (value >>> 8); bytes[length++] = (byte) value; }
+
+        void putInt(int value) {
+            ensure(4);
+            for (int shift = 24; shift >= 0; shift -= 8) bytes[length++] = (byte) (value >>> shift);
+        }
+
+        void putLong(long value) {
+            ensure(8);
+            for (int shift = 56; shift >= 0; shift -= 8) bytes[length++] = (byte) (value >>> shift);
+        }
+
+        /** A field: its length (plus an optional leading version byte), the version byte, then the bytes. */
+        void putBytesWithLength(byte[] data, int version) {
+            putInt(data.length + (version > 0 ? 1 : 0));
+            if (version > 0) putByte(version);
+            ensure(data.length);
+            System.arraycopy(data, 0, bytes, length, data.length);
+            length += data.length;
+        }
     }
 
     /**

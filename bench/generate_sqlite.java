@@ -132,8 +132,8 @@ public class generate_sqlite {
                     p.setBytes(k++, i % 2 == 0 ? payload(rnd, 32) : null);
                     p.setBytes(k++, i % 10 == 0 ? payload(rnd, 1_024) : null);
                     p.setBytes(k++, payload(rnd, 16));
-                    p.setString(k++, OxySqliteFile.formatTimestamp(at, (i * 7_919) % 1_000_000_000, i % 5));
-                    p.setString(k++, OxySqliteFile.formatTimestamp(at + 1, (i * 104_729) % 1_000_000_000, (i + 1) % 5));
+                    p.setString(k++, OxySqliteFile.formatTimestamp(at, (int) Math.floorMod(i * 7_919L, 1_000_000_000L), i % 5));
+                    p.setString(k++, OxySqliteFile.formatTimestamp(at + 1, (int) Math.floorMod(i * 104_729L, 1_000_000_000L), (i + 1) % 5));
                     p.setString(k++, i % 8 == 0 ? null : OxySqliteFile.formatTimestamp(at + 2, 0, (i + 2) % 5));
                     p.setString(k++, i % 3 == 0 ? OxySqliteFile.formatTimestamp(at + 86_400 * 30, 0, 1) : null);
                     p.setString(k++, OxySqliteFile.formatTimestamp(at, 0, 0));
