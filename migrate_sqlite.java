@@ -272,14 +272,14 @@ public class migrate_sqlite implements Callable<Integer> {
         }
         for (String name : names) {
             List<SourceColumn> columns = new ArrayList<>();
-            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA table_info(" + sqliteQuote(name) + ")")) {
+            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA table_info(" + quote(name) + ")")) {
                 while (result.next()) {
                     columns.add(new SourceColumn(result.getString("name"), result.getString("type"), result.getInt("notnull") == 1,
                         result.getString("dflt_value"), result.getInt("pk")));
                 }
             }
             List<String[]> foreignKeys = new ArrayList<>();
-            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA foreign_key_list(" + sqliteQuote(name) + ")")) {
+            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA foreign_key_list(" + quote(name) + ")")) {
                 while (result.next()) foreignKeys.add(new String[] {result.getString("from"), result.getString("table"), result.getString("to")});
             }
             tables.put(name, new SourceTable(name, columns, foreignKeys));
@@ -380,7 +380,7 @@ public class migrate_sqlite implements Callable<Integer> {
         Map<String, Set<Long>> orphans = new TreeMap<>();
         for (TablePlan table : plan) {
             try (Statement statement = sqlite.createStatement();
-                 ResultSet result = statement.executeQuery("PRAGMA foreign_key_check(" + sqliteQuote(table.source().name()) + ")")) {
+                 ResultSet result = statement.executeQuery("PRAGMA foreign_key_check(" + quote(table.source().name()) + ")")) {
                 while (result.next()) {
                     long rowid = result.getLong("rowid");
                     String parent = result.getString("parent");
@@ -402,18 +402,18 @@ public class migrate_sqlite implements Callable<Integer> {
      */
     boolean isOrphan(Connection sqlite, String table, long rowid, String parent, int foreignKeyId) throws SQLException {
         List<String[]> pairs = new ArrayList<>();
-        try (Statement statement = sqlite.createStatement(); ResultSet keys = statement.executeQuery("PRAGMA foreign_key_list(" + sqliteQuote(table) + ")")) {
+        try (Statement statement = sqlite.createStatement(); ResultSet keys = statement.executeQuery("PRAGMA foreign_key_list(" + quote(table) + ")")) {
             while (keys.next()) if (keys.getInt("id") == foreignKeyId) pairs.add(new String[] {keys.getString("from"), keys.getString("to")});
         }
         if (pairs.size() != 1) return true; // composite keys: SQLite's verdict stands
         String parentColumn = pairs.get(0)[1];
         if (parentColumn == null) {
-            try (Statement statement = sqlite.createStatement(); ResultSet columns = statement.executeQuery("PRAGMA table_info(" + sqliteQuote(parent) + ")")) {
+            try (Statement statement = sqlite.createStatement(); ResultSet columns = statement.executeQuery("PRAGMA table_info(" + quote(parent) + ")")) {
                 while (columns.next()) if (columns.getInt("pk") == 1) parentColumn = columns.getString("name");
             }
         }
         Object value;
-        try (PreparedStatement statement = sqlite.prepareStatement("SELECT " + sqliteQuote(pairs.get(0)[0]) + " FROM " + sqliteQuote(table) + " WHERE rowid = ?")) {
+        try (PreparedStatement statement = sqlite.prepareStatement("SELECT " + quote(pairs.get(0)[0]) + " FROM " + quote(table) + " WHERE rowid = ?")) {
             statement.setLong(1, rowid);
             try (ResultSet row = statement.executeQuery()) {
                 if (!row.next()) return true;
@@ -429,7 +429,7 @@ public class migrate_sqlite implements Callable<Integer> {
         } catch (BadValue notAUuid) {
             // compare as it is
         }
-        String sql = "SELECT 1 FROM " + sqliteQuote(parent) + " WHERE " + sqliteQuote(parentColumn) + " IN ("
+        String sql = "SELECT 1 FROM " + quote(parent) + " WHERE " + quote(parentColumn) + " IN ("
             + String.join(", ", forms.stream().map(form -> "?").toList()) + ") LIMIT 1";
         try (PreparedStatement statement = sqlite.prepareStatement(sql)) {
             for (int i = 0; i < forms.size(); i++) statement.setObject(i + 1, forms.get(i));
@@ -442,14 +442,14 @@ public class migrate_sqlite implements Callable<Integer> {
     void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
         Map<String, Long> filled = new LinkedHashMap<>();
         for (TablePlan table : plan) {
-            long count = count(pg, "SELECT count(*) FROM " + pgQuote(table.name()));
+            long count = count(pg, "SELECT count(*) FROM " + quote(table.name()));
             if (count > 0) filled.put(table.name(), count);
         }
         if (filled.isEmpty()) return;
         if (truncate) {
             console.step("Emptying " + filled.size() + " target table(s) first (--truncate): " + filled);
             try (Statement statement = pg.createStatement()) {
-                statement.execute("TRUNCATE " + String.join(", ", plan.stream().map(t -> pgQuote(t.name())).toList()) + " RESTART IDENTITY");
+                statement.execute("TRUNCATE " + String.join(", ", plan.stream().map(t -> quote(t.name())).toList()) + " RESTART IDENTITY");
             }
             return;
         }
@@ -475,7 +475,7 @@ public class migrate_sqlite implements Callable<Integer> {
         int index = 0;
         for (TablePlan table : plan) {
             index++;
-            long found = count(sqlite, "SELECT count(*) FROM " + sqliteQuote(table.source().name()));
+            long found = count(sqlite, "SELECT count(*) FROM " + quote(table.source().name()));
             String prefix = "[" + index + "/" + plan.size() + "] " + table.name() + ": Found " + found + " records";
             TableCopy result = copyTable(sqlite, copy, table, orphans.getOrDefault(table.name(), Set.of()), found, prefix);
             rows.put(table.name(), result.rows());
@@ -493,7 +493,7 @@ public class migrate_sqlite implements Callable<Integer> {
      * row, and a failure or interrupt rolls the drops back with everything else.
      */
     List<String> dropKeysAndIndexes(Connection pg, List<TablePlan> plan) throws SQLException {
-        String tables = "ARRAY[" + String.join(", ", plan.stream().map(t -> "'" + pgQuote(t.name()).replace("'", "''") + "'::regclass").toList()) + "]";
+        String tables = "ARRAY[" + String.join(", ", plan.stream().map(t -> "'" + quote(t.name()).replace("'", "''") + "'::regclass").toList()) + "]";
         List<String> drops = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         List<String> indexes = new ArrayList<>();
@@ -544,7 +544,7 @@ public class migrate_sqlite implements Callable<Integer> {
         List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
         List<TargetColumn> targetColumns = table.columns().stream().map(name -> table.target().columns().get(name)).toList();
         boolean binary = CopyBuffer.binaryCovers(targetColumns);
-        String sql = "COPY " + pgQuote(table.name()) + " (" + String.join(", ", table.columns().stream().map(migrate_sqlite::pgQuote).toList())
+        String sql = "COPY " + quote(table.name()) + " (" + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList())
             + ") FROM STDIN" + (binary ? " WITH (FORMAT binary)" : "");
         CopyIn in = copy.start(sql);
         CopyBuffer buffer = new CopyBuffer(in, binary ? targetColumns : null);
@@ -553,8 +553,7 @@ public class migrate_sqlite implements Callable<Integer> {
         RowChecksum hasher = verify ? new RowChecksum() : null;
         try (ProgressBar progress = progressBar(label, expected);
              Statement statement = sqlite.createStatement();
-             ResultSet result = statement.executeQuery("SELECT rowid, " + String.join(", ", table.columns().stream().map(migrate_sqlite::sqliteQuote).toList())
-                 + " FROM " + sqliteQuote(table.source().name()))) {
+             ResultSet result = statement.executeQuery(selectRows(table))) {
             Object[] values = new Object[converters.size()];
             while (result.next()) {
                 long rowid = result.getLong(1);
@@ -637,7 +636,7 @@ public class migrate_sqlite implements Callable<Integer> {
             for (String column : table.columns()) {
                 String sequence;
                 try (PreparedStatement statement = pg.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
-                    statement.setString(1, pgQuote(table.name()));
+                    statement.setString(1, quote(table.name()));
                     statement.setString(2, column);
                     try (ResultSet result = statement.executeQuery()) {
                         result.next();
@@ -646,8 +645,8 @@ public class migrate_sqlite implements Callable<Integer> {
                 }
                 if (sequence == null) continue;
                 try (Statement statement = pg.createStatement()) {
-                    statement.execute("SELECT setval('" + sequence.replace("'", "''") + "', coalesce(max(" + pgQuote(column) + "), 1), max("
-                        + pgQuote(column) + ") IS NOT NULL) FROM " + pgQuote(table.name()));
+                    statement.execute("SELECT setval('" + sequence.replace("'", "''") + "', coalesce(max(" + quote(column) + "), 1), max("
+                        + quote(column) + ") IS NOT NULL) FROM " + quote(table.name()));
                 }
             }
         }
@@ -656,7 +655,7 @@ public class migrate_sqlite implements Callable<Integer> {
     void verifyCounts(Connection pg, List<TablePlan> plan, LoadResult loaded) throws SQLException {
         List<String> mismatches = new ArrayList<>();
         for (TablePlan table : plan) {
-            long inTarget = count(pg, "SELECT count(*) FROM " + pgQuote(table.name()));
+            long inTarget = count(pg, "SELECT count(*) FROM " + quote(table.name()));
             long sent = loaded.rows().get(table.name());
             if (inTarget != sent) mismatches.add(table.name() + ": " + sent + " rows read from SQLite, " + inTarget + " in PostgreSQL");
         }
@@ -677,8 +676,8 @@ public class migrate_sqlite implements Callable<Integer> {
             long checksum = 0;
             try (Statement statement = pg.createStatement()) {
                 statement.setFetchSize(10_000);
-                try (ResultSet result = statement.executeQuery("SELECT " + String.join(", ", table.columns().stream().map(migrate_sqlite::pgQuote).toList())
-                    + " FROM " + pgQuote(table.name()))) {
+                try (ResultSet result = statement.executeQuery("SELECT " + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList())
+                    + " FROM " + quote(table.name()))) {
                     Object[] values = new Object[columns.size()];
                     while (result.next()) {
                         for (int i = 0; i < values.length; i++) values[i] = readBack(result, i + 1, columns.get(i));
@@ -734,7 +733,7 @@ public class migrate_sqlite implements Callable<Integer> {
         pg.setAutoCommit(true);
         try (Statement statement = pg.createStatement()) {
             statement.execute("SET default_statistics_target = 10");
-            for (TablePlan table : plan) statement.execute("ANALYZE " + pgQuote(table.name()));
+            for (TablePlan table : plan) statement.execute("ANALYZE " + quote(table.name()));
             statement.execute("RESET default_statistics_target");
         }
     }
@@ -773,8 +772,7 @@ public class migrate_sqlite implements Callable<Integer> {
         long rows = 0;
         long skipped = 0;
         try (Statement statement = sqlite.createStatement();
-             ResultSet result = statement.executeQuery("SELECT rowid, " + String.join(", ", table.columns().stream().map(migrate_sqlite::sqliteQuote).toList())
-                 + " FROM " + sqliteQuote(table.source().name()))) {
+             ResultSet result = statement.executeQuery(selectRows(table))) {
             while (result.next()) {
                 long rowid = result.getLong(1);
                 if (skip.contains(rowid)) {
@@ -811,8 +809,8 @@ public class migrate_sqlite implements Callable<Integer> {
             created.add(table.name());
             for (String[] key : table.foreignKeys()) {
                 if (sources.containsKey(key[1]) || existing.contains(key[1])) {
-                    foreignKeys.add("ALTER TABLE " + pgQuote(table.name()) + " ADD FOREIGN KEY (" + pgQuote(key[0]) + ") REFERENCES "
-                        + pgQuote(key[1]) + (key[2] == null ? "" : " (" + pgQuote(key[2]) + ")") + " DEFERRABLE");
+                    foreignKeys.add("ALTER TABLE " + quote(table.name()) + " ADD FOREIGN KEY (" + quote(key[0]) + ") REFERENCES "
+                        + quote(key[1]) + (key[2] == null ? "" : " (" + quote(key[2]) + ")") + " DEFERRABLE");
                 }
             }
         }
@@ -833,7 +831,7 @@ public class migrate_sqlite implements Callable<Integer> {
             boolean rowidKey = keys.size() == 1 && keys.get(0).declaredType() != null && keys.get(0).declaredType().equalsIgnoreCase("INTEGER");
             for (SourceColumn column : table.columns()) {
                 String type = rowidKey && keys.get(0) == column ? "bigint GENERATED BY DEFAULT AS IDENTITY" : typeFor(column.declaredType());
-                StringBuilder definition = new StringBuilder(pgQuote(column.name())).append(' ').append(type);
+                StringBuilder definition = new StringBuilder(quote(column.name())).append(' ').append(type);
                 if (column.notNull() && !(rowidKey && keys.get(0) == column)) definition.append(" NOT NULL");
                 String defaultValue = defaultFor(column.defaultValue(), type);
                 if (column.defaultValue() != null && defaultValue == null) {
@@ -842,8 +840,8 @@ public class migrate_sqlite implements Callable<Integer> {
                 if (defaultValue != null && !type.contains("IDENTITY")) definition.append(" DEFAULT ").append(defaultValue);
                 definitions.add(definition.toString());
             }
-            if (!keys.isEmpty()) definitions.add("PRIMARY KEY (" + String.join(", ", keys.stream().map(c -> pgQuote(c.name())).toList()) + ")");
-            return "CREATE TABLE " + pgQuote(table.name()) + " (" + String.join(", ", definitions) + ")";
+            if (!keys.isEmpty()) definitions.add("PRIMARY KEY (" + String.join(", ", keys.stream().map(c -> quote(c.name())).toList()) + ")");
+            return "CREATE TABLE " + quote(table.name()) + " (" + String.join(", ", definitions) + ")";
         }
 
         static String typeFor(String declared) {
@@ -1463,9 +1461,13 @@ public class migrate_sqlite implements Callable<Integer> {
         }
     }
 
-    static String pgQuote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
+    /** The source rows of a planned table: rowid first, then the mapped columns in plan order. */
+    static String selectRows(TablePlan table) {
+        return "SELECT rowid, " + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList()) + " FROM " + quote(table.source().name());
+    }
 
-    static String sqliteQuote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
+    /** A quoted identifier; SQLite and PostgreSQL quote alike (standard SQL). */
+    static String quote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
 
     static String unquote(String regclass) {
         String name = regclass.contains(".") ? regclass.substring(regclass.lastIndexOf('.') + 1) : regclass;

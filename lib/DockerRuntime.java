@@ -244,11 +244,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private OxyError portInUse(int port) {
-        String holder = containerPublishing(port).map(name -> "container " + name)
-            .or(() -> HostPorts.listener(port)).map(who -> " by " + who).orElse("");
-        String suggestion = HostPorts.nextFree(port).map(free -> "Use a free port: --postgres-port " + free
-            + " (or OXY_POSTGRES_PORT=" + free + ").").orElse("Free the port or choose another with --postgres-port.");
-        return new OxyError(ExitCode.PORT_IN_USE, "port " + port + " is already in use" + holder, suggestion);
+        return HostPorts.inUse(port, containerPublishing(port).map(name -> "container " + name));
     }
 
     private Optional<String> containerPublishing(int port) {

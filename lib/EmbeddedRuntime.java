@@ -79,7 +79,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
             return false;
         }
         boolean initialised = checkDataDirectory();
-        if (!HostPorts.isFree(options.postgresPort)) throw portInUse(options.postgresPort);
+        if (!HostPorts.isFree(options.postgresPort)) throw HostPorts.inUse(options.postgresPort, Optional.empty());
         Path bin = binaries(console);
         if (!initialised) initdb(console, bin);
         console.step("Starting embedded PostgreSQL " + MAJOR + " (data " + dataDir + ", port " + options.postgresPort + ")");
@@ -260,13 +260,6 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     private static String architecture() {
         String arch = System.getProperty("os.arch");
         return "amd64".equals(arch) ? "x86_64" : arch;
-    }
-
-    private OxyError portInUse(int port) {
-        String holder = HostPorts.listener(port).map(who -> " by " + who).orElse("");
-        String suggestion = HostPorts.nextFree(port).map(free -> "Use a free port: --postgres-port " + free
-            + " (or OXY_POSTGRES_PORT=" + free + ").").orElse("Free the port or choose another with --postgres-port.");
-        return new OxyError(ExitCode.PORT_IN_USE, "port " + port + " is already in use" + holder, suggestion);
     }
 
     private List<String> logTail(int lines) {

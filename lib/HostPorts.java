@@ -23,6 +23,14 @@ public final class HostPorts {
         }
     }
 
+    /** The error for a taken port: who holds it (the caller may know better than /proc), and a free port to use instead. */
+    public static OxyError inUse(int port, Optional<String> knownHolder) {
+        String holder = knownHolder.or(() -> listener(port)).map(who -> " by " + who).orElse("");
+        String suggestion = nextFree(port).map(free -> "Use a free port: --postgres-port " + free
+            + " (or OXY_POSTGRES_PORT=" + free + ").").orElse("Free the port or choose another with --postgres-port.");
+        return new OxyError(ExitCode.PORT_IN_USE, "port " + port + " is already in use" + holder, suggestion);
+    }
+
     /** The next free port above this one, for the suggestion in the error message. */
     public static Optional<Integer> nextFree(int port) {
         for (int candidate = port + 1; candidate <= Math.min(65535, port + 200); candidate++) {
