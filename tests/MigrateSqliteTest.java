@@ -307,4 +307,66 @@ class MigrateSqliteTest {
             assertFalse(result.all().contains("hunter2"), result.all());
         }
     }
+
+    @Test
+    void unmappedColumnsAndOutOfRangeIntegersAreNamed() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE tasks ADD COLUMN legacy_flag integer");
+        }
+        OxyCli.Result unmapped = migrate(sqlite);
+        assertEquals(ExitCode.REFUSED, unmapped.exitCode(), unmapped.toString());
+        assertTrue(unmapped.stderr().contains("column tasks.legacy_flag has no column in the PostgreSQL table tasks"), unmapped.stderr());
+
+        Path big = OxySqliteFile.create(files.resolve("big.sqlite")).withSampleData().path();
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + big); Statement statement = connection.createStatement()) {
+            statement.execute("UPDATE messages SET input_tokens = 3000000000 WHERE rowid = 1"); // integer column: 32 bits in PostgreSQL
+        }
+        OxyCli.Result range = migrate(big);
+        assertEquals(ExitCode.REFUSED, range.exitCode(), range.toString());
+        assertTrue(range.stderr().contains("column input_tokens: out of range for int4 (value: 3000000000)"), range.stderr());
+        assertEquals(0, appRows());
+    }
+
+    @Test
+    void aSelfReferencingTableLoadsWhateverTheRowOrder() throws Exception {
+        Path sqlite = files.resolve("tree.db");
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES nodes(id), name TEXT)");
+            statement.execute("CREATE TABLE leaves (id INTEGER PRIMARY KEY, node_id INTEGER NOT NULL REFERENCES nodes(id))");
+            // children before their parents, and the child table named before its parent table
+            statement.execute("INSERT INTO nodes (id, parent_id, name) VALUES (3, 2, 'grandchild'), (2, 1, 'child'), (1, NULL, 'root')");
+            statement.execute("INSERT INTO leaves (id, node_id) VALUES (1, 3)");
+        }
+        OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().indexOf("] nodes:") < result.stdout().indexOf("] leaves:"), "parents first: " + result.stdout());
+        try (Connection connection = target()) {
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM nodes c JOIN nodes p ON c.parent_id = p.id JOIN nodes g ON p.parent_id = g.id"));
+        }
+    }
+
+    @Test
+    void withoutToTheLocalPostgresFromStartIsUsedAndNamed() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        OxyCli.Result result = OxyCli.run(env, "migrate_sqlite", "--from", sqlite.toString(), "--dry-run");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("No --to given: using the local PostgreSQL (embedded) at postgresql://postgres:****@localhost:" + port + "/oxy"), result.stdout());
+    }
+
+    @Test
+    void anUnreachableTargetIsRetriedWithEachRetryPrinted() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        Process running = OxyCli.spawn(env, "migrate_sqlite", "--from", sqlite.toString(), "--to", "postgresql://postgres:postgres@localhost:" + OxyCli.freePort() + "/oxy");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!OxyCli.output(running, -1).stdout().contains("retry 3/20")) {
+            if (!running.isAlive()) fail("gave up too early:\n" + OxyCli.output(running, running.exitValue()));
+            if (System.nanoTime() > deadline) fail("no retries printed:\n" + OxyCli.output(running, -1));
+            Thread.sleep(100);
+        }
+        running.destroy();
+        running.waitFor();
+        String output = OxyCli.output(running, -1).stdout();
+        assertTrue(output.matches("(?s).*PostgreSQL at localhost:\\d+ not reachable \\(.*\\); retry 2/20 in 500 ms.*retry 3/20 in 1000 ms.*"), output);
+    }
 }
