@@ -39,6 +39,10 @@ public interface DatabaseRuntime {
 
     /** Picks the runtime the options ask for; "auto" prefers the runtime that already holds the data. */
     static DatabaseRuntime select(RuntimeOptions options) {
+        if (options.postgresPort < 1 || options.postgresPort > 65535) {
+            throw new OxyError(ExitCode.USAGE, "--postgres-port " + options.postgresPort + " is not a port",
+                "Use a number from 1 to 65535 (default 15432).");
+        }
         return switch (options.runtime) {
             case EXTERNAL -> new ExternalRuntime(options);
             case EMBEDDED -> new EmbeddedRuntime(options);

@@ -40,6 +40,12 @@ class CommandLineContractTest {
         assertEquals(ExitCode.USAGE, unknown.exitCode(), unknown.toString());
         assertTrue(unknown.stderr().contains("Unknown option: '--frobnicate'"), unknown.stderr());
 
+        for (String command : List.of("start", "status", "stop")) {
+            OxyCli.Result port = OxyCli.run(env(), command, "--postgres-port", "70000");
+            assertEquals(ExitCode.USAGE, port.exitCode(), port.toString());
+            assertTrue(port.stderr().contains("--postgres-port 70000 is not a port"), port.stderr());
+        }
+
         OxyCli.Result detachWithApp = OxyCli.run(env(), "start", "--runtime", "embedded", "--detach", "--", "sleep", "1");
         assertEquals(ExitCode.USAGE, detachWithApp.exitCode(), detachWithApp.toString());
         assertTrue(detachWithApp.stderr().contains("--detach starts PostgreSQL only"), detachWithApp.stderr());
