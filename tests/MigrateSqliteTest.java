@@ -260,13 +260,7 @@ class MigrateSqliteTest {
     void killedInTheMiddleOfALargeCopyLeavesTheTargetUntouchedAndARerunSucceeds() throws Exception {
         Path sqlite = OxySqliteFile.create(files.resolve("big.sqlite")).withBulkRows(400_000).path();
         Process running = OxyCli.spawn(env, "migrate_sqlite", "--from", sqlite.toString(), "--to", url);
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        // wait until at least one table is fully copied and the next is under way
-        while (!OxyCli.output(running, -1).stdout().contains("Migrated")) {
-            if (!running.isAlive()) fail("finished before it could be killed:\n" + OxyCli.output(running, running.exitValue()));
-            if (System.nanoTime() > deadline) fail("no table copied in time:\n" + OxyCli.output(running, -1));
-            Thread.sleep(20);
-        }
+        OxyCli.awaitOutput(running, "Migrated", Duration.ofSeconds(120)); // one table copied, the next under way
         new ProcessBuilder("kill", "-9", String.valueOf(running.pid())).start().waitFor();
         running.waitFor();
         assertEquals(137, running.exitValue());
@@ -358,12 +352,7 @@ class MigrateSqliteTest {
     void anUnreachableTargetIsRetriedWithEachRetryPrinted() throws Exception {
         Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
         Process running = OxyCli.spawn(env, "migrate_sqlite", "--from", sqlite.toString(), "--to", "postgresql://postgres:postgres@localhost:" + OxyCli.freePort() + "/oxy");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!OxyCli.output(running, -1).stdout().contains("retry 3/20")) {
-            if (!running.isAlive()) fail("gave up too early:\n" + OxyCli.output(running, running.exitValue()));
-            if (System.nanoTime() > deadline) fail("no retries printed:\n" + OxyCli.output(running, -1));
-            Thread.sleep(100);
-        }
+        OxyCli.awaitOutput(running, "retry 3/20", Duration.ofSeconds(30));
         running.destroy();
         running.waitFor();
         String output = OxyCli.output(running, -1).stdout();

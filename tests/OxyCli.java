@@ -70,6 +70,16 @@ final class OxyCli {
         return new Result(exitCode, Files.readString(files[0], StandardCharsets.UTF_8), Files.readString(files[1], StandardCharsets.UTF_8));
     }
 
+    /** Waits until a running command has printed the text on stdout; fails if it exits first or time runs out. */
+    static void awaitOutput(Process process, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!output(process, -1).stdout().contains(text)) {
+            if (!process.isAlive()) fail("exited before printing '" + text + "':\n" + output(process, process.exitValue()));
+            if (System.nanoTime() > deadline) fail("no '" + text + "' within " + timeout + ":\n" + output(process, -1));
+            Thread.sleep(20);
+        }
+    }
+
     static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

@@ -88,7 +88,7 @@ class StartLifecycleTest {
     @Test
     void withNoAppPostgresStaysUpUntilCtrlC() throws Exception {
         Process start = OxyCli.spawn(env, "start");
-        awaitOutput(start, "Press Ctrl+C to stop.");
+        OxyCli.awaitOutput(start, "Press Ctrl+C to stop.", Duration.ofSeconds(90));
         assertTrue(OxyCli.output(start, 0).stdout().contains("No app to run"));
         try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
             assertEquals(17, OxyCli.appTableCount(connection));
@@ -108,7 +108,7 @@ class StartLifecycleTest {
             OxyCli.execute(connection, "INSERT INTO tasks (id, title, question, answer, file_path) VALUES (gen_random_uuid(), 'survives', 'q', 'a', 'f')");
         }
         start.destroy();
-        awaitOutput(start, "Stopping the app");
+        OxyCli.awaitOutput(start, "Stopping the app", Duration.ofSeconds(90));
         start.destroy();
         OxyCli.Result result = OxyCli.finish(start, Duration.ofSeconds(20));
         assertEquals(ExitCode.INTERRUPTED, result.exitCode(), result.toString());
@@ -126,15 +126,6 @@ class StartLifecycleTest {
         while (!Files.exists(file)) {
             if (!start.isAlive()) fail("start exited early:\n" + OxyCli.output(start, start.exitValue()));
             if (System.nanoTime() > deadline) fail("the app did not start:\n" + OxyCli.output(start, -1));
-            Thread.sleep(100);
-        }
-    }
-
-    private static void awaitOutput(Process start, String text) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!OxyCli.output(start, -1).stdout().contains(text)) {
-            if (!start.isAlive()) fail("start exited early:\n" + OxyCli.output(start, start.exitValue()));
-            if (System.nanoTime() > deadline) fail("no '" + text + "' in time:\n" + OxyCli.output(start, -1));
             Thread.sleep(100);
         }
     }
