@@ -180,7 +180,7 @@ public class migrate_sqlite implements Callable<Integer> {
             throw new OxyError(ExitCode.USAGE, "no target database: --to is not given and no local PostgreSQL is running",
                 "Pass --to " + PostgresUrl.EXPECTED + " (or set POSTGRES_URL), or start one with './jbang oxy start --detach'.");
         }
-        PostgresUrl url = local instanceof DockerRuntime docker ? docker.actualUrl() : local.url();
+        PostgresUrl url = local.url();
         console.info("No --to given: using the local PostgreSQL (" + local.name() + ") at " + url);
         return url;
     }
@@ -541,36 +541,21 @@ public class migrate_sqlite implements Callable<Integer> {
 
     /** Streams one table: SQLite cursor -> converters -> COPY text -> PostgreSQL, never the whole table in memory. */
     TableCopy copyTable(Connection sqlite, CopyManagerHolder copy, TablePlan table, Set<Long> skip, long expected, String label) throws Exception {
-        List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
         List<TargetColumn> targetColumns = table.columns().stream().map(name -> table.target().columns().get(name)).toList();
         boolean binary = CopyBuffer.binaryCovers(targetColumns);
         String sql = "COPY " + quote(table.name()) + " (" + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList())
             + ") FROM STDIN" + (binary ? " WITH (FORMAT binary)" : "");
         CopyIn in = copy.start(sql);
         CopyBuffer buffer = new CopyBuffer(in, binary ? targetColumns : null);
-        long rows = 0;
-        long checksum = 0;
+        long rows;
+        long[] checksum = {0};
         RowChecksum hasher = verify ? new RowChecksum() : null;
-        try (ProgressBar progress = progressBar(label, expected);
-             Statement statement = sqlite.createStatement();
-             ResultSet result = statement.executeQuery(selectRows(table))) {
-            Object[] values = new Object[converters.size()];
-            while (result.next()) {
-                long rowid = result.getLong(1);
-                if (skip.contains(rowid)) continue;
-                for (int i = 0; i < values.length; i++) {
-                    Object raw = result.getObject(i + 2);
-                    try {
-                        values[i] = raw == null ? null : converters.get(i).convert(raw);
-                    } catch (BadValue bad) {
-                        throw badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage());
-                    }
-                }
+        try (ProgressBar progress = progressBar(label, expected)) {
+            rows = walkRows(sqlite, table, skip, (values, number) -> {
                 buffer.row(values);
-                if (hasher != null) checksum += hasher.of(values);
-                rows++;
-                if (progress != null && (rows & 1023) == 0) progress.stepTo(rows);
-            }
+                if (hasher != null) checksum[0] += hasher.of(values);
+                if (progress != null && (number & 1023) == 0) progress.stepTo(number);
+            }, bad -> { throw bad; });
             if (progress != null) progress.stepTo(rows);
             buffer.finish();
         } catch (SQLException e) {
@@ -581,7 +566,41 @@ public class migrate_sqlite implements Callable<Integer> {
             if (in.isActive()) in.cancelCopy();
             throw e;
         }
-        return new TableCopy(rows, checksum, buffer.bytes());
+        return new TableCopy(rows, checksum[0], buffer.bytes());
+    }
+
+    /** Takes each converted row with its number (from 1). */
+    @FunctionalInterface
+    interface RowSink {
+        void accept(Object[] values, long number) throws SQLException;
+    }
+
+    /**
+     * Streams a table's source rows, orphans in skip left out, each value converted by its target column's type,
+     * to the sink; returns how many rows it handed on. A bad value goes to onBadValue, which throws (the load) or
+     * records it (the dry run, which goes on converting). The values array is reused from row to row.
+     */
+    long walkRows(Connection sqlite, TablePlan table, Set<Long> skip, RowSink sink, java.util.function.Consumer<OxyError> onBadValue) throws SQLException {
+        List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
+        long rows = 0;
+        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
+            Object[] values = new Object[converters.size()];
+            while (result.next()) {
+                long rowid = result.getLong(1);
+                if (skip.contains(rowid)) continue;
+                for (int i = 0; i < values.length; i++) {
+                    Object raw = result.getObject(i + 2);
+                    try {
+                        values[i] = raw == null ? null : converters.get(i).convert(raw);
+                    } catch (BadValue bad) {
+                        values[i] = null;
+                        onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()));
+                    }
+                }
+                sink.accept(values, ++rows);
+            }
+        }
+        return rows;
     }
 
     ProgressBar progressBar(String label, long total) {
@@ -632,23 +651,26 @@ public class migrate_sqlite implements Callable<Integer> {
 
     /** Identity and serial columns continue after the highest loaded value. */
     void resetSequences(Connection pg, List<TablePlan> plan) throws SQLException {
-        for (TablePlan table : plan) {
-            for (String column : table.columns()) {
-                String sequence;
-                try (PreparedStatement statement = pg.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
-                    statement.setString(1, quote(table.name()));
-                    statement.setString(2, column);
-                    try (ResultSet result = statement.executeQuery()) {
-                        result.next();
-                        sequence = result.getString(1);
-                    }
-                }
-                if (sequence == null) continue;
-                try (Statement statement = pg.createStatement()) {
-                    statement.execute("SELECT setval('" + sequence.replace("'", "''") + "', coalesce(max(" + quote(column) + "), 1), max("
-                        + quote(column) + ") IS NOT NULL) FROM " + quote(table.name()));
+        String sql = "SELECT c.table_name, c.column_name, pg_get_serial_sequence(quote_ident(c.table_name), c.column_name) "
+            + "FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = ANY(?) "
+            + "AND pg_get_serial_sequence(quote_ident(c.table_name), c.column_name) IS NOT NULL";
+        List<String> moves = new ArrayList<>();
+        try (PreparedStatement statement = pg.prepareStatement(sql)) {
+            statement.setArray(1, pg.createArrayOf("text", plan.stream().map(TablePlan::name).toArray()));
+            try (ResultSet result = statement.executeQuery()) {
+                Set<String> loaded = new java.util.HashSet<>();
+                plan.forEach(table -> table.columns().forEach(column -> loaded.add(table.name() + "." + column)));
+                while (result.next()) {
+                    if (!loaded.contains(result.getString(1) + "." + result.getString(2))) continue; // only columns we loaded
+                    String table = quote(result.getString(1));
+                    String column = quote(result.getString(2));
+                    moves.add("SELECT setval('" + result.getString(3).replace("'", "''") + "', coalesce(max(" + column + "), 1), max("
+                        + column + ") IS NOT NULL) FROM " + table);
                 }
             }
+        }
+        try (Statement statement = pg.createStatement()) {
+            for (String move : moves) statement.execute(move);
         }
     }
 
@@ -751,8 +773,9 @@ public class migrate_sqlite implements Callable<Integer> {
                      List<String> problems) throws Exception {
         console.plain("[DRY RUN] Would migrate:");
         for (TablePlan table : plan) {
-            long[] counts = convertAll(sqlite, table, orphans.getOrDefault(table.name(), Set.of()), problems);
-            console.plain(String.format("  %-28s %,d records%s", table.name() + ":", counts[0], counts[1] > 0 ? " (" + counts[1] + " orphans skipped)" : ""));
+            Set<Long> skipped = orphans.getOrDefault(table.name(), Set.of());
+            long rows = walkRows(sqlite, table, skipped, (values, number) -> {}, bad -> problems.add(bad.getMessage()));
+            console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
         }
         if (!pending.isEmpty()) console.plain("[DRY RUN] Schema migrations that would be applied first: " + pending);
         if (problems.isEmpty()) {
@@ -764,34 +787,6 @@ public class migrate_sqlite implements Callable<Integer> {
         if (problems.size() > 50) console.plain("  ... and " + (problems.size() - 50) + " more");
         console.plain("[DRY RUN] Nothing was written.");
         return ExitCode.REFUSED;
-    }
-
-    /** Converts every row of a table as the real run would, collecting bad values; returns {rows, skipped}. */
-    long[] convertAll(Connection sqlite, TablePlan table, Set<Long> skip, List<String> problems) throws SQLException {
-        List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
-        long rows = 0;
-        long skipped = 0;
-        try (Statement statement = sqlite.createStatement();
-             ResultSet result = statement.executeQuery(selectRows(table))) {
-            while (result.next()) {
-                long rowid = result.getLong(1);
-                if (skip.contains(rowid)) {
-                    skipped++;
-                    continue;
-                }
-                for (int i = 0; i < converters.size(); i++) {
-                    Object raw = result.getObject(i + 2);
-                    if (raw == null) continue;
-                    try {
-                        converters.get(i).convert(raw);
-                    } catch (BadValue bad) {
-                        problems.add(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()).getMessage());
-                    }
-                }
-                rows++;
-            }
-        }
-        return new long[] {rows, skipped};
     }
 
     // ---- --create-schema ----------------------------------------------------------------------------------

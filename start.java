@@ -73,7 +73,7 @@ public class start implements Callable<Integer> {
         DatabaseRuntime database = DatabaseRuntime.select(runtime);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));
-        PostgresUrl url = database instanceof DockerRuntime docker ? docker.actualUrl() : database.url();
+        PostgresUrl url = database.url();
         applyMigrations(url);
         if (detach) return reportDetached(database, url);
         if (signals.received()) return stopDatabase(database, startedHere, 0);

@@ -72,7 +72,7 @@ public class status implements Callable<Integer> {
         postgres.putAll(runtimeReport.facts());
         report.put("postgres", postgres);
         troubles.addAll(runtimeReport.troubles());
-        PostgresUrl url = database instanceof DockerRuntime docker ? docker.actualUrl() : database.url();
+        PostgresUrl url = database.url();
         boolean connected = checkDatabase(report, url, runtimeReport.running());
         boolean schemaCurrent = connected && checkSchema(report, url);
         report.put("commands", runtimeReport.commands());

@@ -42,7 +42,6 @@ public final class Console {
     public void bad(String message) { if (!quiet) out.println(paint("31", "\u2717") + " " + message); }
     public void hint(String message) { err.println("  " + message); }
     public void plain(String message) { if (!quiet) out.println(message); }
-    public void detail(String message) { if (!quiet) out.println("    " + message); }
 
     private void line(String mark, String colorCode, String message) {
         if (quiet) return;
@@ -52,8 +51,6 @@ public final class Console {
     private String paint(String code, String text) {
         return color ? "\u001b[" + code + "m" + text + "\u001b[0m" : text;
     }
-
-    public PrintStream out() { return out; }
 
     /** 1536 -> "1.5 kB": sizes in the binary units people read off du and df. */
     public static String humanBytes(long bytes) {

@@ -5,7 +5,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,7 +18,7 @@ public interface DatabaseRuntime {
     /** "docker", "embedded" or "external". */
     String name();
 
-    /** Where clients connect, whether or not it is running now. */
+    /** Where clients connect (the port really in use where one runs), whether or not it is running now. */
     PostgresUrl url();
 
     /**
@@ -116,6 +115,4 @@ public interface DatabaseRuntime {
         String digits = version.strip().split("[^0-9]", 2)[0];
         return digits.isEmpty() ? -1 : Integer.parseInt(digits);
     }
-
-    static Map<String, Object> facts() { return new LinkedHashMap<>(); }
 }

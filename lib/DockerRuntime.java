@@ -39,7 +39,6 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     @Override public String name() { return "docker"; }
 
-    @Override public PostgresUrl url() { return options.localUrl(); }
 
     public DockerEngine engine() { return engine; }
 
@@ -72,7 +71,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             createContainer(console);
             started = true;
         }
-        PostgresUrl url = actualUrl();
+        PostgresUrl url = url();
         // the maintenance database first: a volume initialised by another tool may not have ours yet
         String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, this::failIfContainerStopped);
         DatabaseRuntime.createDatabaseIfMissing(url);
@@ -81,7 +80,8 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     /** The URL with the port the container really publishes (an existing container keeps its own). */
-    public PostgresUrl actualUrl() {
+    @Override
+    public PostgresUrl url() {
         int port = container().flatMap(DockerRuntime::publishedPort).orElse(options.postgresPort);
         return PostgresUrl.local(port, options.user, options.password(), options.database);
     }
