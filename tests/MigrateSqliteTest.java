@@ -52,6 +52,13 @@ class MigrateSqliteTest {
         url = "postgresql://postgres:postgres@localhost:" + port + "/" + database;
     }
 
+    /** Runs SQL statements on a SQLite file (creating it), as a user's own tools would have. */
+    private static void sqlite(Path file, String... statements) throws Exception {
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file); Statement statement = connection.createStatement()) {
+            for (String sql : statements) statement.execute(sql);
+        }
+    }
+
     private OxyCli.Result migrate(Path sqlite, String... flags) throws Exception {
         String[] args = new String[flags.length + 5];
         args[0] = "migrate_sqlite";
@@ -236,12 +243,11 @@ class MigrateSqliteTest {
     @Test
     void createSchemaMovesAnyDatabaseWithIdentitiesAndDefaults() throws Exception {
         Path sqlite = files.resolve("generic.db");
-        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
-            statement.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, joined DATETIME DEFAULT (datetime('now')), active BOOLEAN DEFAULT 1)");
-            statement.execute("CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT, price REAL, cover BLOB)");
-            statement.execute("INSERT INTO authors (name) VALUES ('Ann'), ('Bo')");
-            statement.execute("INSERT INTO books (author_id, title, price, cover) VALUES (1, 'One', 9.5, x'00ff'), (2, 'Two', 12.25, NULL)");
-        }
+        sqlite(sqlite,
+            "CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, joined DATETIME DEFAULT (datetime('now')), active BOOLEAN DEFAULT 1)",
+            "CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT, price REAL, cover BLOB)",
+            "INSERT INTO authors (name) VALUES ('Ann'), ('Bo')",
+            "INSERT INTO books (author_id, title, price, cover) VALUES (1, 'One', 9.5, x'00ff'), (2, 'Two', 12.25, NULL)");
         OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(result.stdout().contains("Created 2 table(s) from the SQLite schema"), result.stdout());
@@ -305,17 +311,15 @@ class MigrateSqliteTest {
     @Test
     void unmappedColumnsAndOutOfRangeIntegersAreNamed() throws Exception {
         Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
-        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
-            statement.execute("ALTER TABLE tasks ADD COLUMN legacy_flag integer");
-        }
+        sqlite(sqlite,
+            "ALTER TABLE tasks ADD COLUMN legacy_flag integer");
         OxyCli.Result unmapped = migrate(sqlite);
         assertEquals(ExitCode.REFUSED, unmapped.exitCode(), unmapped.toString());
         assertTrue(unmapped.stderr().contains("column tasks.legacy_flag has no column in the PostgreSQL table tasks"), unmapped.stderr());
 
         Path big = OxySqliteFile.create(files.resolve("big.sqlite")).withSampleData().path();
-        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + big); Statement statement = connection.createStatement()) {
-            statement.execute("UPDATE messages SET input_tokens = 3000000000 WHERE rowid = 1"); // integer column: 32 bits in PostgreSQL
-        }
+        // messages.input_tokens is an integer column: 32 bits in PostgreSQL
+        sqlite(big, "UPDATE messages SET input_tokens = 3000000000 WHERE rowid = 1");
         OxyCli.Result range = migrate(big);
         assertEquals(ExitCode.REFUSED, range.exitCode(), range.toString());
         assertTrue(range.stderr().contains("column input_tokens: out of range for int4 (value: 3000000000)"), range.stderr());
@@ -325,13 +329,12 @@ class MigrateSqliteTest {
     @Test
     void aSelfReferencingTableLoadsWhateverTheRowOrder() throws Exception {
         Path sqlite = files.resolve("tree.db");
-        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement()) {
-            statement.execute("CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES nodes(id), name TEXT)");
-            statement.execute("CREATE TABLE leaves (id INTEGER PRIMARY KEY, node_id INTEGER NOT NULL REFERENCES nodes(id))");
-            // children before their parents, and the child table named before its parent table
-            statement.execute("INSERT INTO nodes (id, parent_id, name) VALUES (3, 2, 'grandchild'), (2, 1, 'child'), (1, NULL, 'root')");
-            statement.execute("INSERT INTO leaves (id, node_id) VALUES (1, 3)");
-        }
+        // children before their parents, and the child table named before its parent table
+        sqlite(sqlite,
+            "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES nodes(id), name TEXT)",
+            "CREATE TABLE leaves (id INTEGER PRIMARY KEY, node_id INTEGER NOT NULL REFERENCES nodes(id))",
+            "INSERT INTO nodes (id, parent_id, name) VALUES (3, 2, 'grandchild'), (2, 1, 'child'), (1, NULL, 'root')",
+            "INSERT INTO leaves (id, node_id) VALUES (1, 3)");
         OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(result.stdout().indexOf("] nodes:") < result.stdout().indexOf("] leaves:"), "parents first: " + result.stdout());
