@@ -82,6 +82,31 @@ public final class DockerEngine {
         }
     }
 
+    /** Pulls an image unless it is already here. */
+    public void ensureImage(String image, Console console) {
+        try {
+            client.inspectImageCmd(image).exec();
+            return;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            // pulled below
+        }
+        console.step("Pulling " + image);
+        int colon = image.lastIndexOf(':');
+        boolean tagged = colon > image.lastIndexOf('/');
+        try {
+            client.pullImageCmd(tagged ? image.substring(0, colon) : image)
+                .withTag(tagged ? image.substring(colon + 1) : "latest")
+                .start().awaitCompletion(10, java.util.concurrent.TimeUnit.MINUTES);
+            client.inspectImageCmd(image).exec();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OxyError(ExitCode.INTERRUPTED, "interrupted while pulling " + image, null, e);
+        } catch (RuntimeException e) {
+            throw new OxyError(ExitCode.FAILED, "could not pull the image " + image + " (" + Cli.describe(e).strip() + ")",
+                "Check the network and the image name, or load the image yourself (docker pull " + image + ").", e);
+        }
+    }
+
     static OxyError unavailable(String host, Exception cause) {
         boolean socketMissing = host.startsWith("unix://") && !Files.exists(Path.of(host.substring("unix://".length())));
         if (socketMissing && !Processes.onPath("docker") && System.getenv("DOCKER_HOST") == null) {

@@ -87,7 +87,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private void createContainer(Console console) {
-        ensureImage(console);
+        engine.ensureImage(options.image, console);
         ImageLayout image = imageLayout();
         DataLayout data = dataLayout(image);
         requirePortFree(options.postgresPort);
@@ -110,30 +110,6 @@ public final class DockerRuntime implements DatabaseRuntime {
             if (String.valueOf(e.getMessage()).contains("port is already allocated")) throw portInUse(options.postgresPort);
             throw new OxyError(ExitCode.FAILED, "Docker could not create the container " + options.container + ": "
                 + Cli.describe(e).strip(), null, e);
-        }
-    }
-
-    private void ensureImage(Console console) {
-        try {
-            docker.inspectImageCmd(options.image).exec();
-            return;
-        } catch (NotFoundException e) {
-            // pulled below
-        }
-        console.step("Pulling " + options.image);
-        int colon = options.image.lastIndexOf(':');
-        boolean tagged = colon > options.image.lastIndexOf('/');
-        try {
-            docker.pullImageCmd(tagged ? options.image.substring(0, colon) : options.image)
-                .withTag(tagged ? options.image.substring(colon + 1) : "latest")
-                .start().awaitCompletion(10, TimeUnit.MINUTES);
-            docker.inspectImageCmd(options.image).exec();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new OxyError(ExitCode.INTERRUPTED, "interrupted while pulling " + options.image, null, e);
-        } catch (RuntimeException e) {
-            throw new OxyError(ExitCode.FAILED, "could not pull the image " + options.image + " (" + Cli.describe(e).strip() + ")",
-                "Check the network and the image name, or load the image yourself (docker pull " + options.image + ").", e);
         }
     }
 

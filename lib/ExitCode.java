@@ -21,6 +21,10 @@ public final class ExitCode {
     public static final int REFUSED = 8;
     /** Row counts or checksums differ after loading; the load was rolled back. */
     public static final int VERIFICATION_FAILED = 9;
+    /** Another backup, restore or prune holds the backup directory's lock; nothing was done. */
+    public static final int LOCKED = 10;
+    /** No pg_dump/pg_restore of a suitable major on this host and no Docker to run one in. */
+    public static final int TOOLS_MISSING = 11;
     /** Stopped by Ctrl+C or SIGTERM (128 + SIGINT). */
     public static final int INTERRUPTED = 130;
 

@@ -115,6 +115,15 @@ public final class PostgresUrl {
     public String database() { return database; }
     public boolean hasPassword() { return password != null; }
 
+    /** For child processes' PGPASSWORD only. Never print it. */
+    public String password() { return password; }
+
+    /** sslmode from the URL's query, for libpq tools (PGSSLMODE). */
+    public java.util.Optional<String> sslMode() {
+        return java.util.Arrays.stream(query.split("&")).filter(p -> p.startsWith("sslmode="))
+            .map(p -> p.substring("sslmode=".length())).findFirst();
+    }
+
     /** The same server and credentials, another database (for scratch or maintenance connections). */
     public PostgresUrl withDatabase(String otherDatabase) {
         return new PostgresUrl(user, password, host, port, otherDatabase, query);

@@ -76,6 +76,20 @@ public final class SchemaMigrations {
         };
     }
 
+    /** The newest applied version in flyway_schema_history, read on a connection (inside a snapshot, for backups). */
+    public static java.util.Optional<String> appliedVersion(java.sql.Connection connection) throws java.sql.SQLException {
+        try (java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet exists = statement.executeQuery("SELECT to_regclass('flyway_schema_history') IS NOT NULL")) {
+            exists.next();
+            if (!exists.getBoolean(1)) return java.util.Optional.empty();
+        }
+        try (java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet version = statement.executeQuery(
+                 "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1")) {
+            return version.next() ? java.util.Optional.of(version.getString(1)) : java.util.Optional.empty();
+        }
+    }
+
     /** The SQL of migrations as bundled, in order: for running them inside a transaction that will be rolled back (a dry run). */
     public static List<String> scriptsOf(List<Migration> migrations) {
         return migrations.stream().map(migration -> {

@@ -1,0 +1,392 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.IsoFields;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * backup: one verified dump of the app's database, safe to run from cron. Exit 0 only when the new backup
+ * is on disk under its final name and proven readable; then, and only then, retention removes old ones.
+ */
+@Command(name = "backup", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+    description = "Make a verified backup of the database (pg_dump), then apply retention.",
+    subcommands = {backup.ListBackups.class, backup.VerifyBackup.class, backup.PruneBackups.class},
+    footer = {"", "Exit codes: 0 backup made and verified; 1 failed (pg_dump, disk full, permissions); 2 bad option;",
+        "            3 database does not answer; 9 verification failed; 10 another run holds the lock;",
+        "            11 no pg_dump of the server's major (and no Docker to run one).",
+        "", "Examples:", "  ./jbang oxy backup", "  ./jbang oxy backup --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --quiet",
+        "  ./jbang oxy backup --format plain            # oxy_YYYYmmdd_HHMMSS.sql.gz, restorable with gunzip -c | psql",
+        "  ./jbang oxy backup list"})
+public class backup implements Callable<Integer> {
+
+    @Mixin RuntimeOptions runtime;
+    @Mixin StoreOptions store;
+
+    @Option(names = "--format", defaultValue = "custom", paramLabel = "custom|plain|directory",
+        description = "custom (default: one compressed archive, .dump), plain (.sql.gz: gunzip -c | psql), directory (parallel with --jobs).")
+    BackupArchive.Format format;
+
+    @Option(names = "--jobs", defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
+    int jobs;
+
+    @Option(names = "--compress", defaultValue = "gzip", paramLabel = "gzip[:LEVEL]|zstd[:LEVEL]|none",
+        description = "Compression (default ${DEFAULT-VALUE}); zstd needs pg_dump 16+.")
+    String compress;
+
+    @Option(names = "--verify", defaultValue = "archive", paramLabel = "archive|full",
+        description = "archive (default): read the whole archive back; full: also restore it into a scratch database and compare row counts.")
+    String verify;
+
+    @Mixin Retention retention;
+
+    @Option(names = "--dry-run", description = "Show what would be dumped and what retention would remove; change nothing.")
+    boolean dryRun;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only errors (for cron).")
+    boolean quiet;
+
+    @Option(names = "--json", description = "Print the new backup's manifest as JSON.")
+    boolean json;
+
+    @Option(names = "--ping-url", paramLabel = "URL",
+        description = "Healthchecks-style monitoring: URL/start before, URL on success, URL/fail (with the error) on failure.")
+    String pingUrl;
+
+    @Option(names = "--metrics-file", paramLabel = "PATH",
+        description = "Write Prometheus textfile metrics (last success time, size, duration) here after every run.")
+    Path metricsFile;
+
+    public static void main(String... args) {
+        Cli.run(new backup(), args);
+    }
+
+    @Override
+    public Integer call() {
+        Console console = (json ? Console.forJson() : Console.standard()).quiet(quiet);
+        BackupMaker.Settings settings = settings();
+        BackupStore backups = BackupStore.create(store.directory(runtime));
+        if (dryRun) return showPlan(console, settings, backups);
+        ping("/start", null);
+        Instant started = Instant.now();
+        try {
+            BackupManifest made = makeBackup(console, settings, backups);
+            writeMetrics(made, started, true);
+            ping("", "backup " + made.name() + " verified, " + Console.humanBytes(made.bytes()));
+            if (json) System.out.println(made.toJson());
+            return ExitCode.OK;
+        } catch (RuntimeException failure) {
+            writeMetrics(null, started, false);
+            ping("/fail", failure.getMessage());
+            throw failure;
+        }
+    }
+
+    private BackupMaker.Settings settings() {
+        if (!compress.matches("(gzip|zstd)(:\\d{1,2})?|none")) {
+            throw new OxyError(ExitCode.USAGE, "--compress " + compress + " is not gzip[:LEVEL], zstd[:LEVEL] or none", "For example --compress zstd:3.");
+        }
+        if (!verify.equals("archive") && !verify.equals("full")) {
+            throw new OxyError(ExitCode.USAGE, "--verify " + verify + " is not archive or full", null);
+        }
+        if (jobs < 1) throw new OxyError(ExitCode.USAGE, "--jobs must be 1 or more", null);
+        if (jobs > 1 && format != BackupArchive.Format.DIRECTORY) {
+            throw new OxyError(ExitCode.USAGE, "--jobs needs --format directory (pg_dump dumps in parallel only into a directory)", null);
+        }
+        return new BackupMaker.Settings(format, compress, jobs);
+    }
+
+    /** The steps of a nightly run: lock, clear leftovers, dump and verify, optionally restore-test, retention. */
+    private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, BackupStore backups) {
+        try (AutoCloseable lock = backups.lock("backup")) {
+            backups.removeLeftovers();
+            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            PostgresUrl url = database.url();
+            BackupMaker maker = new BackupMaker(database, url, backups, console);
+            BackupManifest made = maker.make(settings, verify.equals("full"));
+            console.ok("Backup " + made.name() + " verified (" + Console.humanBytes(made.bytes()) + ", "
+                + RowCounts.total(made.rowCounts()) + " rows in " + made.rowCounts().size() + " tables, "
+                + String.format(java.util.Locale.ROOT, "%.1f", made.durationSeconds()) + " s): " + backups.directory().resolve(made.file()));
+            if (retention.given()) removeExpired(console, backups, false);
+            return made;
+        } catch (OxyError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new OxyError(ExitCode.FAILED, "backup failed: " + Cli.describe(e), null, e);
+        }
+    }
+
+    private Integer showPlan(Console console, BackupMaker.Settings settings, BackupStore backups) {
+        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
+            + ", compression " + settings.compression() + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
+            + ", verification " + verify);
+        console.info("into " + backups.directory() + "/" + BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension());
+        if (retention.given()) removeExpired(console, backups, true);
+        else console.info("No retention options: no backup would be removed.");
+        return ExitCode.OK;
+    }
+
+    /** Retention after a verified backup: never the newest, only backups with our manifest. */
+    static void removeExpired(Console console, BackupStore backups, boolean dryRun, Retention retention) {
+        List<BackupStore.Entry> all = backups.list().stream().filter(BackupStore.Entry::present).toList();
+        List<BackupStore.Entry> expired = retention.expired(all);
+        if (expired.isEmpty()) {
+            console.ok("Retention: keeping all " + all.size() + " backups");
+            return;
+        }
+        for (BackupStore.Entry entry : expired) {
+            if (dryRun) {
+                console.info("Would remove " + entry.name());
+                continue;
+            }
+            try {
+                backups.delete(entry);
+                console.ok("Removed " + entry.name() + " (retention)");
+            } catch (IOException e) {
+                console.warn("could not remove " + entry.name() + ": " + e.getMessage());
+            }
+        }
+        console.ok("Retention: " + (all.size() - expired.size()) + " backups kept" + (dryRun ? " (dry run, nothing removed)" : ""));
+    }
+
+    private void removeExpired(Console console, BackupStore backups, boolean dryRun) {
+        removeExpired(console, backups, dryRun, retention);
+    }
+
+    // --- monitoring ---
+
+    /** Healthchecks.io convention; a monitoring hiccup never fails the backup, it is only reported. */
+    private void ping(String suffix, String body) {
+        if (pingUrl == null) return;
+        try {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(pingUrl.replaceAll("/+$", "") + suffix))
+                .timeout(Duration.ofSeconds(10))
+                .POST(body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build();
+            int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status >= 400) Console.standard().warn("ping " + suffix + " answered HTTP " + status);
+        } catch (IOException | IllegalArgumentException e) {
+            Console.standard().warn("could not ping the monitoring URL (" + Cli.describe(e) + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Prometheus textfile: the last success survives failed runs, so an alert can say how old it is. */
+    private void writeMetrics(BackupManifest made, Instant started, boolean success) {
+        if (metricsFile == null) return;
+        Map<String, String> previous = readMetrics(metricsFile);
+        double now = Instant.now().toEpochMilli() / 1000.0;
+        String database = runtime.database;
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("oxy_backup_last_run_timestamp_seconds", String.valueOf(now));
+        values.put("oxy_backup_last_run_success", success ? "1" : "0");
+        values.put("oxy_backup_last_run_duration_seconds", String.valueOf(Duration.between(started, Instant.now()).toMillis() / 1000.0));
+        values.put("oxy_backup_last_success_timestamp_seconds", success ? String.valueOf(now) : previous.getOrDefault("oxy_backup_last_success_timestamp_seconds", "0"));
+        values.put("oxy_backup_last_success_size_bytes", success ? String.valueOf(made.bytes()) : previous.getOrDefault("oxy_backup_last_success_size_bytes", "0"));
+        values.put("oxy_backup_last_success_duration_seconds", success ? String.valueOf(made.durationSeconds()) : previous.getOrDefault("oxy_backup_last_success_duration_seconds", "0"));
+        StringBuilder text = new StringBuilder();
+        values.forEach((name, value) -> text.append("# TYPE ").append(name).append(" gauge\n")
+            .append(name).append("{database=\"").append(database).append("\"} ").append(value).append('\n'));
+        try {
+            Path temporary = metricsFile.resolveSibling(metricsFile.getFileName() + ".tmp");
+            Files.writeString(temporary, text);
+            Files.move(temporary, metricsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Console.standard().warn("could not write the metrics file " + metricsFile + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Map<String, String> readMetrics(Path file) {
+        Map<String, String> values = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file)) {
+                if (line.startsWith("#") || !line.contains(" ")) continue;
+                values.put(line.substring(0, line.indexOf('{') < 0 ? line.indexOf(' ') : line.indexOf('{')), line.substring(line.lastIndexOf(' ') + 1));
+            }
+        } catch (IOException e) {
+            // first run: nothing to carry over
+        }
+        return values;
+    }
+
+    // --- shared options ---
+
+    /** Where backups live: --dir, env OXY_BACKUP_DIR, default $OXY_STATE_DIR/backups. */
+    public static class StoreOptions {
+        @Option(names = "--dir", paramLabel = "DIR",
+            description = "Backup directory (env OXY_BACKUP_DIR; default $OXY_STATE_DIR/backups, i.e. ~/.local/share/oxy/backups).")
+        Path dir;
+
+        Path directory(RuntimeOptions runtime) { return BackupStore.defaultDirectory(dir, runtime); }
+    }
+
+    /** Which backups to keep: the newest N, and the newest of each of the last D days, W weeks, M months (UTC). */
+    public static class Retention {
+        @Option(names = "--keep-last", paramLabel = "N", description = "Keep the newest N backups.")
+        Integer last;
+        @Option(names = "--keep-daily", paramLabel = "D", description = "Keep the newest backup of each of the last D days that have one.")
+        Integer daily;
+        @Option(names = "--keep-weekly", paramLabel = "W", description = "Keep the newest backup of each of the last W ISO weeks that have one.")
+        Integer weekly;
+        @Option(names = "--keep-monthly", paramLabel = "M", description = "Keep the newest backup of each of the last M months that have one.")
+        Integer monthly;
+
+        boolean given() { return last != null || daily != null || weekly != null || monthly != null; }
+
+        /** The backups no rule keeps, from a newest-first list; the newest is always kept. */
+        List<BackupStore.Entry> expired(List<BackupStore.Entry> newestFirst) {
+            Set<String> kept = new HashSet<>();
+            if (!newestFirst.isEmpty()) kept.add(newestFirst.get(0).name());
+            newestFirst.stream().limit(last == null ? 0 : Math.max(0, last)).forEach(e -> kept.add(e.name()));
+            keepNewestPer(newestFirst, daily, date -> date.toString(), kept);
+            keepNewestPer(newestFirst, weekly, date -> date.get(IsoFields.WEEK_BASED_YEAR) + "-W" + date.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR), kept);
+            keepNewestPer(newestFirst, monthly, date -> date.getYear() + "-" + date.getMonthValue(), kept);
+            return newestFirst.stream().filter(e -> !kept.contains(e.name())).toList();
+        }
+
+        private static void keepNewestPer(List<BackupStore.Entry> newestFirst, Integer periods, Function<LocalDate, String> period, Set<String> kept) {
+            if (periods == null || periods <= 0) return;
+            Set<String> seen = new HashSet<>();
+            for (BackupStore.Entry entry : newestFirst) {
+                String key = period.apply(LocalDate.ofInstant(entry.manifest().startedAt(), ZoneOffset.UTC));
+                if (seen.contains(key)) continue;
+                if (seen.size() == periods) break;
+                seen.add(key);
+                kept.add(entry.name());
+            }
+        }
+    }
+
+    // --- subcommands ---
+
+    @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "List backups: name, age, size, verification, server version.")
+    static class ListBackups implements Callable<Integer> {
+        @Mixin RuntimeOptions runtime;
+        @Mixin StoreOptions store;
+        @Option(names = "--json", description = "Print a JSON array of the manifests.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            BackupStore backups = BackupStore.at(store.directory(runtime));
+            List<BackupStore.Entry> entries = backups.list();
+            if (json) {
+                System.out.println(BackupManifest.json().writeValueAsString(entries.stream().map(e -> withPresence(e)).toList()));
+                return ExitCode.OK;
+            }
+            printTable(Console.standard(), backups, entries);
+            return ExitCode.OK;
+        }
+
+        private static Map<String, Object> withPresence(BackupStore.Entry entry) {
+            Map<String, Object> row = BackupManifest.json().convertValue(entry.manifest(), LinkedHashMap.class);
+            row.put("present", entry.present());
+            return row;
+        }
+    }
+
+    /** The table list prints, shared with restore (which lists what it can restore). */
+    static void printTable(Console console, BackupStore backups, List<BackupStore.Entry> entries) {
+        if (entries.isEmpty()) {
+            console.info("No backups in " + backups.directory() + ". Make one: ./jbang oxy backup");
+            return;
+        }
+        console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", "NAME", "AGE", "SIZE", "VERIFIED", "SERVER", "FORMAT"));
+        for (BackupStore.Entry entry : entries) {
+            BackupManifest m = entry.manifest();
+            console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", m.name(), age(m.finishedAt()),
+                entry.present() ? Console.humanBytes(m.bytes()) : "missing", m.verification(), m.serverVersion(),
+                m.format() + (m.format().equals("directory") ? "" : ", " + m.compression())));
+        }
+        console.plain("in " + backups.directory());
+    }
+
+    static String age(Instant then) {
+        long seconds = Duration.between(then, Instant.now()).toSeconds();
+        if (seconds < 120) return seconds + "s";
+        if (seconds < 2 * 3600) return seconds / 60 + "m";
+        if (seconds < 2 * 86400) return seconds / 3600 + "h";
+        return seconds / 86400 + "d";
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Check a backup: sha256 against its manifest and the archive readable to the end; --full restores it into a scratch database.",
+        footer = {"", "Exit codes: 0 sound; 9 damaged, incomplete or not matching its manifest; 2 no such backup."})
+    static class VerifyBackup implements Callable<Integer> {
+        @Mixin RuntimeOptions runtime;
+        @Mixin StoreOptions store;
+        @Parameters(paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file.") String what;
+        @Option(names = "--full", description = "Also restore into a scratch database and compare row counts with the manifest.") boolean full;
+
+        @Override
+        public Integer call() {
+            Console console = Console.standard();
+            BackupArchive archive = BackupArchive.resolve(what, BackupStore.at(store.directory(runtime)));
+            archive.checkChecksum();
+            if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
+            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            int major = archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0);
+            if (archive.format() == BackupArchive.Format.PLAIN && !full) {
+                archive.checkReadable(null);
+            } else {
+                try (PostgresTools tools = PostgresTools.find(Math.max(major, BackupMaker.serverMajor(database.url())), database,
+                        List.of(archive.path().getParent()), console)) {
+                    archive.checkReadable(tools);
+                    if (full) {
+                        BackupManifest manifest = archive.manifest().orElseThrow(() -> new OxyError(ExitCode.USAGE,
+                            "--full compares row counts with a manifest, and " + archive.name() + " has none", "Verify it without --full."));
+                        BackupMaker.restoreIntoScratch(tools, database.url(), archive, manifest.rowCounts(), console);
+                    }
+                }
+            }
+            console.ok(archive.name() + " is readable to the end (" + archive.describeFormat() + ")" + (full ? " and restores with matching row counts" : ""));
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Apply retention now: remove backups no --keep-* rule keeps (never the newest; only backups with our manifest).")
+    static class PruneBackups implements Callable<Integer> {
+        @Mixin RuntimeOptions runtime;
+        @Mixin StoreOptions store;
+        @Mixin Retention retention;
+        @Option(names = "--dry-run", description = "Show what would be removed.") boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!retention.given()) {
+                throw new OxyError(ExitCode.USAGE, "prune needs at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly", null);
+            }
+            BackupStore backups = BackupStore.at(store.directory(runtime));
+            try (AutoCloseable lock = backups.lock("prune")) {
+                removeExpired(Console.standard(), backups, dryRun, retention);
+            }
+            return ExitCode.OK;
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Makes one verified backup (for backup, and restore's safety backup): pg_dump into a temporary name under
+ * the exported snapshot whose exact row counts go in the manifest, fsync, prove the archive readable to
+ * the end, then rename it and write the manifest. No file with a final name is ever unverified.
+ */
+public final class BackupMaker {
+
+    /** What to make: pg_dump's format, compression ("gzip:6", "zstd:3", "none") and parallel jobs. */
+    public record Settings(BackupArchive.Format format, String compression, int jobs) {
+        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, "gzip", 1); }
+
+        String extension() {
+            return switch (format) {
+                case CUSTOM -> ".dump";
+                case DIRECTORY -> "";
+                case PLAIN -> ".sql" + (compression.startsWith("gzip") ? ".gz" : compression.startsWith("zstd") ? ".zst" : "");
+            };
+        }
+    }
+
+    private final DatabaseRuntime runtime;
+    private final PostgresUrl url;
+    private final BackupStore store;
+    private final Console console;
+
+    public BackupMaker(DatabaseRuntime runtime, PostgresUrl url, BackupStore store, Console console) {
+        this.runtime = runtime;
+        this.url = url;
+        this.store = store;
+        this.console = console;
+    }
+
+    /** Server facts read before dumping. */
+    private record Server(String version, int major) {}
+
+    /** Makes the backup; the caller holds the store's lock. restoreTest: also restore it into a scratch database first. */
+    public BackupManifest make(Settings settings, boolean restoreTest) {
+        Instant started = Instant.now();
+        Server server = inspectServer();
+        try (PostgresTools tools = PostgresTools.find(server.major(), runtime, List.of(store.directory()), console)) {
+            checkCompressionSupported(settings, tools);
+            String name = store.newName(started);
+            String fileName = name + settings.extension();
+            Path temporary = store.temporary(fileName);
+            console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe());
+            try {
+                Snapshot snapshot = dumpUnderSnapshot(tools, settings, temporary);
+                BackupStore.restrict(temporary);
+                BackupStore.fsync(temporary);
+                String sha256 = verify(tools, temporary, name);
+                if (restoreTest) {
+                    restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
+                }
+                long bytes = BackupStore.size(temporary);
+                Path data = store.directory().resolve(fileName);
+                Files.move(temporary, data, StandardCopyOption.ATOMIC_MOVE);
+                Instant finished = Instant.now();
+                BackupManifest manifest = new BackupManifest(name, fileName, settings.format().name().toLowerCase(),
+                    settings.compression(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
+                    snapshot.schemaVersion(), snapshot.rowCounts(), started, finished,
+                    Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION);
+                if (restoreTest) manifest = manifest.verifiedBy("full");
+                manifest.write(store.directory());
+                BackupStore.fsync(store.directory());
+                return manifest;
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
+                    "Free space or fix permissions there; the previous backups are untouched.", e);
+            } finally {
+                try {
+                    BackupStore.deleteRecursively(temporary);
+                } catch (IOException ignored) {
+                    // removed with the leftovers of the next run
+                }
+            }
+        }
+    }
+
+    private Server inspectServer() {
+        String version = serverVersion(url);
+        return new Server(version, DatabaseRuntime.majorOf(version));
+    }
+
+    /** "18.1", from the server itself; exit 3 with what to do when it does not answer. */
+    public static String serverVersion(PostgresUrl url) {
+        try (Connection connection = url.connect();
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
+            result.next();
+            return result.getString(1).split(" ")[0];
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
+    }
+
+    public static int serverMajor(PostgresUrl url) { return DatabaseRuntime.majorOf(serverVersion(url)); }
+
+    /**
+     * The strongest check there is: restore into a scratch database beside the real one, compare exact
+     * row counts with what the dump held, drop the scratch database whatever happens.
+     */
+    public static void restoreIntoScratch(PostgresTools tools, PostgresUrl url, BackupArchive archive, Map<String, Long> expected, Console console) {
+        Databases databases = new Databases(url);
+        String scratch = url.database() + "_verify_" + System.currentTimeMillis();
+        console.step("Restoring into scratch database " + scratch + " to compare row counts");
+        try {
+            databases.create(scratch);
+            try {
+                archive.restoreInto(tools, url.withDatabase(scratch), 1, false, false);
+                Map<String, Long> restored;
+                try (Connection connection = url.withDatabase(scratch).connect()) {
+                    restored = RowCounts.exact(connection);
+                }
+                List<String> differences = RowCounts.differences(expected, restored);
+                if (!differences.isEmpty()) {
+                    throw new OxyError(ExitCode.VERIFICATION_FAILED, "the restored copy's row counts differ from the dump's: " + differences.get(0),
+                        "The archive is not trustworthy.", differences, null);
+                }
+            } finally {
+                databases.drop(scratch);
+            }
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                throw new OxyError(ExitCode.REFUSED, "user '" + url.user() + "' may not create the scratch database for --verify full",
+                    "Use --verify archive, or grant CREATEDB.", e);
+            }
+            throw url.unavailable(e);
+        }
+    }
+
+    private static void checkCompressionSupported(Settings settings, PostgresTools tools) {
+        if (settings.compression().startsWith("zstd") && tools.major() < 16) {
+            throw new OxyError(ExitCode.USAGE, "zstd needs pg_dump 16 or newer; this backup would use " + tools.describe(),
+                "Use --compress gzip, or install newer PostgreSQL client tools.");
+        }
+    }
+
+    /** What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself. */
+    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion) {}
+
+    /**
+     * Exports a snapshot, runs pg_dump on it, and counts every table's rows in the same snapshot meanwhile:
+     * the manifest's counts are exactly the dump's, however busy the app is.
+     */
+    private Snapshot dumpUnderSnapshot(PostgresTools tools, Settings settings, Path temporary) throws IOException {
+        try (Connection connection = url.connect()) {
+            connection.setAutoCommit(false);
+            connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            connection.setReadOnly(true);
+            String snapshotId;
+            try (Statement statement = connection.createStatement();
+                 ResultSet result = statement.executeQuery("SELECT pg_export_snapshot()")) {
+                result.next();
+                snapshotId = result.getString(1);
+            }
+            CompletableFuture<Snapshot> counting = CompletableFuture.supplyAsync(() -> readSnapshot(connection));
+            Processes.Result dump = tools.run("pg_dump", dumpArguments(settings, tools.major(), temporary, snapshotId), url);
+            Snapshot snapshot = awaitCounts(counting);
+            connection.commit();
+            if (!dump.ok()) {
+                throw new OxyError(ExitCode.FAILED, "pg_dump failed: " + diskProblem(String.join(" ", dump.tail(1))),
+                    "The previous backups are untouched.", dump.tail(5), null);
+            }
+            return snapshot;
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
+    }
+
+    private List<String> dumpArguments(Settings settings, int toolMajor, Path temporary, String snapshotId) {
+        List<String> arguments = new ArrayList<>(List.of("--no-password", "--snapshot=" + snapshotId, "--file=" + temporary));
+        arguments.add("--format=" + settings.format().name().toLowerCase());
+        String compression = settings.compression();
+        if (settings.format() == BackupArchive.Format.DIRECTORY && settings.jobs() > 1) arguments.add("--jobs=" + settings.jobs());
+        if (toolMajor >= 16) arguments.add("--compress=" + compression); // "gzip:6", "zstd:3", "none"
+        else if (compression.equals("none")) arguments.add("--compress=0"); // pg_dump 15 and older: gzip levels only
+        else if (compression.startsWith("gzip:")) arguments.add("--compress=" + compression.substring(5));
+        else if (settings.format() == BackupArchive.Format.PLAIN) arguments.add("--compress=6");
+        arguments.add(url.database());
+        return arguments;
+    }
+
+    private static Snapshot readSnapshot(Connection connection) {
+        try {
+            Map<String, Long> counts = RowCounts.exact(connection);
+            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null));
+        } catch (SQLException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private Snapshot awaitCounts(CompletableFuture<Snapshot> counting) throws SQLException {
+        try {
+            return counting.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SQLException sql) throw sql;
+            throw e;
+        }
+    }
+
+    /** Proves the archive readable to the end while hashing it (both read the file, on two threads). */
+    private static String verify(PostgresTools tools, Path temporary, String name) {
+        BackupArchive archive = BackupArchive.open(temporary, Optional.empty());
+        CompletableFuture<String> hashing = CompletableFuture.supplyAsync(() -> {
+            try {
+                return BackupStore.sha256(temporary);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
+        try {
+            archive.checkReadable(tools);
+        } catch (OxyError e) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the new backup " + name + " failed verification: " + e.getMessage(),
+                "It was not kept; the previous backups are untouched.", e);
+        }
+        try {
+            return hashing.join();
+        } catch (CompletionException e) {
+            throw new OxyError(ExitCode.FAILED, "could not read back the new backup (" + Cli.describe(e) + ")", null, e);
+        }
+    }
+
+    /** "No space left on device" said plainly. */
+    static String diskProblem(String message) {
+        String text = message == null ? "" : message;
+        return text.contains("No space left on device") ? "the disk is full (" + text.strip() + ")" : text.strip();
+    }
+}

@@ -1,0 +1,241 @@
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The backup directory: backups named oxy_YYYYmmdd_HHMMSS (UTC) with a manifest beside each, files 0600
+ * in a 0700 directory, a lock so two runs never overlap, and temporary names (".partial-...") that never
+ * look like a backup.
+ */
+public final class BackupStore {
+    public static final String PREFIX = "oxy_";
+    static final String TEMPORARY_PREFIX = ".partial-";
+    private static final DateTimeFormatter NAME_TIME = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
+
+    /** A backup we made: its manifest and where its data is. */
+    public record Entry(BackupManifest manifest, Path data) {
+        public String name() { return manifest.name(); }
+        public boolean present() { return Files.exists(data); }
+    }
+
+    private final Path directory;
+
+    private BackupStore(Path directory) { this.directory = directory; }
+
+    public Path directory() { return directory; }
+
+    /** --dir, else OXY_BACKUP_DIR, else $OXY_STATE_DIR/backups. */
+    public static Path defaultDirectory(Path chosen, RuntimeOptions options) {
+        if (chosen != null) return chosen.toAbsolutePath();
+        String fromEnv = System.getenv("OXY_BACKUP_DIR");
+        if (fromEnv != null && !fromEnv.isBlank()) return Path.of(fromEnv).toAbsolutePath();
+        return options.stateDir.resolve("backups").toAbsolutePath();
+    }
+
+    /** The directory as it is; it may not exist (list, restore). */
+    public static BackupStore at(Path directory) { return new BackupStore(directory); }
+
+    /** Creates the directory (0700) when missing, for writing backups. */
+    public static BackupStore create(Path directory) {
+        try {
+            if (!Files.isDirectory(directory)) {
+                Files.createDirectories(directory);
+                Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+            }
+            if (!Files.isWritable(directory)) {
+                throw new OxyError(ExitCode.FAILED, "cannot write to the backup directory " + directory,
+                    "Fix its permissions or choose another with --dir / OXY_BACKUP_DIR.");
+            }
+            return new BackupStore(directory);
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.FAILED, "cannot create the backup directory " + directory + " (" + e.getMessage() + ")",
+                "Choose a writable place with --dir or OXY_BACKUP_DIR.", e);
+        }
+    }
+
+    /** Holds the directory's lock until closed; a second run gets an error at once (exit 10). */
+    public AutoCloseable lock(String purpose) {
+        Path lockFile = directory.resolve(".lock");
+        try {
+            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                String holder = new String(Files.readAllBytes(lockFile), StandardCharsets.UTF_8).strip();
+                channel.close();
+                throw new OxyError(ExitCode.LOCKED, "another backup or restore is running on " + directory
+                    + (holder.isEmpty() ? "" : " (" + holder + ")"), "Wait for it to finish; nothing was done.");
+            }
+            channel.truncate(0);
+            channel.write(java.nio.ByteBuffer.wrap((purpose + ", pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+            FileLock held = lock;
+            return () -> {
+                held.release();
+                channel.close();
+            };
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.FAILED, "cannot lock the backup directory " + directory + " (" + e.getMessage() + ")", null, e);
+        }
+    }
+
+    /** Leftovers of runs that were killed: never backups, removed under the lock. */
+    public void removeLeftovers() {
+        try (Stream<Path> entries = Files.list(directory)) {
+            for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
+                deleteRecursively(leftover);
+            }
+        } catch (IOException e) {
+            // what cannot be listed now is removed by the next run
+        }
+    }
+
+    /** A fresh name for a backup started now; a second one in the same second gets a suffix. */
+    public String newName(Instant startedAt) {
+        String base = PREFIX + NAME_TIME.format(startedAt);
+        String name = base;
+        for (int n = 2; nameTaken(name); n++) name = base + "_" + n;
+        return name;
+    }
+
+    private boolean nameTaken(String name) {
+        try (DirectoryStream<Path> same = Files.newDirectoryStream(directory, name + ".*")) {
+            if (same.iterator().hasNext()) return true;
+        } catch (IOException e) {
+            return true;
+        }
+        return Files.exists(directory.resolve(name));
+    }
+
+    public Path temporary(String fileName) { return directory.resolve(TEMPORARY_PREFIX + fileName); }
+
+    /** Our backups, newest first (by start time in the manifest). */
+    public List<Entry> list() {
+        List<Entry> entries = new ArrayList<>();
+        if (!Files.isDirectory(directory)) return entries;
+        try (DirectoryStream<Path> manifests = Files.newDirectoryStream(directory, PREFIX + "*" + BackupManifest.SUFFIX)) {
+            for (Path path : manifests) {
+                try {
+                    BackupManifest manifest = BackupManifest.read(path);
+                    entries.add(new Entry(manifest, directory.resolve(manifest.file())));
+                } catch (OxyError unreadable) {
+                    // not ours to judge here; 'backup verify' reports it
+                }
+            }
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.FAILED, "cannot read the backup directory " + directory + " (" + e.getMessage() + ")", null, e);
+        }
+        entries.sort(Comparator.comparing((Entry e) -> e.manifest().startedAt()).reversed());
+        return entries;
+    }
+
+    public Optional<Entry> newest() {
+        return list().stream().filter(Entry::present).findFirst();
+    }
+
+    public Optional<Entry> find(String name) {
+        return list().stream().filter(e -> e.name().equals(name)).findFirst();
+    }
+
+    // --- files: permissions, durability, checksums ---
+
+    /** 0600 for files, 0700 for directories: a dump holds every row of the database. */
+    static void restrict(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+            try (Stream<Path> files = Files.list(path)) {
+                for (Path file : files.toList()) Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            }
+        } else {
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    /** Forces a file, or a directory and its files, to disk. */
+    static void fsync(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            try (Stream<Path> files = Files.list(path)) {
+                for (Path file : files.toList()) fsync(file);
+            }
+        }
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    /** sha256 of a file; of a directory (directory format), of its files' names and sha256s in name order. */
+    public static String sha256(Path path) throws IOException {
+        if (!Files.isDirectory(path)) return HexFormat.of().formatHex(digest(path));
+        MessageDigest whole = sha256Digest();
+        try (Stream<Path> files = Files.list(path)) {
+            for (Path file : files.sorted().toList()) {
+                whole.update((file.getFileName() + " " + HexFormat.of().formatHex(digest(file)) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return HexFormat.of().formatHex(whole.digest());
+    }
+
+    private static byte[] digest(Path file) throws IOException {
+        MessageDigest digest = sha256Digest();
+        byte[] buffer = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) > 0; ) digest.update(buffer, 0, n);
+        }
+        return digest.digest();
+    }
+
+    private static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static long size(Path path) throws IOException {
+        if (!Files.isDirectory(path)) return Files.size(path);
+        try (Stream<Path> files = Files.list(path)) {
+            long total = 0;
+            for (Path file : files.toList()) total += Files.size(file);
+            return total;
+        }
+    }
+
+    public static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> children = Files.list(path)) {
+                for (Path child : children.toList()) deleteRecursively(child);
+            }
+        }
+        Files.deleteIfExists(path);
+    }
+
+    /** Deletes a backup: data first, then its manifest (a manifest without data lists as missing). */
+    public void delete(Entry entry) throws IOException {
+        deleteRecursively(entry.data());
+        Files.deleteIfExists(BackupManifest.pathFor(directory, entry.name()));
+    }
+}

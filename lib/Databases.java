@@ -1,0 +1,66 @@
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Whole databases on a server, managed from its maintenance database: create, drop, rename, list by prefix. */
+public final class Databases {
+    private final PostgresUrl server;
+
+    /** url: any database on the server; work happens from the maintenance database "postgres". */
+    public Databases(PostgresUrl url) { this.server = url.withDatabase("postgres"); }
+
+    public static String quote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
+
+    public boolean exists(String name) {
+        return !withPrefix(name, true).isEmpty();
+    }
+
+    /** Names equal to (exact) or starting with prefix. */
+    public List<String> withPrefix(String prefix, boolean exact) {
+        try (Connection connection = server.connect();
+             PreparedStatement query = connection.prepareStatement(exact
+                 ? "SELECT datname FROM pg_database WHERE datname = ?"
+                 : "SELECT datname FROM pg_database WHERE starts_with(datname, ?) ORDER BY datname")) {
+            query.setString(1, prefix);
+            List<String> names = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) names.add(rows.getString(1));
+            }
+            return names;
+        } catch (SQLException e) {
+            throw server.unavailable(e);
+        }
+    }
+
+    /** Whether the user may create databases (managed services often say no). */
+    public boolean mayCreate() {
+        try (Connection connection = server.connect();
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")) {
+            return row.next() && row.getBoolean(1);
+        } catch (SQLException e) {
+            throw server.unavailable(e);
+        }
+    }
+
+    public void create(String name) throws SQLException {
+        execute("CREATE DATABASE " + quote(name));
+    }
+
+    /** Drops a database, ending its sessions first (PostgreSQL 13+). */
+    public void drop(String name) throws SQLException {
+        execute("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)");
+    }
+
+    public void execute(String sql) throws SQLException {
+        try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    public Connection connect() throws SQLException { return server.connect(); }
+}

@@ -1,0 +1,300 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * restore: bring a backup back without ever leaving less than there was. The dump goes into a new
+ * database; only when it loaded fully and its row counts match are the names swapped. The old database
+ * stays as <db>_pre_restore_<time> until --drop-kept.
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+    description = "Restore a backup (ours, or a pg_dump / .sql.gz from a runbook) into a new database and swap it in.",
+    footer = {"", "Exit codes: 0 restored and checked; 1 the restore failed (the database is as it was); 2 bad argument;",
+        "            3 database does not answer; 8 refused (not confirmed, role may not create databases);",
+        "            9 the dump is damaged or its row counts differ; 10 another backup or restore is running.",
+        "", "Examples:", "  ./jbang oxy restore                        # list what can be restored",
+        "  ./jbang oxy restore latest --dry-run", "  ./jbang oxy restore oxy_20261122_030000",
+        "  ./jbang oxy restore ~/backups/oxy-nightly.sql.gz --yes", "  ./jbang oxy restore latest --to-db oxy_copy"})
+public class restore implements Callable<Integer> {
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
+
+    @Mixin RuntimeOptions runtime;
+    @Mixin backup.StoreOptions store;
+
+    @Parameters(arity = "0..1", paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file; none lists backups.")
+    String what;
+
+    @Option(names = "--dry-run", description = "Check the dump and print the plan; change nothing.")
+    boolean dryRun;
+
+    @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation (scripts). Without a terminal, restore refuses unless given.")
+    boolean yes;
+
+    @Option(names = "--no-safety-backup", description = "Skip the backup of the current database taken before anything changes.")
+    boolean noSafetyBackup;
+
+    @Option(names = "--to-db", paramLabel = "NAME", description = "Restore into a new database NAME beside the live one; nothing is swapped.")
+    String toDb;
+
+    @Option(names = "--in-place", description = "For roles that may not create databases: restore into the database itself, in one transaction.")
+    boolean inPlace;
+
+    @Option(names = "--jobs", defaultValue = "1", description = "Parallel pg_restore jobs for archives (default ${DEFAULT-VALUE}).")
+    int jobs;
+
+    @Option(names = "--no-owner", description = "Do not restore owners and privileges (when the dump's roles do not exist here).")
+    boolean noOwner;
+
+    @Option(names = "--list-kept", description = "List the databases earlier restores kept (<db>_pre_restore_<time>).")
+    boolean listKept;
+
+    @Option(names = "--drop-kept", description = "Drop the databases earlier restores kept (asks first, or --yes).")
+    boolean dropKept;
+
+    private Console console;
+
+    public static void main(String... args) {
+        Cli.run(new restore(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        console = Console.standard();
+        BackupStore backups = BackupStore.at(store.directory(runtime));
+        if (listKept || dropKept) return keptDatabases();
+        if (what == null) {
+            backup.printTable(console, backups, backups.list());
+            console.plain("Restore one: ./jbang oxy restore <NAME|latest> (add --dry-run to see the plan)");
+            return ExitCode.OK;
+        }
+        if (inPlace && toDb != null) throw new OxyError(ExitCode.USAGE, "--in-place and --to-db exclude each other", null);
+        BackupArchive archive = BackupArchive.resolve(what, backups);
+        archive.checkChecksum();
+        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        PostgresUrl live = database.url();
+        Databases databases = new Databases(live);
+        String target = toDb != null ? toDb : live.database();
+        boolean replacing = toDb == null && databases.exists(target);
+        if (toDb != null && databases.exists(toDb)) {
+            throw new OxyError(ExitCode.REFUSED, "database " + toDb + " already exists", "Choose a new name for --to-db; nothing was changed.");
+        }
+        if (!inPlace && !databases.mayCreate()) {
+            throw new OxyError(ExitCode.REFUSED, "user '" + live.user() + "' may not create databases, so restore cannot load into a new one",
+                "Use --in-place: it restores into " + live.database() + " itself in one transaction, so a failure still changes nothing.");
+        }
+        int toolMajor = Math.max(BackupMaker.serverMajor(live), archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0));
+        try (PostgresTools tools = archive.format() == BackupArchive.Format.PLAIN ? null
+                : PostgresTools.find(toolMajor, database, List.of(archive.path().getParent()), console)) {
+            checkArchiveTableOfContents(archive, tools);
+            printPlan(archive, live, target, replacing);
+            if (dryRun) return ExitCode.OK;
+            confirm(target, replacing);
+            BackupStore writable = BackupStore.create(backups.directory());
+            try (AutoCloseable lock = writable.lock("restore")) {
+                if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
+                if (inPlace) restoreInPlace(archive, tools, live);
+                else restoreBeside(archive, tools, live, databases, target, replacing);
+            }
+        }
+        console.ok("Restored " + archive.name() + " into " + target);
+        return ExitCode.OK;
+    }
+
+    /** pg_restore --list reads the archive's table of contents: a wrong or unreadable file stops here, before anything changes. */
+    private void checkArchiveTableOfContents(BackupArchive archive, PostgresTools tools) {
+        if (tools == null) return;
+        Processes.Result list = tools.run("pg_restore", List.of("--list", archive.path().toString()), null);
+        if (!list.ok()) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, archive.name() + " cannot be read: " + String.join(" ", list.tail(1)),
+                "Nothing was changed. Is it a complete pg_dump archive? ('./jbang oxy backup verify " + what + "')");
+        }
+    }
+
+    private void printPlan(BackupArchive archive, PostgresUrl live, String target, boolean replacing) {
+        Optional<BackupManifest> manifest = archive.manifest();
+        console.info("Plan:");
+        console.info("  dump      " + archive.path() + " (" + archive.describeFormat()
+            + manifest.map(m -> ", made " + m.finishedAt() + " from PostgreSQL " + m.serverVersion() + ", "
+                + RowCounts.total(m.rowCounts()) + " rows in " + m.rowCounts().size() + " tables").orElse(", no manifest: row counts cannot be compared") + ")");
+        console.info("  server    " + live.withDatabase(target));
+        if (replacing && !noSafetyBackup) console.info("  1. safety backup of " + target + " into " + BackupStore.defaultDirectory(store.dir, runtime));
+        if (inPlace) {
+            console.info("  2. restore into " + target + " itself, in one transaction (a failure changes nothing)");
+        } else {
+            console.info("  2. restore into a new database " + target + "_restoring_<time>, stopping at the first error");
+        }
+        console.info("  3. compare row counts with the manifest, apply migrations/, ANALYZE");
+        if (!inPlace && replacing) {
+            console.info("  4. end the sessions on " + target + ", rename it to " + target + "_pre_restore_<time>, rename the new one to " + target);
+        } else if (!inPlace) {
+            console.info("  4. rename the new database to " + target);
+        }
+    }
+
+    /** Typing the database name on a terminal, or --yes; never a silent yes when there is no terminal. */
+    private void confirm(String target, boolean replacing) {
+        if (yes || !replacing) return;
+        java.io.Console terminal = System.console();
+        if (terminal == null) {
+            throw new OxyError(ExitCode.REFUSED, "restore replaces database " + target + " and there is no terminal to confirm it",
+                "Pass --yes to restore from a script; nothing was changed.");
+        }
+        String typed = terminal.readLine("Type the database name (%s) to replace it: ", target);
+        if (typed == null || !typed.strip().equals(target)) {
+            throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was changed", null);
+        }
+    }
+
+    private void takeSafetyBackup(DatabaseRuntime database, PostgresUrl live, BackupStore backups) {
+        console.step("Safety backup of " + live.database() + " first");
+        BackupManifest safety = new BackupMaker(database, live, backups, console).make(BackupMaker.Settings.standard(), false);
+        console.ok("Safety backup " + safety.name() + " (" + Console.humanBytes(safety.bytes()) + "); restore it to undo this");
+    }
+
+    /** The default path: a new database, checked, then swapped in by renaming. */
+    private void restoreBeside(BackupArchive archive, PostgresTools tools, PostgresUrl live, Databases databases,
+                               String target, boolean replacing) throws SQLException {
+        dropAbandonedRestores(databases, target);
+        String stamp = STAMP.format(Instant.now());
+        String loading = target + "_restoring_" + stamp;
+        Thread dropOnInterrupt = new Thread(() -> dropQuietly(databases, loading), "drop-unfinished-restore");
+        databases.create(loading);
+        Runtime.getRuntime().addShutdownHook(dropOnInterrupt); // Ctrl+C: the half-loaded copy goes, the live database never changed
+        try {
+            console.step("Restoring " + archive.name() + " into new database " + loading);
+            PostgresUrl loaded = live.withDatabase(loading);
+            archive.restoreInto(tools, loaded, jobs, false, noOwner);
+            checkAndMigrate(archive, loaded);
+            swapIn(databases, loading, target, replacing ? target + "_pre_restore_" + stamp : null);
+        } catch (RuntimeException | SQLException e) {
+            dropQuietly(databases, loading);
+            throw e instanceof OxyError oxy ? new OxyError(oxy.exitCode(), oxy.getMessage() + "; " + target + " is unchanged", oxy.hint(), oxy.details(), oxy)
+                : e instanceof SQLException sql ? live.unavailable(sql) : (RuntimeException) e;
+        } finally {
+            removeHook(dropOnInterrupt);
+        }
+    }
+
+    /** For roles without CREATEDB: everything in one transaction on the database itself. */
+    private void restoreInPlace(BackupArchive archive, PostgresTools tools, PostgresUrl live) {
+        console.step("Restoring " + archive.name() + " into " + live.database() + " in one transaction");
+        archive.restoreInto(tools, live, 1, true, noOwner);
+        checkAndMigrate(archive, live);
+    }
+
+    /** Row counts as the manifest says (before migrations change anything), then migrations/ and ANALYZE. */
+    private void checkAndMigrate(BackupArchive archive, PostgresUrl loaded) {
+        try (Connection connection = loaded.connect()) {
+            if (archive.manifest().isPresent()) {
+                Map<String, Long> expected = archive.manifest().get().rowCounts();
+                List<String> differences = RowCounts.differences(expected, RowCounts.exact(connection));
+                if (!differences.isEmpty()) {
+                    throw new OxyError(ExitCode.VERIFICATION_FAILED, "row counts differ from the manifest: " + differences.get(0), null, differences, null);
+                }
+                console.ok("Row counts match the manifest (" + RowCounts.total(expected) + " rows in " + expected.size() + " tables)");
+            }
+            List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
+            applied.forEach(m -> console.ok("Applied migration " + m));
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("ANALYZE");
+            }
+            console.ok("Analyzed");
+        } catch (SQLException e) {
+            throw loaded.unavailable(e);
+        }
+    }
+
+    /**
+     * The swap: no new sessions on the old database, end the ones there, rename old to kept and new to
+     * target. Renames are instant; clients reconnecting by name land on the restored data.
+     */
+    private void swapIn(Databases databases, String loading, String target, String kept) throws SQLException {
+        if (kept == null) {
+            databases.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(target));
+            return;
+        }
+        try (Connection connection = databases.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER DATABASE " + Databases.quote(target) + " WITH ALLOW_CONNECTIONS false");
+            try {
+                Retry.attempts(20, java.time.Duration.ofMillis(100), java.time.Duration.ofSeconds(1)).run(() -> {
+                    try (var terminate = connection.prepareStatement(
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()")) {
+                        terminate.setString(1, target);
+                        terminate.executeQuery().close();
+                    }
+                    statement.execute("ALTER DATABASE " + Databases.quote(target) + " RENAME TO " + Databases.quote(kept));
+                    return null;
+                });
+            } catch (Exception e) {
+                statement.execute("ALTER DATABASE " + Databases.quote(target) + " WITH ALLOW_CONNECTIONS true");
+                throw e instanceof SQLException sql ? sql : new SQLException("could not end the sessions on " + target, e);
+            }
+            statement.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(target));
+            statement.execute("ALTER DATABASE " + Databases.quote(kept) + " WITH ALLOW_CONNECTIONS true");
+        }
+        console.ok("Swapped: " + target + " is the restored data; the previous one is kept as " + kept
+            + " (./jbang oxy restore --drop-kept removes it)");
+    }
+
+    /** Half-loaded databases of restores that were killed: never the live one, never a kept one. */
+    private void dropAbandonedRestores(Databases databases, String target) {
+        for (String abandoned : databases.withPrefix(target + "_restoring_", false)) {
+            console.warn("dropping " + abandoned + ", left by an interrupted restore");
+            dropQuietly(databases, abandoned);
+        }
+    }
+
+    private static void dropQuietly(Databases databases, String name) {
+        try {
+            databases.drop(name);
+        } catch (SQLException | RuntimeException ignored) {
+            // the next restore drops it
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // shutting down: the hook runs
+        }
+    }
+
+    private Integer keptDatabases() throws SQLException {
+        PostgresUrl live = DatabaseRuntime.select(runtime).url();
+        Databases databases = new Databases(live);
+        List<String> kept = databases.withPrefix(live.database() + "_pre_restore_", false);
+        if (kept.isEmpty()) {
+            console.info("No databases kept by earlier restores.");
+            return ExitCode.OK;
+        }
+        kept.forEach(name -> console.plain(name));
+        if (!dropKept) return ExitCode.OK;
+        if (!yes) {
+            java.io.Console terminal = System.console();
+            if (terminal == null) throw new OxyError(ExitCode.REFUSED, "no terminal to confirm dropping " + kept.size() + " databases", "Pass --yes.");
+            String typed = terminal.readLine("Drop these %d databases? Type 'drop' to confirm: ", kept.size());
+            if (typed == null || !typed.strip().equals("drop")) throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was dropped", null);
+        }
+        for (String name : kept) {
+            databases.drop(name);
+            console.ok("Dropped " + name);
+        }
+        return ExitCode.OK;
+    }
+}
