@@ -79,6 +79,8 @@ public class backup implements Callable<Integer> {
         description = "Write Prometheus textfile metrics (last success time, size, duration) here after every run.")
     Path metricsFile;
 
+    private String databaseName; // the metrics' label, once known
+
     public static void main(String... args) {
         Cli.run(new backup(), args);
     }
@@ -92,7 +94,9 @@ public class backup implements Callable<Integer> {
         ping("/start", null);
         Instant started = Instant.now();
         try {
-            BackupManifest made = makeBackup(console, settings, backups);
+            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            databaseName = database.url().database();
+            BackupManifest made = makeBackup(console, settings, backups, database);
             writeMetrics(made, started, true);
             ping("", "backup " + made.name() + " verified, " + Console.humanBytes(made.bytes()));
             if (json) System.out.println(made.toJson());
@@ -119,10 +123,9 @@ public class backup implements Callable<Integer> {
     }
 
     /** The steps of a nightly run: lock, clear leftovers, dump and verify, optionally restore-test, retention. */
-    private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, BackupStore backups) {
+    private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, BackupStore backups, DatabaseRuntime database) {
         try (AutoCloseable lock = backups.lock("backup")) {
             backups.removeLeftovers();
-            DatabaseRuntime database = DatabaseRuntime.select(runtime);
             PostgresUrl url = database.url();
             BackupMaker maker = new BackupMaker(database, url, backups, console);
             BackupManifest made = maker.make(settings, verify.equals("full"));
@@ -201,7 +204,7 @@ public class backup implements Callable<Integer> {
         if (metricsFile == null) return;
         Map<String, String> previous = readMetrics(metricsFile);
         double now = Instant.now().toEpochMilli() / 1000.0;
-        String database = runtime.database;
+        String database = databaseName != null ? databaseName : runtime.database;
         Map<String, String> values = new LinkedHashMap<>();
         values.put("oxy_backup_last_run_timestamp_seconds", String.valueOf(now));
         values.put("oxy_backup_last_run_success", success ? "1" : "0");
