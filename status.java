@@ -75,6 +75,7 @@ public class status implements Callable<Integer> {
         PostgresUrl url = database.url();
         boolean connected = checkDatabase(report, url, runtimeReport.running());
         boolean schemaCurrent = connected && checkSchema(report, url);
+        reportBackups(report, url.database());
         report.put("commands", runtimeReport.commands());
         int exitCode = !connected ? ExitCode.DATABASE_UNAVAILABLE : schemaCurrent ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
         return print(report, exitCode);
@@ -141,6 +142,23 @@ public class status implements Callable<Integer> {
         return state.current();
     }
 
+    /** The newest backup of this database, when a backup directory exists; informative, never an exit code. */
+    private void reportBackups(Map<String, Object> report, String database) {
+        BackupStore store = BackupStore.at(BackupStore.defaultDirectory(null, runtime));
+        if (!java.nio.file.Files.isDirectory(store.directory())) return;
+        Map<String, Object> backups = new LinkedHashMap<>();
+        report.put("backups", backups);
+        backups.put("directory", store.directory().toString());
+        List<BackupStore.Entry> ours = store.list().stream().filter(e -> e.present() && database.equals(e.manifest().database())).toList();
+        backups.put("count", ours.size());
+        if (ours.isEmpty()) return;
+        BackupManifest newest = ours.get(0).manifest();
+        backups.put("newest", newest.name());
+        backups.put("ageSeconds", java.time.Duration.between(newest.finishedAt(), java.time.Instant.now()).toSeconds());
+        backups.put("sizeBytes", newest.bytes());
+        backups.put("verification", newest.verification());
+    }
+
     private int print(Map<String, Object> report, int exitCode) throws Exception {
         report.put("troubleshooting", troubles);
         report.put("exitCode", exitCode);
@@ -191,6 +209,20 @@ public class status implements Callable<Integer> {
             String version = schema.get("version") == null ? "none applied" : "version " + schema.get("version");
             if (pending == 0 && drift.isEmpty()) console.ok("Current (" + version + ")");
             else console.bad(version + ", " + pending + " pending" + (drift.isEmpty() ? "" : ", drift: " + drift));
+        }
+        Map<String, Object> backups = (Map<String, Object>) report.get("backups");
+        if (backups != null) {
+            console.plain("Backups");
+            if (backups.get("newest") == null) {
+                console.bad("No backup of this database in " + backups.get("directory") + " (make one: ./jbang oxy backup)");
+            } else {
+                long age = ((Number) backups.get("ageSeconds")).longValue();
+                String line = "Newest " + backups.get("newest") + ", " + humanDuration(age) + " old, "
+                    + Console.humanBytes(((Number) backups.get("sizeBytes")).longValue()) + ", verified (" + backups.get("verification")
+                    + "); " + backups.get("count") + " in " + backups.get("directory");
+                if (age > 26 * 3600) console.bad(line + " -- older than a day: is the nightly backup running?");
+                else console.ok(line);
+            }
         }
         List<String> troubleshooting = (List<String>) report.get("troubleshooting");
         if (!troubleshooting.isEmpty()) {

@@ -175,7 +175,9 @@ public final class BackupMaker {
             Snapshot snapshot = awaitCounts(counting);
             connection.commit();
             if (!dump.ok()) {
-                throw new OxyError(ExitCode.FAILED, "pg_dump failed: " + diskProblem(String.join(" ", dump.tail(1))),
+                String reason = dump.output().contains("No space left on device")
+                    ? "the disk is full (" + store.directory() + ")" : String.join(" ", dump.tail(1));
+                throw new OxyError(ExitCode.FAILED, "pg_dump failed: " + reason,
                     "The previous backups are untouched.", dump.tail(5), null);
             }
             return snapshot;

@@ -1,0 +1,165 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.testcontainers.postgresql.PostgreSQLContainer;
+
+/**
+ * What cron backups get wrong elsewhere: a run killed at any moment, and a disk that fills up. Neither
+ * may leave a file under a backup's name that fails verification, nor cost the previous backup.
+ */
+class BackupCrashSafetyTest {
+    static final String PASSWORD = "crash-pw";
+    static PostgreSQLContainer server;
+    static String url;
+
+    @TempDir Path state;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        OxyCli.requireDocker();
+        server = new PostgreSQLContainer("postgres:18-alpine").withUsername("svc").withPassword(PASSWORD).withDatabaseName("oxy");
+        server.start();
+        url = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/oxy";
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            // enough rows that pg_dump runs for a few seconds: kills land in every phase
+            OxyCli.execute(connection, "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, body text)");
+            OxyCli.execute(connection, "INSERT INTO events SELECT g, jsonb_build_object('g', g, 'h', md5(g::text)), "
+                + "md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(1, 400000) g");
+        }
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) server.stop();
+    }
+
+    private Map<String, String> env(Path backups) {
+        return OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", url, "OXY_BACKUP_DIR", backups.toString());
+    }
+
+    /**
+     * Every file under a backup's final name is sound: its sha256 matches its manifest when it has one,
+     * and pg_restore reads it to the end.
+     */
+    private static void assertEveryFinalNameVerifies(Path backups, PostgresTools tools) throws Exception {
+        List<Path> finals;
+        try (Stream<Path> files = Files.list(backups)) {
+            finals = files.filter(p -> p.getFileName().toString().matches("oxy_\\d{8}_\\d{6}(_\\d+)?\\.dump")).toList();
+        }
+        for (Path file : finals) {
+            String name = file.getFileName().toString().replace(".dump", "");
+            Path manifest = BackupManifest.pathFor(backups, name);
+            BackupArchive archive = BackupArchive.open(file, Files.exists(manifest) ? Optional.of(BackupManifest.read(manifest)) : Optional.empty());
+            archive.checkChecksum();
+            archive.checkReadable(tools);
+        }
+    }
+
+    private static long manifests(Path backups) throws Exception {
+        try (Stream<Path> files = Files.list(backups)) {
+            return files.filter(p -> p.toString().endsWith(BackupManifest.SUFFIX) && !p.getFileName().toString().startsWith(".")).count();
+        }
+    }
+
+    @Test
+    void killedAtTwelvePointsABackupNeverLeavesAnUnverifiableFileAndThePreviousOneSurvives() throws Exception {
+        Path backups = state.resolve("backups");
+        long started = System.nanoTime();
+        OxyCli.Result first = OxyCli.run(env(backups), "backup");
+        long fullRun = (System.nanoTime() - started) / 1_000_000;
+        assertEquals(0, first.exitCode(), first.toString());
+        String baseline;
+        try (Stream<Path> files = Files.list(backups)) {
+            baseline = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".dump")).findFirst().orElseThrow();
+        }
+        ExternalRuntime runtime = new ExternalRuntime(optionsFor(url));
+        try (PostgresTools tools = PostgresTools.find(18, runtime, List.of(backups), Console.standard())) {
+            List<String> outcomes = new ArrayList<>();
+            for (int point = 1; point <= 12; point++) {
+                long killAfter = fullRun * point / 12; // from JVM start through pg_dump, verification, rename and manifest
+                Process run = OxyCli.spawn(env(backups), "backup");
+                boolean finished = run.waitFor(killAfter, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (!finished) {
+                    run.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+                }
+                outcomes.add(killAfter + " ms: " + (finished ? "finished, exit " + run.exitValue() : "killed"));
+                assertEveryFinalNameVerifies(backups, tools);
+                assertTrue(Files.exists(backups.resolve(baseline)), "the previous backup survives the kill at " + killAfter + " ms");
+            }
+            // the next run clears what the killed ones left (temporary files, tool containers) and succeeds
+            OxyCli.Result after = OxyCli.run(env(backups), "backup");
+            assertEquals(0, after.exitCode(), outcomes + "\n" + after);
+            try (Stream<Path> files = Files.list(backups)) {
+                List<String> partial = files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".partial-")).toList();
+                assertEquals(List.of(), partial, "leftovers of killed runs are removed: " + outcomes);
+            }
+            assertEveryFinalNameVerifies(backups, tools);
+            System.out.println("kill points: " + outcomes);
+            assertTrue(outcomes.stream().filter(o -> o.endsWith("killed")).count() >= 10, "at least 10 kills landed: " + outcomes);
+        }
+    }
+
+    private static RuntimeOptions optionsFor(String url) {
+        RuntimeOptions options = new RuntimeOptions();
+        options.url = url;
+        options.runtime = RuntimeOptions.Kind.EXTERNAL;
+        options.postgresPort = 15432;
+        return options;
+    }
+
+    @Test
+    void aFullDiskFailsTheBackupLoudlyAndKeepsTheLastGoodOne() throws Exception {
+        Path backups = Files.createDirectories(state.resolve("small-disk"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", backups.toString()).inheritIO().start();
+        if (mount.waitFor() != 0) {
+            if ("true".equals(System.getenv("CI"))) fail("CI=true but a tmpfs cannot be mounted (the full-disk test needs root)");
+            org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs needs root; full-disk test skipped");
+        }
+        String small = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/small";
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            OxyCli.execute(connection, "DROP DATABASE IF EXISTS small");
+            OxyCli.execute(connection, "CREATE DATABASE small");
+        }
+        try {
+            Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", small, "OXY_BACKUP_DIR", backups.toString());
+            try (Connection connection = OxyCli.connect(PostgresUrl.parse(small).jdbcUrl(), "svc", PASSWORD)) {
+                OxyCli.execute(connection, "CREATE TABLE blobs (id int, data text)");
+                OxyCli.execute(connection, "INSERT INTO blobs SELECT g, md5(g::text) FROM generate_series(1, 100) g");
+            }
+            OxyCli.Result good = OxyCli.run(env, "backup", "--keep-last", "1");
+            assertEquals(0, good.exitCode(), good.toString());
+            try (Connection connection = OxyCli.connect(PostgresUrl.parse(small).jdbcUrl(), "svc", PASSWORD)) {
+                // random text compresses to about half: ~6 MB of dump for a 3 MB disk
+                OxyCli.execute(connection, "INSERT INTO blobs SELECT g, string_agg(md5(random()::text), '') FROM generate_series(1, 400) g, "
+                    + "generate_series(1, 1000) h GROUP BY g");
+            }
+            OxyCli.Result full = OxyCli.run(env, "backup", "--keep-last", "1");
+            assertNotEquals(0, full.exitCode(), full.toString());
+            assertTrue(full.stderr().contains("disk is full"), full.toString());
+            assertTrue(full.stderr().lines().filter(l -> !l.isBlank()).count() <= 8, "a short message, no stack trace: " + full);
+            assertEquals(1, manifests(backups), "the last good backup is kept (retention never ran)");
+            try (Stream<Path> files = Files.list(backups)) {
+                assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".partial-")).toList());
+            }
+            OxyCli.Result verified = OxyCli.run(env, "backup", "verify", "latest");
+            assertEquals(0, verified.exitCode(), verified.toString());
+        } finally {
+            new ProcessBuilder("umount", "-l", backups.toString()).inheritIO().start().waitFor();
+        }
+    }
+}
