@@ -38,6 +38,37 @@ class EmbeddedRuntimeTest {
         OxyCli.run(env, "stop");
     }
 
+    /**
+     * The embedded server has no client tools: pg_dump runs in a container of its major on the host
+     * network; without Docker and without a new enough host pg_dump, the error says what to install.
+     */
+    @Test
+    void backupAndRestoreWorkAndMissingToolsAreNamed() throws Exception {
+        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 12) g");
+        }
+        Map<String, String> noDocker = new java.util.HashMap<>(env);
+        noDocker.put("DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
+        OxyCli.Result missing = OxyCli.run(noDocker, "backup");
+        assertEquals(11, missing.exitCode(), missing.toString());
+        assertTrue(missing.stderr().contains("need pg_dump 18 or newer"), missing.stderr());
+        assertTrue(missing.stderr().contains("apt install postgresql-client-18"), missing.stderr());
+        assertFalse(Files.exists(state.resolve("backups")) && Files.list(state.resolve("backups")).anyMatch(p -> p.toString().endsWith(".dump")));
+
+        OxyCli.requireDocker();
+        OxyCli.Result made = OxyCli.run(env, "backup", "--format", "plain");
+        assertEquals(0, made.exitCode(), made.toString());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "DELETE FROM users WHERE email LIKE '1%'");
+        }
+        OxyCli.Result restored = OxyCli.run(env, "restore", "latest", "--yes");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(12, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+        }
+    }
+
     @Test
     void startDetachedCreatesAMigratedDatabaseThatStatusReports() throws Exception {
         OxyCli.Result started = OxyCli.run(env, "start", "--detach");
