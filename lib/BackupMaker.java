@@ -64,7 +64,7 @@ public final class BackupMaker {
                 Snapshot snapshot = dumpUnderSnapshot(tools, settings, temporary);
                 BackupStore.restrict(temporary);
                 BackupStore.fsync(temporary);
-                String sha256 = verify(tools, temporary, name);
+                String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
                 if (restoreTest) {
                     restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
                 }
@@ -152,8 +152,25 @@ public final class BackupMaker {
         }
     }
 
-    /** What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself. */
-    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion) {}
+    /**
+     * What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself;
+     * sha256 when the archive was already verified while it was written (custom format), else null.
+     */
+    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion, String sha256) {
+        Snapshot withSha256(String sha256) { return new Snapshot(rowCounts, schemaVersion, sha256); }
+    }
+
+    /**
+     * A custom archive is verified as it is written: pg_dump's stream goes through tee into the file and
+     * on into pg_restore, which reads every block to the end, on another core, while Java hashes the
+     * growing file. A failing step leaves its mark on stderr; the sh's own exit status is not trusted.
+     */
+    private static final String DUMP_AND_VERIFY = """
+        out=$1; shift
+        { pg_dump "$@" || echo "oxy-ops: pg_dump failed" >&2; } \
+          | { tee "$out" || echo "oxy-ops: writing the archive failed" >&2; } \
+          | { pg_restore --file=/dev/null || echo "oxy-ops: the archive did not read back" >&2; }
+        """;
 
     /**
      * Exports a snapshot, runs pg_dump on it, and counts every table's rows in the same snapshot meanwhile:
@@ -171,23 +188,48 @@ public final class BackupMaker {
                 snapshotId = result.getString(1);
             }
             CompletableFuture<Snapshot> counting = CompletableFuture.supplyAsync(() -> readSnapshot(connection));
-            Processes.Result dump = tools.run("pg_dump", dumpArguments(settings, tools.major(), temporary, snapshotId), url);
+            List<String> arguments = dumpArguments(settings, tools.major(), snapshotId);
+            if (settings.format() != BackupArchive.Format.CUSTOM) {
+                arguments.add(0, "--file=" + temporary);
+                Processes.Result dump = tools.run("pg_dump", arguments, url);
+                Snapshot snapshot = awaitCounts(counting);
+                connection.commit();
+                if (!dump.ok()) throw dumpFailed(dump, dump.output().contains("No space left on device"));
+                return snapshot;
+            }
+            GrowingFileDigest hashing = GrowingFileDigest.follow(temporary);
+            List<String> pipeline = new ArrayList<>(List.of(temporary.toString()));
+            pipeline.addAll(arguments);
+            Processes.Result dump = tools.runShell(DUMP_AND_VERIFY, pipeline, url);
+            String sha256 = hashing.finish();
             Snapshot snapshot = awaitCounts(counting);
             connection.commit();
-            if (!dump.ok()) {
-                String reason = dump.output().contains("No space left on device")
-                    ? "the disk is full (" + store.directory() + ")" : String.join(" ", dump.tail(1));
-                throw new OxyError(ExitCode.FAILED, "pg_dump failed: " + reason,
-                    "The previous backups are untouched.", dump.tail(5), null);
+            String output = dump.output();
+            if (output.contains("oxy-ops: pg_dump failed") || output.contains("No space left on device")) {
+                throw dumpFailed(dump, output.contains("No space left on device"));
             }
-            return snapshot;
+            if (output.contains("oxy-ops: the archive did not read back")) {
+                throw new OxyError(ExitCode.VERIFICATION_FAILED, "the new backup failed verification: pg_restore could not read it back",
+                    "It was not kept; the previous backups are untouched.", dump.tail(5), null);
+            }
+            if (output.contains("oxy-ops: writing the archive failed") || !dump.ok()) {
+                throw new OxyError(ExitCode.FAILED, "writing the backup failed: " + String.join(" ", dump.tail(1)),
+                    "Check the backup directory's space and permissions; the previous backups are untouched.", dump.tail(5), null);
+            }
+            return snapshot.withSha256(sha256);
         } catch (SQLException e) {
             throw url.unavailable(e);
         }
     }
 
-    private List<String> dumpArguments(Settings settings, int toolMajor, Path temporary, String snapshotId) {
-        List<String> arguments = new ArrayList<>(List.of("--no-password", "--snapshot=" + snapshotId, "--file=" + temporary));
+    private OxyError dumpFailed(Processes.Result dump, boolean diskFull) {
+        String reason = diskFull ? "the disk is full (" + store.directory() + ")"
+            : String.join(" ", dump.output().lines().filter(l -> l.startsWith("pg_dump:")).findFirst().map(List::of).orElse(dump.tail(1)));
+        return new OxyError(ExitCode.FAILED, "pg_dump failed: " + reason, "The previous backups are untouched.", dump.tail(5), null);
+    }
+
+    private List<String> dumpArguments(Settings settings, int toolMajor, String snapshotId) {
+        List<String> arguments = new ArrayList<>(List.of("--no-password", "--snapshot=" + snapshotId));
         arguments.add("--format=" + settings.format().name().toLowerCase());
         String compression = settings.compression();
         if (settings.format() == BackupArchive.Format.DIRECTORY && settings.jobs() > 1) arguments.add("--jobs=" + settings.jobs());
@@ -202,7 +244,7 @@ public final class BackupMaker {
     private static Snapshot readSnapshot(Connection connection) {
         try {
             Map<String, Long> counts = RowCounts.exact(connection);
-            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null));
+            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null), null);
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
@@ -237,6 +279,64 @@ public final class BackupMaker {
             return hashing.join();
         } catch (CompletionException e) {
             throw new OxyError(ExitCode.FAILED, "could not read back the new backup (" + Cli.describe(e) + ")", null, e);
+        }
+    }
+
+    /**
+     * sha256 of a file while another process appends to it (tee), so hashing costs no time after the dump.
+     * Only for files written strictly in order; finish() reads what is left once the writer is done.
+     */
+    private static final class GrowingFileDigest {
+        private final Path file;
+        private final java.security.MessageDigest digest;
+        private final CompletableFuture<String> result;
+        private volatile boolean writerDone;
+
+        private GrowingFileDigest(Path file) {
+            this.file = file;
+            try {
+                this.digest = java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            this.result = CompletableFuture.supplyAsync(this::follow);
+        }
+
+        static GrowingFileDigest follow(Path file) { return new GrowingFileDigest(file); }
+
+        private String follow() {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(1 << 20);
+            try {
+                while (!Files.exists(file)) {
+                    if (writerDone) return null;
+                    Thread.sleep(10);
+                }
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+                    while (true) {
+                        boolean done = writerDone; // read before: a last read after it sees everything
+                        int n = channel.read(buffer);
+                        if (n > 0) {
+                            digest.update(buffer.flip());
+                            buffer.clear();
+                        } else if (done) {
+                            return java.util.HexFormat.of().formatHex(digest.digest());
+                        } else {
+                            Thread.sleep(10);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        /** The digest of the whole file, or null when it could not be followed (the caller hashes it again). */
+        String finish() {
+            writerDone = true;
+            return result.join();
         }
     }
 

@@ -81,27 +81,39 @@ public final class PostgresTools implements AutoCloseable {
                 + "; macOS: brew install postgresql@" + major + ") or start Docker.");
     }
 
-    /** Runs pg_dump, pg_restore or psql against a database; output is stdout and stderr together. */
+    /** Runs pg_dump, pg_restore or psql (target: the database, or null); output is stdout and stderr together. */
     public Processes.Result run(String tool, List<String> arguments, PostgresUrl target) {
+        List<String> command = new ArrayList<>();
+        command.add(hostBin != null ? hostBin.resolve(tool).toString() : tool);
+        command.addAll(arguments);
+        return launch(command, target);
+    }
+
+    /** Runs a POSIX sh script ($1... are the arguments) with these tools first on PATH: for pipelines of them. */
+    public Processes.Result runShell(String script, List<String> arguments, PostgresUrl target) {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", script, "sh"));
+        command.addAll(arguments);
+        return launch(command, target);
+    }
+
+    private Processes.Result launch(List<String> command, PostgresUrl target) {
         try {
-            if (hostBin != null) {
-                List<String> command = new ArrayList<>();
-                command.add(hostBin.resolve(tool).toString());
-                command.addAll(arguments);
-                return Processes.run(command, libpqEnvironment(target, target.host(), target.port()), NO_LIMIT);
-            }
-            return exec(tool, arguments, target);
+            if (hostBin == null) return exec(command, target);
+            Map<String, String> environment = libpqEnvironment(target, target == null ? null : target.host(), target == null ? 0 : target.port());
+            environment.put("PATH", hostBin + java.io.File.pathSeparator + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            return Processes.run(command, environment, NO_LIMIT);
         } catch (IOException e) {
-            throw new OxyError(ExitCode.FAILED, "could not run " + tool + ": " + e.getMessage(), null, e);
+            throw new OxyError(ExitCode.FAILED, "could not run " + command.get(0) + ": " + e.getMessage(), null, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OxyError(ExitCode.INTERRUPTED, tool + " was interrupted", null, e);
+            throw new OxyError(ExitCode.INTERRUPTED, command.get(0) + " was interrupted", null, e);
         }
     }
 
     /** The connection in libpq's variables, password included: never in a process argument. */
     private static Map<String, String> libpqEnvironment(PostgresUrl target, String host, int port) {
         Map<String, String> environment = new LinkedHashMap<>();
+        if (target == null) return environment;
         environment.put("PGHOST", host);
         environment.put("PGPORT", String.valueOf(port));
         environment.put("PGUSER", target.user());
@@ -213,7 +225,11 @@ public final class PostgresTools implements AutoCloseable {
             null, docker, id, host, port);
         tools.cleanup = new Thread(tools::removeContainer, "remove-tools-container");
         Runtime.getRuntime().addShutdownHook(tools.cleanup); // Ctrl+C: the container and its pg_dump go too
-        tools.version = versionIn(tools.run("pg_dump", List.of("--version"), null).output()).orElse(tools.version);
+        // official images say their version in PG_VERSION; others are asked
+        String[] env = docker.inspectImageCmd(image).exec().getConfig().getEnv();
+        tools.version = java.util.Arrays.stream(env == null ? new String[0] : env).filter(e -> e.startsWith("PG_VERSION=")).findFirst()
+            .map(e -> e.substring("PG_VERSION=".length()).split("[^0-9.]")[0])
+            .or(() -> versionIn(tools.run("pg_dump", List.of("--version"), null).output())).orElse(tools.version);
         return tools;
     }
 
@@ -241,10 +257,7 @@ public final class PostgresTools implements AutoCloseable {
         }
     }
 
-    private Processes.Result exec(String tool, List<String> arguments, PostgresUrl target) throws InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(tool);
-        command.addAll(arguments);
+    private Processes.Result exec(List<String> command, PostgresUrl target) throws InterruptedException {
         List<String> environment = target == null ? List.of() : libpqEnvironment(target,
             containerHost != null ? containerHost : target.host(), containerHost != null ? containerPort : target.port())
             .entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();

@@ -299,6 +299,37 @@ class BackupRestoreTest {
         assertEquals(50L, counts(url.replaceFirst("/(db_\\w+)$", "/$1_copy")).get("public.notes"));
     }
 
+    /** A managed-service role without CREATEDB: refused with --in-place offered, which then restores in one transaction. */
+    @Test
+    void aRoleThatMayNotCreateDatabasesIsOfferedInPlace() throws Exception {
+        String role = "app_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            OxyCli.execute(connection, "CREATE ROLE " + role + " LOGIN PASSWORD 'role-pw' NOCREATEDB");
+            OxyCli.execute(connection, "CREATE DATABASE " + role + " OWNER " + role);
+        }
+        String url = "postgresql://" + role + ":role-pw@localhost:" + server.getMappedPort(5432) + "/" + role;
+        assertEquals(0, OxyCli.run(env(url), "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), role, "role-pw")) {
+            OxyCli.execute(connection, "CREATE TABLE notes (id int PRIMARY KEY, body text)");
+            OxyCli.execute(connection, "INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 70) g");
+        }
+        for (String format : List.of("custom", "plain")) {
+            assertEquals(0, backup(url, "--format", format).exitCode(), format);
+            try (Connection connection = OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), role, "role-pw")) {
+                OxyCli.execute(connection, "DELETE FROM notes WHERE id > 7");
+            }
+            OxyCli.Result refused = restore(url, "latest", "--yes");
+            assertEquals(8, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("may not create databases") && refused.stderr().contains("--in-place"), refused.toString());
+            OxyCli.Result inPlace = restore(url, "latest", "--yes", "--in-place");
+            assertEquals(0, inPlace.exitCode(), format + ": " + inPlace);
+            try (Connection connection = OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), role, "role-pw")) {
+                assertEquals(70, OxyCli.queryLong(connection, "SELECT count(*) FROM notes"), format);
+                assertEquals(17, OxyCli.appTableCount(connection), format);
+            }
+        }
+    }
+
     @Test
     void aSecondRunWhileOneHoldsTheLockExitsAtOnce() throws Exception {
         String url = appDatabase(10);

@@ -23,7 +23,7 @@ class CatalogTest {
         JsonNode aliases = new ObjectMapper().readTree(REPO.resolve("jbang-catalog.json").toFile()).path("aliases");
         List<String> names = new ArrayList<>();
         aliases.fieldNames().forEachRemaining(names::add);
-        assertTrue(names.containsAll(List.of("oxy", "start", "stop", "status")), names.toString());
+        assertTrue(names.containsAll(List.of("oxy", "start", "stop", "status", "migrate_sqlite", "backup", "restore")), names.toString());
         for (String alias : names) {
             assertTrue(Files.exists(REPO.resolve(aliases.path(alias).path("script-ref").asText())), alias);
             String help = jbang(alias, "--help");
@@ -34,7 +34,7 @@ class CatalogTest {
     @Test
     void theUmbrellaAliasRunsEveryScriptAsASubcommand() throws Exception {
         String help = jbang("oxy", "--help");
-        for (String command : List.of("start", "stop", "status")) assertTrue(help.contains("  " + command + " "), help);
+        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore")) assertTrue(help.contains("  " + command + " "), help);
         assertTrue(jbang("oxy", "status", "--help").contains("Usage: oxy status"));
         assertTrue(jbang("start.java", "--version").startsWith("oxy-ops "));
     }

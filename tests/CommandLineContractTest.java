@@ -16,7 +16,7 @@ class CommandLineContractTest {
 
     @Test
     void everyCommandHasHelpAndVersion() throws Exception {
-        for (String command : List.of("start", "stop", "status")) {
+        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore")) {
             OxyCli.Result help = OxyCli.run(env(), command, "--help");
             assertEquals(0, help.exitCode(), help.toString());
             assertTrue(help.stdout().startsWith("Usage: oxy " + command), help.stdout());
