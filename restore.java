@@ -178,7 +178,9 @@ public class restore implements Callable<Integer> {
         try {
             console.step("Restoring " + archive.name() + " into new database " + loading);
             PostgresUrl loaded = live.withDatabase(loading);
-            archive.restoreInto(tools, loaded, jobs, false, noOwner);
+            try (Console.Progress progress = console.progress(() -> Console.humanBytes(databases.sizeOf(loading)) + " loaded")) {
+                archive.restoreInto(tools, loaded, jobs, false, noOwner);
+            }
             checkAndMigrate(archive, loaded);
             swapIn(databases, loading, target, replacing ? target + "_pre_restore_" + stamp : null);
         } catch (RuntimeException | SQLException e) {
@@ -211,9 +213,11 @@ public class restore implements Callable<Integer> {
             List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
             applied.forEach(m -> console.ok("Applied migration " + m));
             try (Statement statement = connection.createStatement()) {
+                // the first stage of vacuumdb --analyze-in-stages: usable plans at once, autovacuum refines them
+                statement.execute("SET default_statistics_target = 10");
                 statement.execute("ANALYZE");
             }
-            console.ok("Analyzed");
+            console.ok("Analyzed (statistics target 10; autovacuum refines them)");
         } catch (SQLException e) {
             throw loaded.unavailable(e);
         }

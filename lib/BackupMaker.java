@@ -61,7 +61,10 @@ public final class BackupMaker {
             Path temporary = store.temporary(fileName);
             console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe());
             try {
-                Snapshot snapshot = dumpUnderSnapshot(tools, settings, temporary);
+                Snapshot snapshot;
+                try (Console.Progress progress = console.progress(() -> Console.humanBytes(sizeSoFar(temporary)) + " written")) {
+                    snapshot = dumpUnderSnapshot(tools, settings, temporary);
+                }
                 BackupStore.restrict(temporary);
                 BackupStore.fsync(temporary);
                 String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
@@ -337,6 +340,14 @@ public final class BackupMaker {
         String finish() {
             writerDone = true;
             return result.join();
+        }
+    }
+
+    private static long sizeSoFar(Path path) {
+        try {
+            return BackupStore.size(path);
+        } catch (IOException e) {
+            return 0; // not created yet
         }
     }
 

@@ -43,6 +43,31 @@ public final class Console {
     public void hint(String message) { err.println("  " + message); }
     public void plain(String message) { if (!quiet) out.println(message); }
 
+    /**
+     * A one-line progress display for long work, refreshed every second on a terminal (nothing otherwise:
+     * cron logs get the step lines only). Closing it clears the line.
+     */
+    public interface Progress extends AutoCloseable {
+        @Override void close();
+    }
+
+    public Progress progress(java.util.function.Supplier<String> status) {
+        if (quiet || !isTerminal()) return () -> {};
+        long started = System.nanoTime();
+        java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "progress");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ticker.scheduleAtFixedRate(() -> out.print("\r\u001b[2K  " + status.get() + ", " + (System.nanoTime() - started) / 1_000_000_000 + " s"),
+            1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return () -> {
+            ticker.shutdownNow();
+            out.print("\r\u001b[2K");
+            out.flush();
+        };
+    }
+
     private void line(String mark, String colorCode, String message) {
         if (quiet) return;
         out.println((colorCode == null ? mark : paint(colorCode, mark)) + " " + message);

@@ -63,4 +63,17 @@ public final class Databases {
     }
 
     public Connection connect() throws SQLException { return server.connect(); }
+
+    /** Bytes on disk, for progress lines; 0 when it cannot be read. */
+    public long sizeOf(String name) {
+        try (Connection connection = server.connect();
+             PreparedStatement query = connection.prepareStatement("SELECT pg_database_size(?)")) {
+            query.setString(1, name);
+            try (ResultSet row = query.executeQuery()) {
+                return row.next() ? row.getLong(1) : 0;
+            }
+        } catch (SQLException e) {
+            return 0;
+        }
+    }
 }

@@ -281,11 +281,12 @@ public final class PostgresTools implements AutoCloseable {
         return new Processes.Result(exitCode == null ? 1 : exitCode.intValue(), output.toString(StandardCharsets.UTF_8));
     }
 
+    /** Kills the container (and whatever runs in it); Docker removes it (auto-remove) without us waiting. */
     private void removeContainer() {
         try {
-            docker.removeContainerCmd(containerId).withForce(true).exec();
+            docker.killContainerCmd(containerId).exec();
         } catch (RuntimeException ignored) {
-            // already gone (auto-removed)
+            // already gone
         }
     }
 

@@ -31,9 +31,7 @@ class BackupCrashSafetyTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        OxyCli.requireDocker();
-        server = new PostgreSQLContainer("postgres:18-alpine").withUsername("svc").withPassword(PASSWORD).withDatabaseName("oxy");
-        server.start();
+        server = OxyCli.startPostgres("svc", PASSWORD, "oxy");
         url = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/oxy";
         try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
             // enough rows that pg_dump runs for a few seconds: kills land in every phase

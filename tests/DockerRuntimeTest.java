@@ -98,20 +98,8 @@ class DockerRuntimeTest {
     @Test
     void backupAndRestoreRoundTripInTheContainer() throws Exception {
         assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 40) g");
-        }
-        OxyCli.Result made = OxyCli.run(env, "backup");
-        assertEquals(0, made.exitCode(), made.toString());
+        OxyCli.Result made = OxyCli.backupDeleteRestore(env, port);
         assertTrue(made.stdout().contains("in a postgres:18-alpine container"), made.stdout());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "DELETE FROM users");
-        }
-        OxyCli.Result restored = OxyCli.run(env, "restore", "latest", "--yes");
-        assertEquals(0, restored.exitCode(), restored.toString());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            assertEquals(40, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
-        }
         OxyCli.Result status = OxyCli.run(env, "status");
         assertTrue(status.stdout().contains("Backups") && status.stdout().contains("Newest oxy_"), status.stdout());
     }

@@ -45,9 +45,6 @@ class EmbeddedRuntimeTest {
     @Test
     void backupAndRestoreWorkAndMissingToolsAreNamed() throws Exception {
         assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 12) g");
-        }
         Map<String, String> noDocker = new java.util.HashMap<>(env);
         noDocker.put("DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
         OxyCli.Result missing = OxyCli.run(noDocker, "backup");
@@ -57,16 +54,7 @@ class EmbeddedRuntimeTest {
         assertFalse(Files.exists(state.resolve("backups")) && Files.list(state.resolve("backups")).anyMatch(p -> p.toString().endsWith(".dump")));
 
         OxyCli.requireDocker();
-        OxyCli.Result made = OxyCli.run(env, "backup", "--format", "plain");
-        assertEquals(0, made.exitCode(), made.toString());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "DELETE FROM users WHERE email LIKE '1%'");
-        }
-        OxyCli.Result restored = OxyCli.run(env, "restore", "latest", "--yes");
-        assertEquals(0, restored.exitCode(), restored.toString());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            assertEquals(12, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
-        }
+        OxyCli.backupDeleteRestore(env, port, "--format", "plain");
     }
 
     @Test

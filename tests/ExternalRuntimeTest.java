@@ -25,9 +25,7 @@ class ExternalRuntimeTest {
 
     @BeforeAll
     static void startServer() {
-        OxyCli.requireDocker();
-        server = new PostgreSQLContainer("postgres:18-alpine").withUsername("svc").withPassword(PASSWORD).withDatabaseName("app");
-        server.start();
+        server = OxyCli.startPostgres("svc", PASSWORD, "app");
     }
 
     @AfterAll

@@ -103,6 +103,38 @@ final class OxyCli {
         assumeTrue(available, "no Docker engine answers; Docker tests skipped");
     }
 
+    /** A PostgreSQL 18 in Testcontainers, standing in for an external server (requires Docker). */
+    static org.testcontainers.postgresql.PostgreSQLContainer startPostgres(String user, String password, String database) {
+        requireDocker();
+        var server = new org.testcontainers.postgresql.PostgreSQLContainer("postgres:18-alpine")
+            .withUsername(user).withPassword(password).withDatabaseName(database);
+        server.start();
+        return server;
+    }
+
+    /**
+     * The round trip every runtime must do: users added, a backup, the users deleted, the backup restored
+     * with --yes, the users back. Returns the backup's output.
+     */
+    static Result backupDeleteRestore(Map<String, String> env, int port, String... backupArgs) throws Exception {
+        try (Connection connection = connectLocal(port, "oxy")) {
+            execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 40) g");
+        }
+        List<String> backup = new ArrayList<>(List.of("backup"));
+        backup.addAll(List.of(backupArgs));
+        Result made = run(env, backup.toArray(String[]::new));
+        org.junit.jupiter.api.Assertions.assertEquals(0, made.exitCode(), made.toString());
+        try (Connection connection = connectLocal(port, "oxy")) {
+            execute(connection, "DELETE FROM users");
+        }
+        Result restored = run(env, "restore", "latest", "--yes");
+        org.junit.jupiter.api.Assertions.assertEquals(0, restored.exitCode(), restored.toString());
+        try (Connection connection = connectLocal(port, "oxy")) {
+            org.junit.jupiter.api.Assertions.assertEquals(40, queryLong(connection, "SELECT count(*) FROM users"));
+        }
+        return made;
+    }
+
     static Connection connect(String jdbcUrl, String user, String password) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", user);
