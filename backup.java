@@ -43,7 +43,7 @@ import picocli.CommandLine.Parameters;
 public class backup implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
-    @Mixin StoreOptions store;
+    @Mixin BackupDirectoryOption store;
 
     @Option(names = "--format", defaultValue = "custom", paramLabel = "custom|plain|directory",
         description = "custom (default: one compressed archive, .dump), plain (.sql.gz: gunzip -c | psql), directory (parallel with --jobs).")
@@ -239,15 +239,6 @@ public class backup implements Callable<Integer> {
 
     // --- shared options ---
 
-    /** Where backups live: --dir, env OXY_BACKUP_DIR, default $OXY_STATE_DIR/backups. */
-    public static class StoreOptions {
-        @Option(names = "--dir", paramLabel = "DIR",
-            description = "Backup directory (env OXY_BACKUP_DIR; default $OXY_STATE_DIR/backups, i.e. ~/.local/share/oxy/backups).")
-        Path dir;
-
-        Path directory(RuntimeOptions runtime) { return BackupStore.defaultDirectory(dir, runtime); }
-    }
-
     /** Which backups to keep: the newest N, and the newest of each of the last D days, W weeks, M months (UTC). */
     public static class Retention {
         @Option(names = "--keep-last", paramLabel = "N", description = "Keep the newest N backups.")
@@ -291,7 +282,7 @@ public class backup implements Callable<Integer> {
         description = "List backups: name, age, size, verification, server version.")
     static class ListBackups implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin StoreOptions store;
+        @Mixin BackupDirectoryOption store;
         @Option(names = "--json", description = "Print a JSON array of the manifests.") boolean json;
 
         @Override
@@ -302,7 +293,7 @@ public class backup implements Callable<Integer> {
                 System.out.println(BackupManifest.json().writeValueAsString(entries.stream().map(e -> withPresence(e)).toList()));
                 return ExitCode.OK;
             }
-            printTable(Console.standard(), backups, entries);
+            BackupDirectoryOption.printTable(Console.standard(), backups, entries);
             return ExitCode.OK;
         }
 
@@ -313,36 +304,12 @@ public class backup implements Callable<Integer> {
         }
     }
 
-    /** The table list prints, shared with restore (which lists what it can restore). */
-    static void printTable(Console console, BackupStore backups, List<BackupStore.Entry> entries) {
-        if (entries.isEmpty()) {
-            console.info("No backups in " + backups.directory() + ". Make one: ./jbang oxy backup");
-            return;
-        }
-        console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", "NAME", "AGE", "SIZE", "VERIFIED", "SERVER", "FORMAT"));
-        for (BackupStore.Entry entry : entries) {
-            BackupManifest m = entry.manifest();
-            console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", m.name(), age(m.finishedAt()),
-                entry.present() ? Console.humanBytes(m.bytes()) : "missing", m.verification(), m.serverVersion(),
-                m.format() + (m.format().equals("directory") ? "" : ", " + m.compression())));
-        }
-        console.plain("in " + backups.directory());
-    }
-
-    static String age(Instant then) {
-        long seconds = Duration.between(then, Instant.now()).toSeconds();
-        if (seconds < 120) return seconds + "s";
-        if (seconds < 2 * 3600) return seconds / 60 + "m";
-        if (seconds < 2 * 86400) return seconds / 3600 + "h";
-        return seconds / 86400 + "d";
-    }
-
     @Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Check a backup: sha256 against its manifest and the archive readable to the end; --full restores it into a scratch database.",
         footer = {"", "Exit codes: 0 sound; 9 damaged, incomplete or not matching its manifest; 2 no such backup."})
     static class VerifyBackup implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin StoreOptions store;
+        @Mixin BackupDirectoryOption store;
         @Parameters(paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file.") String what;
         @Option(names = "--full", description = "Also restore into a scratch database and compare row counts with the manifest.") boolean full;
 
@@ -376,7 +343,7 @@ public class backup implements Callable<Integer> {
         description = "Apply retention now: remove backups no --keep-* rule keeps (never the newest; only backups with our manifest).")
     static class PruneBackups implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin StoreOptions store;
+        @Mixin BackupDirectoryOption store;
         @Mixin Retention retention;
         @Option(names = "--dry-run", description = "Show what would be removed.") boolean dryRun;
 

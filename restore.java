@@ -34,7 +34,7 @@ public class restore implements Callable<Integer> {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
 
     @Mixin RuntimeOptions runtime;
-    @Mixin backup.StoreOptions store;
+    @Mixin BackupDirectoryOption store;
 
     @Parameters(arity = "0..1", paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file; none lists backups.")
     String what;
@@ -78,7 +78,7 @@ public class restore implements Callable<Integer> {
         BackupStore backups = BackupStore.at(store.directory(runtime));
         if (listKept || dropKept) return keptDatabases();
         if (what == null) {
-            backup.printTable(console, backups, backups.list());
+            BackupDirectoryOption.printTable(console, backups, backups.list());
             console.plain("Restore one: ./jbang oxy restore <NAME|latest> (add --dry-run to see the plan)");
             return ExitCode.OK;
         }

@@ -112,6 +112,31 @@ class BackupCrashSafetyTest {
         }
     }
 
+    /** Ctrl+C halfway through loading: the half-loaded copy is dropped and the live database was never touched. */
+    @Test
+    void ctrlCDuringARestoreLeavesTheLiveDatabaseAsItWas() throws Exception {
+        Path backups = state.resolve("backups");
+        assertEquals(0, OxyCli.run(env(backups), "backup").exitCode());
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            OxyCli.execute(connection, "DELETE FROM events WHERE id > 399000");
+        }
+        Map<String, Long> before;
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            before = RowCounts.exact(connection);
+        }
+        Process restore = OxyCli.spawn(env(backups), "restore", "latest", "--yes", "--no-safety-backup");
+        OxyCli.awaitOutput(restore, "into new database", Duration.ofSeconds(60));
+        Thread.sleep(1000); // pg_restore is loading
+        new ProcessBuilder("kill", "-INT", String.valueOf(restore.pid())).start().waitFor();
+        OxyCli.Result interrupted = OxyCli.finish(restore, Duration.ofSeconds(60));
+        assertNotEquals(0, interrupted.exitCode(), interrupted.toString());
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            assertEquals(before, RowCounts.exact(connection), "the live database is exactly as it was");
+            long leftovers = OxyCli.queryLong(connection, "SELECT count(*) FROM pg_database WHERE datname LIKE 'oxy\\_%'");
+            assertEquals(0, leftovers, "no half-restored or kept database: " + interrupted);
+        }
+    }
+
     private static RuntimeOptions optionsFor(String url) {
         RuntimeOptions options = new RuntimeOptions();
         options.url = url;
