@@ -328,6 +328,42 @@ class BackupRestoreTest {
         }
     }
 
+    /** On a terminal (a pty from script(1)), restore replaces the database only when its name is typed. */
+    @Test
+    void onATerminalRestoreAsksForTheDatabaseName() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Processes.onPath("script"), "script(1) from util-linux is needed for a pty");
+        String url = appDatabase(20);
+        String database = PostgresUrl.parse(url).database();
+        assertEquals(0, backup(url).exitCode());
+        try (Connection connection = connect(url)) {
+            OxyCli.execute(connection, "DELETE FROM notes");
+        }
+        assertEquals(8, restoreOnTerminal(url, "oxy\n"), "a wrong name is no confirmation");
+        assertEquals(0L, counts(url).get("public.notes"));
+        assertEquals(0, restoreOnTerminal(url, database + "\n"));
+        assertEquals(20L, counts(url).get("public.notes"));
+    }
+
+    private int restoreOnTerminal(String url, String typed) throws Exception {
+        String command = OxyCli.javaBinary() + " -cp " + System.getProperty("java.class.path") + " oxy restore latest --no-safety-backup";
+        ProcessBuilder builder = new ProcessBuilder("script", "-qec", command, "/dev/null").redirectErrorStream(true);
+        builder.environment().putAll(env(url));
+        builder.environment().put("NO_COLOR", "1");
+        Process process = builder.start();
+        String output;
+        try (var stdin = process.getOutputStream()) {
+            Thread.sleep(4000); // the prompt comes after the plan; a pty keeps what is typed early anyway
+            stdin.write(typed.getBytes());
+            stdin.flush();
+            output = new String(process.getInputStream().readAllBytes());
+        }
+        assertTrue(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(output.contains("Type the database name (" + database(url) + ") to replace it"), output);
+        return process.exitValue();
+    }
+
+    private static String database(String url) { return PostgresUrl.parse(url).database(); }
+
     @Test
     void aSecondRunWhileOneHoldsTheLockExitsAtOnce() throws Exception {
         String url = appDatabase(10);
