@@ -89,11 +89,11 @@ public class backup implements Callable<Integer> {
     public Integer call() {
         Console console = (json ? Console.forJson() : Console.standard()).quiet(quiet);
         BackupMaker.Settings settings = settings();
-        BackupStore backups = BackupStore.create(store.directory(runtime));
-        if (dryRun) return showPlan(console, settings, backups);
+        if (dryRun) return showPlan(console, settings, BackupStore.at(store.directory(runtime)));
         ping("/start", null);
         Instant started = Instant.now();
         try {
+            BackupStore backups = BackupStore.create(store.directory(runtime));
             DatabaseRuntime database = DatabaseRuntime.select(runtime);
             databaseName = database.url().database();
             BackupManifest made = makeBackup(console, settings, backups, database);

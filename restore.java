@@ -97,7 +97,8 @@ public class restore implements Callable<Integer> {
             throw new OxyError(ExitCode.REFUSED, "user '" + live.user() + "' may not create databases, so restore cannot load into a new one",
                 "Use --in-place: it restores into " + live.database() + " itself in one transaction, so a failure still changes nothing.");
         }
-        int toolMajor = Math.max(BackupMaker.serverMajor(live), archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0));
+        // the maintenance database: on a fresh server (disaster recovery) the app's may not exist yet
+        int toolMajor = Math.max(BackupMaker.serverMajor(live.withDatabase("postgres")), archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0));
         try (PostgresTools tools = archive.format() == BackupArchive.Format.PLAIN ? null
                 : PostgresTools.find(toolMajor, database, List.of(archive.path().getParent()), console)) {
             checkArchiveTableOfContents(archive, tools);

@@ -202,6 +202,18 @@ class BackupRestoreTest {
         }
     }
 
+    /** Disaster recovery: the server is new and the database does not exist yet; restore creates it. */
+    @Test
+    void restoreOntoAServerWithoutTheDatabaseCreatesIt() throws Exception {
+        String url = appDatabase(30);
+        assertEquals(0, backup(url).exitCode());
+        String fresh = url.replaceFirst("/(db_\\w+)$", "/$1_new");
+        OxyCli.Result restored = restore(fresh, "latest", "--yes");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        assertFalse(restored.stdout().contains("Safety backup"), "nothing to make a safety backup of: " + restored);
+        assertEquals(counts(url), counts(fresh));
+    }
+
     @Test
     void aRunbookPgDumpPipedToGzipRestoresHere() throws Exception {
         String url = appDatabase(150);
