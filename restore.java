@@ -195,9 +195,34 @@ public class restore implements Callable<Integer> {
 
     /** For roles without CREATEDB: everything in one transaction on the database itself. */
     private void restoreInPlace(BackupArchive archive, PostgresTools tools, PostgresUrl live) {
+        if (tools != null) refuseTablesTheArchiveLacks(archive, tools, live);
         console.step("Restoring " + archive.name() + " into " + live.database() + " in one transaction");
         archive.restoreInto(tools, live, 1, true, noOwner);
         checkAndMigrate(archive, live);
+    }
+
+    /**
+     * pg_restore --clean drops only what the archive holds: a table made after the backup would survive the
+     * in-place restore and break the migrations after it committed. Refuse before anything changes.
+     */
+    private void refuseTablesTheArchiveLacks(BackupArchive archive, PostgresTools tools, PostgresUrl live) {
+        Processes.Result list = tools.run("pg_restore", List.of("--list", archive.path().toString()), null);
+        java.util.Set<String> archived = new java.util.HashSet<>();
+        // TOC lines: "215; 1259 16390 TABLE public notes postgres"
+        list.output().lines().map(line -> line.split(" ")).filter(p -> p.length > 5 && p[3].equals("TABLE"))
+            .forEach(p -> archived.add(p[4] + "." + p[5]));
+        List<String> extra = new java.util.ArrayList<>();
+        try (Connection connection = live.connect()) {
+            for (String table : RowCounts.tables(connection)) {
+                if (!archived.contains(table.replace("\"", ""))) extra.add(table);
+            }
+        } catch (SQLException e) {
+            throw live.unavailable(e);
+        }
+        if (!extra.isEmpty()) {
+            throw new OxyError(ExitCode.REFUSED, live.database() + " has tables the backup does not (" + String.join(", ", extra)
+                + "); an in-place restore would leave them behind", "Drop them first, or restore into a new database (needs CREATEDB); nothing was changed.");
+        }
     }
 
     /** Row counts as the manifest says (before migrations change anything), then migrations/ and ANALYZE. */

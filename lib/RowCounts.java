@@ -12,6 +12,20 @@ public final class RowCounts {
     private RowCounts() {}
 
     public static Map<String, Long> exact(Connection connection) throws SQLException {
+        Map<String, Long> counts = new TreeMap<>();
+        try (Statement statement = connection.createStatement()) {
+            for (String table : tables(connection)) {
+                try (ResultSet count = statement.executeQuery("SELECT count(*) FROM " + table)) {
+                    count.next();
+                    counts.put(table, count.getLong(1));
+                }
+            }
+        }
+        return counts;
+    }
+
+    /** Every user table, as "schema.table" quoted where needed. */
+    public static List<String> tables(Connection connection) throws SQLException {
         List<String> tables = new ArrayList<>();
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("""
@@ -21,16 +35,7 @@ public final class RowCounts {
                  ORDER BY 1""")) {
             while (rows.next()) tables.add(rows.getString(1));
         }
-        Map<String, Long> counts = new TreeMap<>();
-        try (Statement statement = connection.createStatement()) {
-            for (String table : tables) {
-                try (ResultSet count = statement.executeQuery("SELECT count(*) FROM " + table)) {
-                    count.next();
-                    counts.put(table, count.getLong(1));
-                }
-            }
-        }
-        return counts;
+        return tables;
     }
 
     /** "public.users: 3 expected, 2 found" for each table whose count differs (tables only one side has included). */

@@ -338,6 +338,15 @@ class BackupRestoreTest {
                 assertEquals(17, OxyCli.appTableCount(connection), format);
             }
         }
+        // a table made after the backup: pg_restore --clean would leave it behind, so in-place refuses
+        try (Connection connection = OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), role, "role-pw")) {
+            OxyCli.execute(connection, "CREATE TABLE added_later (id int)");
+        }
+        String custom = BackupStore.at(backups()).list().stream().filter(e -> e.manifest().format().equals("custom"))
+            .findFirst().orElseThrow().name();
+        OxyCli.Result refused = restore(url, custom, "--yes", "--in-place");
+        assertEquals(8, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("added_later"), refused.toString());
     }
 
     /** On a terminal (a pty from script(1)), restore replaces the database only when its name is typed. */
