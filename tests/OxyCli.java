@@ -118,6 +118,7 @@ final class OxyCli {
      */
     static Result backupDeleteRestore(Map<String, String> env, int port, String... backupArgs) throws Exception {
         try (Connection connection = connectLocal(port, "oxy")) {
+            execute(connection, "DELETE FROM users");
             execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 40) g");
         }
         List<String> backup = new ArrayList<>(List.of("backup"));
