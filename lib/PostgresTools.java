@@ -22,8 +22,9 @@ import java.util.Optional;
 
 /**
  * PostgreSQL's client tools (pg_dump, pg_restore, psql) of a major at least the server's, so a dump never
- * meets "server version mismatch": the host's own when new enough, else a throwaway container of the
- * server's major (in docker, the managed container's own image, sharing its network), else a clear error.
+ * meets "server version mismatch": in the docker runtime, a throwaway container of the server's own image
+ * sharing its network; elsewhere the host's own when new enough, else a throwaway container of the
+ * server's major, else a clear error naming what to install.
  * Tools read and write files under the directories given, which a container sees at the same paths.
  */
 public final class PostgresTools implements AutoCloseable {
@@ -65,9 +66,11 @@ public final class PostgresTools implements AutoCloseable {
      * directories. Host tools of the lowest suitable major win: their output suits the server best.
      */
     public static PostgresTools find(int minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
+        // the docker runtime's own image has the server's exact tools, and is already here
+        if (runtime instanceof DockerRuntime docker) return containerTools(minimumMajor, runtime, docker.engine(), directories, console);
         Optional<PostgresTools> host = hostTools(minimumMajor);
         if (host.isPresent()) return host.get();
-        DockerEngine engine = runtime instanceof DockerRuntime docker ? docker.engine() : DockerEngine.tryConnect().orElse(null);
+        DockerEngine engine = DockerEngine.tryConnect().orElse(null);
         if (engine == null) throw missing(minimumMajor);
         return containerTools(minimumMajor, runtime, engine, directories, console);
     }
