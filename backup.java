@@ -320,11 +320,14 @@ public class backup implements Callable<Integer> {
             archive.checkChecksum();
             if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
             DatabaseRuntime database = DatabaseRuntime.select(runtime);
-            int major = archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0);
             if (archive.format() == BackupArchive.Format.PLAIN && !full) {
                 archive.checkReadable(null);
             } else {
-                try (PostgresTools tools = PostgresTools.find(Math.max(major, BackupMaker.serverMajor(database.url())), database,
+                // pg_restore as new as the pg_dump that made it; the server is asked only when no manifest says
+                int major = archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion()))
+                    .orElseGet(() -> BackupMaker.serverMajor(database.url().withDatabase("postgres")));
+                if (full) major = Math.max(major, BackupMaker.serverMajor(database.url().withDatabase("postgres")));
+                try (PostgresTools tools = PostgresTools.find(major, database,
                         List.of(archive.path().getParent()), console)) {
                     archive.checkReadable(tools);
                     if (full) {

@@ -67,12 +67,14 @@ public final class PostgresTools implements AutoCloseable {
      */
     public static PostgresTools find(int minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
         // the docker runtime's own image has the server's exact tools, and is already here
-        if (runtime instanceof DockerRuntime docker) return containerTools(minimumMajor, runtime, docker.engine(), directories, console);
+        Optional<InspectContainerResponse> server = runtime instanceof DockerRuntime docker
+            ? docker.container().filter(c -> Boolean.TRUE.equals(c.getState().getRunning())) : Optional.empty();
+        if (server.isPresent()) return containerTools(minimumMajor, server, ((DockerRuntime) runtime).engine(), directories, console);
         Optional<PostgresTools> host = hostTools(minimumMajor);
         if (host.isPresent()) return host.get();
         DockerEngine engine = DockerEngine.tryConnect().orElse(null);
         if (engine == null) throw missing(minimumMajor);
-        return containerTools(minimumMajor, runtime, engine, directories, console);
+        return containerTools(minimumMajor, Optional.empty(), engine, directories, console);
     }
 
     private static OxyError missing(int major) {
@@ -198,7 +200,8 @@ public final class PostgresTools implements AutoCloseable {
 
     // --- container tools ---
 
-    private static PostgresTools containerTools(int minimumMajor, DatabaseRuntime runtime, DockerEngine engine,
+    /** server: the docker runtime's running container, whose network the tools join; else the host network. */
+    private static PostgresTools containerTools(int minimumMajor, Optional<InspectContainerResponse> server, DockerEngine engine,
                                                 List<Path> directories, Console console) {
         DockerClient docker = engine.client();
         removeAbandonedToolContainers(docker);
@@ -206,12 +209,10 @@ public final class PostgresTools implements AutoCloseable {
         String network = "host";
         String host = null;
         int port = 0;
-        if (runtime instanceof DockerRuntime dockerRuntime) {
-            InspectContainerResponse server = dockerRuntime.container().orElseThrow(() -> new OxyError(ExitCode.DATABASE_UNAVAILABLE,
-                "the PostgreSQL container is missing", "Start it: ./jbang oxy start --detach"));
-            String serverImage = server.getConfig().getImage();
+        if (server.isPresent()) {
+            String serverImage = server.get().getConfig().getImage();
             if (DatabaseRuntime.majorOf(serverImage.replaceAll("^.*:", "")) == minimumMajor) image = serverImage;
-            network = "container:" + server.getId(); // localhost:5432 inside the server's own network
+            network = "container:" + server.get().getId(); // localhost:5432 inside the server's own network
             host = "127.0.0.1";
             port = 5432;
         }

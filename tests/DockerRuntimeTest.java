@@ -102,6 +102,10 @@ class DockerRuntimeTest {
         assertTrue(made.stdout().contains("in a postgres:18-alpine container"), made.stdout());
         OxyCli.Result status = OxyCli.run(env, "status");
         assertTrue(status.stdout().contains("Backups") && status.stdout().contains("Newest oxy_"), status.stdout());
+        // a backup can be checked while the server is down (before a restore, say)
+        assertEquals(0, OxyCli.run(env, "stop").exitCode());
+        OxyCli.Result verified = OxyCli.run(env, "backup", "verify", "latest");
+        assertEquals(0, verified.exitCode(), verified.toString());
     }
 
     @Test
