@@ -173,7 +173,10 @@ public class restore implements Callable<Integer> {
         dropAbandonedRestores(databases, target);
         String stamp = STAMP.format(Instant.now());
         String loading = target + "_restoring_" + stamp;
-        Thread dropOnInterrupt = new Thread(() -> dropQuietly(databases, loading), "drop-unfinished-restore");
+        Thread dropOnInterrupt = new Thread(() -> {
+            dropQuietly(databases, loading);
+            console.fail("restore interrupted: the half-loaded copy " + loading + " was dropped; " + target + " is unchanged");
+        }, "drop-unfinished-restore");
         databases.create(loading);
         Runtime.getRuntime().addShutdownHook(dropOnInterrupt); // Ctrl+C: the half-loaded copy goes, the live database never changed
         try {
@@ -236,8 +239,13 @@ public class restore implements Callable<Integer> {
                 }
                 console.ok("Row counts match the manifest (" + RowCounts.total(expected) + " rows in " + expected.size() + " tables)");
             }
-            List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
-            applied.forEach(m -> console.ok("Applied migration " + m));
+            if (SchemaMigrations.appliedVersion(connection).isEmpty() && !RowCounts.tables(connection).isEmpty()) {
+                // not a database our migrations made (no history): restored as it was, not migrated over
+                console.warn("the restored database has no Flyway schema history; migrations/ were not applied");
+            } else {
+                List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
+                applied.forEach(m -> console.ok("Applied migration " + m));
+            }
             try (Statement statement = connection.createStatement()) {
                 // the first stage of vacuumdb --analyze-in-stages: usable plans at once, autovacuum refines them
                 statement.execute("SET default_statistics_target = 10");

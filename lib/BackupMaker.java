@@ -60,6 +60,15 @@ public final class BackupMaker {
             String fileName = name + settings.extension();
             Path temporary = store.temporary(fileName);
             console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe());
+            Thread onInterrupt = new Thread(() -> {
+                try {
+                    BackupStore.deleteRecursively(temporary);
+                } catch (IOException ignored) {
+                    // removed with the leftovers of the next run
+                }
+                console.fail("backup interrupted: no backup was made; the previous backups are untouched");
+            }, "abandon-unfinished-backup");
+            Runtime.getRuntime().addShutdownHook(onInterrupt); // Ctrl+C or SIGTERM: say so, leave no partial file
             try {
                 Snapshot snapshot;
                 try (Console.Progress progress = console.progress(() -> Console.humanBytes(sizeSoFar(temporary)) + " written")) {
@@ -87,6 +96,11 @@ public final class BackupMaker {
                 throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
                     "Free space or fix permissions there; the previous backups are untouched.", e);
             } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running
+                }
                 try {
                     BackupStore.deleteRecursively(temporary);
                 } catch (IOException ignored) {

@@ -112,6 +112,22 @@ class BackupCrashSafetyTest {
         }
     }
 
+    /** SIGTERM (a stopping cron or systemd) halfway through a dump: said in one line, nothing half-written left. */
+    @Test
+    void sigtermDuringABackupLeavesNoPartialFileAndSaysSo() throws Exception {
+        Path backups = state.resolve("backups");
+        Process backup = OxyCli.spawn(env(backups), "backup");
+        OxyCli.awaitOutput(backup, "Dumping", Duration.ofSeconds(60));
+        Thread.sleep(800); // pg_dump is writing
+        new ProcessBuilder("kill", "-TERM", String.valueOf(backup.pid())).start().waitFor();
+        OxyCli.Result stopped = OxyCli.finish(backup, Duration.ofSeconds(60));
+        assertNotEquals(0, stopped.exitCode(), stopped.toString());
+        assertTrue(stopped.stderr().contains("backup interrupted: no backup was made"), stopped.toString());
+        try (Stream<Path> files = Files.list(backups)) {
+            assertEquals(List.of(".lock"), files.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
     /** Ctrl+C halfway through loading: the half-loaded copy is dropped and the live database was never touched. */
     @Test
     void ctrlCDuringARestoreLeavesTheLiveDatabaseAsItWas() throws Exception {
@@ -126,10 +142,11 @@ class BackupCrashSafetyTest {
         }
         Process restore = OxyCli.spawn(env(backups), "restore", "latest", "--yes", "--no-safety-backup");
         OxyCli.awaitOutput(restore, "into new database", Duration.ofSeconds(60));
-        Thread.sleep(1000); // pg_restore is loading
+        Thread.sleep(300); // pg_restore is loading (it takes a few seconds)
         new ProcessBuilder("kill", "-INT", String.valueOf(restore.pid())).start().waitFor();
         OxyCli.Result interrupted = OxyCli.finish(restore, Duration.ofSeconds(60));
         assertNotEquals(0, interrupted.exitCode(), interrupted.toString());
+        assertTrue(interrupted.stderr().contains("restore interrupted") && interrupted.stderr().contains("is unchanged"), interrupted.toString());
         try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
             assertEquals(before, RowCounts.exact(connection), "the live database is exactly as it was");
             long leftovers = OxyCli.queryLong(connection, "SELECT count(*) FROM pg_database WHERE datname LIKE 'oxy\\_%'");
