@@ -109,8 +109,13 @@ public class backup implements Callable<Integer> {
     }
 
     private BackupMaker.Settings settings() {
-        if (!compress.matches("(gzip|zstd)(:\\d{1,2})?|none")) {
+        java.util.regex.Matcher compression = java.util.regex.Pattern.compile("(gzip|zstd)(?::(\\d{1,2}))?|none").matcher(compress);
+        if (!compression.matches()) {
             throw new OxyError(ExitCode.USAGE, "--compress " + compress + " is not gzip[:LEVEL], zstd[:LEVEL] or none", "For example --compress zstd:3.");
+        }
+        int maxLevel = "gzip".equals(compression.group(1)) ? 9 : 22;
+        if (compression.group(2) != null && (Integer.parseInt(compression.group(2)) < 1 || Integer.parseInt(compression.group(2)) > maxLevel)) {
+            throw new OxyError(ExitCode.USAGE, "--compress " + compress + ": the level must be 1 to " + maxLevel + " for " + compression.group(1), null);
         }
         if (!verify.equals("archive") && !verify.equals("full")) {
             throw new OxyError(ExitCode.USAGE, "--verify " + verify + " is not archive or full", null);
@@ -356,6 +361,10 @@ public class backup implements Callable<Integer> {
                 throw new OxyError(ExitCode.USAGE, "prune needs at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly", null);
             }
             BackupStore backups = BackupStore.at(store.directory(runtime));
+            if (!Files.isDirectory(backups.directory())) {
+                Console.standard().info("No backups in " + backups.directory() + "; nothing to prune.");
+                return ExitCode.OK;
+            }
             try (AutoCloseable lock = backups.lock("prune")) {
                 removeExpired(Console.standard(), backups, dryRun, retention);
             }

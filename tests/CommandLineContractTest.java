@@ -36,6 +36,16 @@ class CommandLineContractTest {
         assertTrue(runtime.stderr().contains("--runtime"), runtime.stderr());
         assertTrue(runtime.stderr().contains("see 'oxy status --help'"), runtime.stderr());
 
+        OxyCli.Result level = OxyCli.run(env(), "backup", "--compress", "zstd:99");
+        assertEquals(2, level.exitCode(), level.toString());
+        assertTrue(level.stderr().contains("the level must be 1 to 22 for zstd"), level.stderr());
+        OxyCli.Result jobs = OxyCli.run(env(), "backup", "--jobs", "2");
+        assertEquals(2, jobs.exitCode(), jobs.toString());
+        assertTrue(jobs.stderr().contains("--jobs needs --format directory"), jobs.stderr());
+        OxyCli.Result nothingToPrune = OxyCli.run(env(), "backup", "prune", "--keep-last", "3");
+        assertEquals(0, nothingToPrune.exitCode(), nothingToPrune.toString());
+        assertTrue(nothingToPrune.stdout().contains("nothing to prune"), nothingToPrune.stdout());
+
         OxyCli.Result unknown = OxyCli.run(env(), "start", "--frobnicate");
         assertEquals(ExitCode.USAGE, unknown.exitCode(), unknown.toString());
         assertTrue(unknown.stderr().contains("Unknown option: '--frobnicate'"), unknown.stderr());
