@@ -253,7 +253,7 @@ public final class PostgresTools implements AutoCloseable {
             boolean alive = pid != null && pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
             if (!alive) {
                 try {
-                    docker.removeContainerCmd(container.getId()).withForce(true).exec();
+                    docker.removeContainerCmd(container.getId()).withForce(true).withRemoveVolumes(true).exec(); // the image's anonymous volume too
                 } catch (RuntimeException ignored) {
                     // removed meanwhile
                 }
