@@ -175,6 +175,7 @@ public class restore implements Callable<Integer> {
         String loading = target + "_restoring_" + stamp;
         Thread dropOnInterrupt = new Thread(() -> {
             dropQuietly(databases, loading);
+            allowConnectionsQuietly(databases, target); // interrupted mid-swap: the live database takes sessions again
             console.fail("restore interrupted: the half-loaded copy " + loading + " was dropped; " + target + " is unchanged");
         }, "drop-unfinished-restore");
         databases.create(loading);
@@ -275,15 +276,25 @@ public class restore implements Callable<Integer> {
                         terminate.setString(1, target);
                         terminate.executeQuery().close();
                     }
-                    statement.execute("ALTER DATABASE " + Databases.quote(target) + " RENAME TO " + Databases.quote(kept));
+                    // both renames in one transaction: there is never a moment without a database of that name
+                    connection.setAutoCommit(false);
+                    try {
+                        statement.execute("ALTER DATABASE " + Databases.quote(target) + " RENAME TO " + Databases.quote(kept));
+                        statement.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(target));
+                        statement.execute("ALTER DATABASE " + Databases.quote(kept) + " WITH ALLOW_CONNECTIONS true");
+                        connection.commit();
+                    } catch (SQLException e) {
+                        connection.rollback();
+                        throw e;
+                    } finally {
+                        connection.setAutoCommit(true);
+                    }
                     return null;
                 });
             } catch (Exception e) {
                 statement.execute("ALTER DATABASE " + Databases.quote(target) + " WITH ALLOW_CONNECTIONS true");
                 throw e instanceof SQLException sql ? sql : new SQLException("could not end the sessions on " + target, e);
             }
-            statement.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(target));
-            statement.execute("ALTER DATABASE " + Databases.quote(kept) + " WITH ALLOW_CONNECTIONS true");
         }
         console.ok("Swapped: " + target + " is the restored data; the previous one is kept as " + kept
             + " (./jbang oxy restore --drop-kept removes it)");
@@ -294,6 +305,14 @@ public class restore implements Callable<Integer> {
         for (String abandoned : databases.withPrefix(target + "_restoring_", false)) {
             console.warn("dropping " + abandoned + ", left by an interrupted restore");
             dropQuietly(databases, abandoned);
+        }
+    }
+
+    private static void allowConnectionsQuietly(Databases databases, String name) {
+        try {
+            databases.execute("ALTER DATABASE " + Databases.quote(name) + " WITH ALLOW_CONNECTIONS true");
+        } catch (SQLException | RuntimeException ignored) {
+            // not there (a fresh server) or already allowed
         }
     }
 
