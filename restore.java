@@ -3,6 +3,7 @@
 //SOURCES lib/*.java
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -107,6 +108,7 @@ public class restore implements Callable<Integer> {
             confirm(target, replacing);
             BackupStore writable = BackupStore.create(backups.directory());
             try (AutoCloseable lock = writable.lock("restore")) {
+                if (replacing) reopenIfLeftClosed(databases, target);
                 if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
                 if (inPlace) restoreInPlace(archive, tools, live);
                 else restoreBeside(archive, tools, live, databases, target, replacing);
@@ -298,6 +300,19 @@ public class restore implements Callable<Integer> {
         }
         console.ok("Swapped: " + target + " is the restored data; the previous one is kept as " + kept
             + " (./jbang oxy restore --drop-kept removes it)");
+    }
+
+    /** A restore killed (-9) in the instant of its swap leaves the live database refusing sessions; we hold the lock, so reopen it. */
+    private void reopenIfLeftClosed(Databases databases, String target) throws SQLException {
+        try (Connection connection = databases.connect();
+             var query = connection.prepareStatement("SELECT NOT datallowconn FROM pg_database WHERE datname = ?")) {
+            query.setString(1, target);
+            try (ResultSet closed = query.executeQuery()) {
+                if (!closed.next() || !closed.getBoolean(1)) return;
+            }
+        }
+        console.warn(target + " was refusing new sessions (left so by an interrupted restore); allowing them again");
+        allowConnectionsQuietly(databases, target);
     }
 
     /** Half-loaded databases of restores that were killed: never the live one, never a kept one. */

@@ -172,6 +172,10 @@ public final class PostgresUrl {
                 "PostgreSQL at " + host + ":" + port + " refused the password for user '" + user + "'",
                 "Check the password in the URL or OXY_POSTGRES_PASSWORD / PGPASSWORD.", error);
         }
+        if (state.equals("55000") && message.contains("not currently accepting connections")) {
+            return new OxyError(ExitCode.DATABASE_UNAVAILABLE, "database '" + database + "' on " + host + ":" + port + " refuses new sessions (ALLOW_CONNECTIONS false)",
+                "A restore killed mid-swap leaves it so; the next restore reopens it, or: ALTER DATABASE \"" + database + "\" WITH ALLOW_CONNECTIONS true", error);
+        }
         if (state.equals("3D000")) {
             return new OxyError(ExitCode.DATABASE_UNAVAILABLE,
                 "database '" + database + "' does not exist on " + host + ":" + port,

@@ -214,6 +214,23 @@ class BackupRestoreTest {
         assertEquals(counts(url), counts(fresh));
     }
 
+    /** What a restore killed in the instant of its swap leaves: the database refusing sessions. Status says so; the next restore reopens it. */
+    @Test
+    void aDatabaseLeftRefusingSessionsIsExplainedAndReopenedByTheNextRestore() throws Exception {
+        String url = appDatabase(10);
+        assertEquals(0, backup(url).exitCode());
+        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+            OxyCli.execute(connection, "ALTER DATABASE " + database(url) + " WITH ALLOW_CONNECTIONS false");
+        }
+        OxyCli.Result status = OxyCli.run(env(url), "status");
+        assertEquals(3, status.exitCode(), status.toString());
+        assertTrue(status.all().contains("refuses new sessions"), status.toString());
+        OxyCli.Result restored = restore(url, "latest", "--yes"); // the safety backup needs a session too
+        assertEquals(0, restored.exitCode(), restored.toString());
+        assertTrue(restored.stdout().contains("allowing them again"), restored.toString());
+        assertEquals(10L, counts(url).get("public.notes"));
+    }
+
     @Test
     void aRunbookPgDumpPipedToGzipRestoresHere() throws Exception {
         String url = appDatabase(150);
