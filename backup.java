@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -329,9 +330,9 @@ public class backup implements Callable<Integer> {
                 archive.checkReadable(null);
             } else {
                 // pg_restore as new as the pg_dump that made it; the server is asked only when no manifest says
-                int major = archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion()))
-                    .orElseGet(() -> BackupMaker.serverMajor(database.url().withDatabase("postgres")));
-                if (full) major = Math.max(major, BackupMaker.serverMajor(database.url().withDatabase("postgres")));
+                Optional<Integer> dumpedBy = archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion()));
+                int major = dumpedBy.isPresent() && !full ? dumpedBy.get()
+                    : Math.max(dumpedBy.orElse(0), BackupMaker.serverMajor(database.url().withDatabase("postgres")));
                 try (PostgresTools tools = PostgresTools.find(major, database,
                         List.of(archive.path().getParent()), console)) {
                     archive.checkReadable(tools);

@@ -102,7 +102,7 @@ public class restore implements Callable<Integer> {
         int toolMajor = Math.max(BackupMaker.serverMajor(live.withDatabase("postgres")), archive.manifest().map(m -> DatabaseRuntime.majorOf(m.pgDumpVersion())).orElse(0));
         try (PostgresTools tools = archive.format() == BackupArchive.Format.PLAIN ? null
                 : PostgresTools.find(toolMajor, database, List.of(archive.path().getParent()), console)) {
-            checkArchiveTableOfContents(archive, tools);
+            String tableOfContents = readTableOfContents(archive, tools);
             printPlan(archive, live, target, replacing);
             if (dryRun) return ExitCode.OK;
             confirm(target, replacing);
@@ -110,7 +110,7 @@ public class restore implements Callable<Integer> {
             try (AutoCloseable lock = writable.lock("restore")) {
                 if (replacing) reopenIfLeftClosed(databases, target);
                 if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
-                if (inPlace) restoreInPlace(archive, tools, live);
+                if (inPlace) restoreInPlace(archive, tools, tableOfContents, live);
                 else restoreBeside(archive, tools, live, databases, target, replacing);
             }
         }
@@ -118,14 +118,18 @@ public class restore implements Callable<Integer> {
         return ExitCode.OK;
     }
 
-    /** pg_restore --list reads the archive's table of contents: a wrong or unreadable file stops here, before anything changes. */
-    private void checkArchiveTableOfContents(BackupArchive archive, PostgresTools tools) {
-        if (tools == null) return;
+    /**
+     * pg_restore --list reads the archive's table of contents: a wrong or unreadable file stops here, before
+     * anything changes. Returns the listing ("" for plain SQL, which has none).
+     */
+    private String readTableOfContents(BackupArchive archive, PostgresTools tools) {
+        if (tools == null) return "";
         Processes.Result list = tools.run("pg_restore", List.of("--list", archive.path().toString()), null);
         if (!list.ok()) {
             throw new OxyError(ExitCode.VERIFICATION_FAILED, archive.name() + " cannot be read: " + String.join(" ", list.tail(1)),
                 "Nothing was changed. Is it a complete pg_dump archive? ('./jbang oxy backup verify " + what + "')");
         }
+        return list.output();
     }
 
     private void printPlan(BackupArchive archive, PostgresUrl live, String target, boolean replacing) {
@@ -152,15 +156,17 @@ public class restore implements Callable<Integer> {
     /** Typing the database name on a terminal, or --yes; never a silent yes when there is no terminal. */
     private void confirm(String target, boolean replacing) {
         if (yes || !replacing) return;
+        requireTyped(target, "Type the database name (" + target + ") to replace it: ",
+            new OxyError(ExitCode.REFUSED, "restore replaces database " + target + " and there is no terminal to confirm it",
+                "Pass --yes to restore from a script; nothing was changed."), "not confirmed; nothing was changed");
+    }
+
+    /** The user types answer at the prompt on a terminal; without a terminal, noTerminal is thrown (exit 8). */
+    private static void requireTyped(String answer, String prompt, OxyError noTerminal, String notConfirmed) {
         java.io.Console terminal = System.console();
-        if (terminal == null) {
-            throw new OxyError(ExitCode.REFUSED, "restore replaces database " + target + " and there is no terminal to confirm it",
-                "Pass --yes to restore from a script; nothing was changed.");
-        }
-        String typed = terminal.readLine("Type the database name (%s) to replace it: ", target);
-        if (typed == null || !typed.strip().equals(target)) {
-            throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was changed", null);
-        }
+        if (terminal == null) throw noTerminal;
+        String typed = terminal.readLine("%s", prompt);
+        if (typed == null || !typed.strip().equals(answer)) throw new OxyError(ExitCode.REFUSED, notConfirmed, null);
     }
 
     private void takeSafetyBackup(DatabaseRuntime database, PostgresUrl live, BackupStore backups) {
@@ -200,8 +206,8 @@ public class restore implements Callable<Integer> {
     }
 
     /** For roles without CREATEDB: everything in one transaction on the database itself. */
-    private void restoreInPlace(BackupArchive archive, PostgresTools tools, PostgresUrl live) {
-        if (tools != null) refuseTablesTheArchiveLacks(archive, tools, live);
+    private void restoreInPlace(BackupArchive archive, PostgresTools tools, String tableOfContents, PostgresUrl live) {
+        if (tools != null) refuseTablesTheArchiveLacks(tableOfContents, live);
         console.step("Restoring " + archive.name() + " into " + live.database() + " in one transaction");
         archive.restoreInto(tools, live, 1, true, noOwner);
         checkAndMigrate(archive, live);
@@ -211,11 +217,10 @@ public class restore implements Callable<Integer> {
      * pg_restore --clean drops only what the archive holds: a table made after the backup would survive the
      * in-place restore and break the migrations after it committed. Refuse before anything changes.
      */
-    private void refuseTablesTheArchiveLacks(BackupArchive archive, PostgresTools tools, PostgresUrl live) {
-        Processes.Result list = tools.run("pg_restore", List.of("--list", archive.path().toString()), null);
+    private void refuseTablesTheArchiveLacks(String tableOfContents, PostgresUrl live) {
         java.util.Set<String> archived = new java.util.HashSet<>();
         // TOC lines: "215; 1259 16390 TABLE public notes postgres"
-        list.output().lines().map(line -> line.split(" ")).filter(p -> p.length > 5 && p[3].equals("TABLE"))
+        tableOfContents.lines().map(line -> line.split(" ")).filter(p -> p.length > 5 && p[3].equals("TABLE"))
             .forEach(p -> archived.add(p[4] + "." + p[5]));
         List<String> extra = new java.util.ArrayList<>();
         try (Connection connection = live.connect()) {
@@ -236,10 +241,7 @@ public class restore implements Callable<Integer> {
         try (Connection connection = loaded.connect()) {
             if (archive.manifest().isPresent()) {
                 Map<String, Long> expected = archive.manifest().get().rowCounts();
-                List<String> differences = RowCounts.differences(expected, RowCounts.exact(connection));
-                if (!differences.isEmpty()) {
-                    throw new OxyError(ExitCode.VERIFICATION_FAILED, "row counts differ from the manifest: " + differences.get(0), null, differences, null);
-                }
+                RowCounts.requireMatching(expected, RowCounts.exact(connection), "the manifest", null);
                 console.ok("Row counts match the manifest (" + RowCounts.total(expected) + " rows in " + expected.size() + " tables)");
             }
             if (SchemaMigrations.appliedVersion(connection).isEmpty() && !RowCounts.tables(connection).isEmpty()) {
@@ -317,7 +319,7 @@ public class restore implements Callable<Integer> {
 
     /** Half-loaded databases of restores that were killed: never the live one, never a kept one. */
     private void dropAbandonedRestores(Databases databases, String target) {
-        for (String abandoned : databases.withPrefix(target + "_restoring_", false)) {
+        for (String abandoned : databases.withPrefix(target + "_restoring_")) {
             console.warn("dropping " + abandoned + ", left by an interrupted restore");
             dropQuietly(databases, abandoned);
         }
@@ -350,7 +352,7 @@ public class restore implements Callable<Integer> {
     private Integer keptDatabases() throws SQLException {
         PostgresUrl live = DatabaseRuntime.select(runtime).url();
         Databases databases = new Databases(live);
-        List<String> kept = databases.withPrefix(live.database() + "_pre_restore_", false);
+        List<String> kept = databases.withPrefix(live.database() + "_pre_restore_");
         if (kept.isEmpty()) {
             console.info("No databases kept by earlier restores.");
             return ExitCode.OK;
@@ -358,10 +360,9 @@ public class restore implements Callable<Integer> {
         kept.forEach(name -> console.plain(name));
         if (!dropKept) return ExitCode.OK;
         if (!yes) {
-            java.io.Console terminal = System.console();
-            if (terminal == null) throw new OxyError(ExitCode.REFUSED, "no terminal to confirm dropping " + kept.size() + " databases", "Pass --yes.");
-            String typed = terminal.readLine("Drop these %d databases? Type 'drop' to confirm: ", kept.size());
-            if (typed == null || !typed.strip().equals("drop")) throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was dropped", null);
+            requireTyped("drop", "Drop these " + kept.size() + " databases? Type 'drop' to confirm: ",
+                new OxyError(ExitCode.REFUSED, "no terminal to confirm dropping " + kept.size() + " databases", "Pass --yes."),
+                "not confirmed; nothing was dropped");
         }
         for (String name : kept) {
             databases.drop(name);

@@ -141,14 +141,8 @@ public final class BackupMaker {
             databases.create(scratch);
             try {
                 archive.restoreInto(tools, url.withDatabase(scratch), 1, false, false);
-                Map<String, Long> restored;
                 try (Connection connection = url.withDatabase(scratch).connect()) {
-                    restored = RowCounts.exact(connection);
-                }
-                List<String> differences = RowCounts.differences(expected, restored);
-                if (!differences.isEmpty()) {
-                    throw new OxyError(ExitCode.VERIFICATION_FAILED, "the restored copy's row counts differ from the dump's: " + differences.get(0),
-                        "The archive is not trustworthy.", differences, null);
+                    RowCounts.requireMatching(expected, RowCounts.exact(connection), "the dump's", "The archive is not trustworthy.");
                 }
             } finally {
                 databases.drop(scratch);
@@ -211,7 +205,7 @@ public final class BackupMaker {
                 Processes.Result dump = tools.run("pg_dump", arguments, url);
                 Snapshot snapshot = awaitCounts(counting);
                 connection.commit();
-                if (!dump.ok()) throw dumpFailed(dump, dump.output().contains("No space left on device"));
+                if (!dump.ok()) throw dumpFailed(dump);
                 return snapshot;
             }
             GrowingFileDigest hashing = GrowingFileDigest.follow(temporary);
@@ -222,8 +216,8 @@ public final class BackupMaker {
             Snapshot snapshot = awaitCounts(counting);
             connection.commit();
             String output = dump.output();
-            if (output.contains("oxy-ops: pg_dump failed") || output.contains("No space left on device")) {
-                throw dumpFailed(dump, output.contains("No space left on device"));
+            if (output.contains("oxy-ops: pg_dump failed") || output.contains(NO_SPACE)) {
+                throw dumpFailed(dump);
             }
             if (output.contains("oxy-ops: the archive did not read back")) {
                 throw new OxyError(ExitCode.VERIFICATION_FAILED, "the new backup failed verification: pg_restore could not read it back",
@@ -239,8 +233,8 @@ public final class BackupMaker {
         }
     }
 
-    private OxyError dumpFailed(Processes.Result dump, boolean diskFull) {
-        String reason = diskFull ? "the disk is full (" + store.directory() + ")"
+    private OxyError dumpFailed(Processes.Result dump) {
+        String reason = dump.output().contains(NO_SPACE) ? "the disk is full (" + store.directory() + ")"
             : String.join(" ", dump.output().lines().filter(l -> l.startsWith("pg_dump:")).findFirst().map(List::of).orElse(dump.tail(1)));
         return new OxyError(ExitCode.FAILED, "pg_dump failed: " + reason, "The previous backups are untouched.", dump.tail(5), null);
     }
@@ -365,9 +359,12 @@ public final class BackupMaker {
         }
     }
 
-    /** "No space left on device" said plainly. */
+    /** What the OS says when a disk is full (pg_dump, tee and Java all pass it on). */
+    private static final String NO_SPACE = "No space left on device";
+
+    /** NO_SPACE said plainly. */
     static String diskProblem(String message) {
         String text = message == null ? "" : message;
-        return text.contains("No space left on device") ? "the disk is full (" + text.strip() + ")" : text.strip();
+        return text.contains(NO_SPACE) ? "the disk is full (" + text.strip() + ")" : text.strip();
     }
 }

@@ -16,18 +16,19 @@ public final class Databases {
     public static String quote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
 
     public boolean exists(String name) {
-        return !withPrefix(name, true).isEmpty();
+        return names("SELECT datname FROM pg_database WHERE datname = ?", name).size() == 1;
     }
 
-    /** Names equal to (exact) or starting with prefix. */
-    public List<String> withPrefix(String prefix, boolean exact) {
-        try (Connection connection = server.connect();
-             PreparedStatement query = connection.prepareStatement(exact
-                 ? "SELECT datname FROM pg_database WHERE datname = ?"
-                 : "SELECT datname FROM pg_database WHERE starts_with(datname, ?) ORDER BY datname")) {
-            query.setString(1, prefix);
+    /** Names starting with prefix, sorted. */
+    public List<String> withPrefix(String prefix) {
+        return names("SELECT datname FROM pg_database WHERE starts_with(datname, ?) ORDER BY datname", prefix);
+    }
+
+    private List<String> names(String query, String parameter) {
+        try (Connection connection = server.connect(); PreparedStatement statement = connection.prepareStatement(query)) {
+            statement.setString(1, parameter);
             List<String> names = new ArrayList<>();
-            try (ResultSet rows = query.executeQuery()) {
+            try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) names.add(rows.getString(1));
             }
             return names;

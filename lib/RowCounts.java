@@ -50,6 +50,15 @@ public final class RowCounts {
         return differences;
     }
 
+    /** Throws (exit 9) when actual differs from expected; whose counts they are goes in the message ("the manifest"). */
+    public static void requireMatching(Map<String, Long> expected, Map<String, Long> actual, String expectedFrom, String hint) {
+        List<String> differences = differences(expected, actual);
+        if (!differences.isEmpty()) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "row counts differ from " + expectedFrom + ": " + differences.get(0),
+                hint, differences, null);
+        }
+    }
+
     public static long total(Map<String, Long> counts) {
         return counts.values().stream().mapToLong(Long::longValue).sum();
     }
