@@ -52,9 +52,14 @@ public final class BackupMaker {
 
     /** Makes the backup; the caller holds the store's lock. restoreTest: also restore it into a scratch database first. */
     public BackupManifest make(Settings settings, boolean restoreTest) {
+        return make(settings, restoreTest, 0);
+    }
+
+    /** toolMajor: pg_dump at least this major (upgrade dumps with the target's); 0 for the server's. */
+    public BackupManifest make(Settings settings, boolean restoreTest, int toolMajor) {
         Instant started = Instant.now();
         Server server = inspectServer();
-        try (PostgresTools tools = PostgresTools.find(server.major(), runtime, List.of(store.directory()), console)) {
+        try (PostgresTools tools = PostgresTools.find(Math.max(server.major(), toolMajor), runtime, List.of(store.directory()), console)) {
             checkCompressionSupported(settings, tools);
             String name = store.newName(started);
             String fileName = name + settings.extension();

@@ -171,6 +171,20 @@ public final class DockerRuntime implements DatabaseRuntime {
             "Start it with --image postgres:" + dataMajor + "-alpine; PostgreSQL cannot open data of a newer major.");
     }
 
+    /** What upgrade's plan needs from the volume: the data's major (from PG_VERSION) and free bytes on its filesystem. */
+    public record VolumeFacts(int dataMajor, long freeBytes) {}
+
+    public VolumeFacts volumeFacts() {
+        int major = -1;
+        long free = -1;
+        for (String line : probeVolume()) {
+            String[] parts = line.split(" ");
+            if (line.startsWith("found ") && parts.length > 2 && major < 0) major = DatabaseRuntime.majorOf(parts[2]);
+            if (line.startsWith("free-kb ") && parts[1].matches("\\d+")) free = Long.parseLong(parts[1]) * 1024;
+        }
+        return new VolumeFacts(major, free);
+    }
+
     private boolean volumeExists() {
         try {
             docker.inspectVolumeCmd(options.volume).exec();
@@ -180,10 +194,24 @@ public final class DockerRuntime implements DatabaseRuntime {
         }
     }
 
+    /** Runs a shell script in a throwaway container of an image; its output lines (upgrade's pre-checks). */
+    public List<String> runInImage(String image, String script) {
+        String id = docker.createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
+            .withLabels(Map.of(MANAGED_LABEL, "probe")).exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+            return logs(id, null);
+        } finally {
+            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        }
+    }
+
     /** Lists PG_VERSION files in the volume with a throwaway container of the same image (read-only mount). */
     private List<String> probeVolume() {
         String script = "cd /probe || exit 0; for f in PG_VERSION */docker/PG_VERSION data/PG_VERSION; do "
-            + "[ -f \"$f\" ] && echo \"found $f $(cat \"$f\")\"; done; echo \"entries $(ls -A | wc -l | tr -d ' ')\"";
+            + "[ -f \"$f\" ] && echo \"found $f $(cat \"$f\")\"; done; echo \"entries $(ls -A | wc -l | tr -d ' ')\"; "
+            + "echo \"free-kb $(df -Pk /probe | awk 'NR==2 {print $4}')\"";
         String id = docker.createContainerCmd(options.image)
             .withEntrypoint("sh").withCmd("-c", script).withUser("root")
             .withLabels(Map.of(MANAGED_LABEL, "probe"))

@@ -1,0 +1,106 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real docker-runtime upgrade from PostgreSQL 17 to 18, with the way back (WORK IN PROGRESS). */
+class UpgradeTest {
+    @TempDir Path state;
+    DockerClient docker;
+    String container;
+    String volume;
+    int port;
+    Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        OxyCli.requireDocker();
+        docker = DockerEngine.connect().client();
+        String id = UUID.randomUUID().toString().substring(0, 8);
+        container = "oxy-up-" + id;
+        volume = "oxy-up-" + id + "-data";
+        port = OxyCli.freePort();
+        env = OxyCli.env("OXY_RUNTIME", "docker", "OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_CONTAINER", container,
+            "OXY_POSTGRES_VOLUME", volume, "OXY_POSTGRES_PORT", String.valueOf(port));
+    }
+
+    @AfterEach
+    void removeEverything() {
+        if (docker == null) return;
+        for (String name : new String[] {container, container + "-pg17", container + "-upgrade-18"}) {
+            try { docker.removeContainerCmd(name).withForce(true).exec(); } catch (NotFoundException ignored) { }
+        }
+        for (String name : new String[] {volume, volume + "-18"}) {
+            try { docker.removeVolumeCmd(name).exec(); } catch (NotFoundException ignored) { }
+        }
+    }
+
+    private boolean volumeExists(String name) {
+        try {
+            docker.inspectVolumeCmd(name).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    private String serverVersion() throws Exception {
+        try (Connection connection = OxyCli.connectLocal(port, "oxy"); var statement = connection.createStatement();
+             var result = statement.executeQuery("SHOW server_version")) {
+            result.next();
+            return result.getString(1);
+        }
+    }
+
+    @Test
+    void upgradeFrom17To18KeepsTheOldVolumeAndRollsBack() throws Exception {
+        Map<String, String> on17 = new java.util.HashMap<>(env);
+        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
+        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 500) g");
+        }
+        OxyCli.Result plan = OxyCli.run(env, "upgrade", "--to", "18", "--dry-run");
+        assertEquals(0, plan.exitCode(), plan.toString());
+        assertTrue(plan.stdout().contains("Plan: PostgreSQL 17"), plan.stdout());
+        assertTrue(!volumeExists(volume + "-18"), "a dry run creates nothing");
+        OxyCli.Result same = OxyCli.run(env, "upgrade", "--to", "17");
+        assertEquals(8, same.exitCode(), same.toString());
+
+        try (Connection app = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.Result refused = OxyCli.run(env, "upgrade", "--to", "18");
+            assertEquals(8, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("connected"), refused.toString());
+        }
+        OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        assertTrue(serverVersion().startsWith("18"), serverVersion());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(500, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+        }
+        assertTrue(volumeExists(volume), "the old volume is kept until --finalize");
+
+        OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
+        assertEquals(0, back.exitCode(), back.toString());
+        assertTrue(serverVersion().startsWith("17"), serverVersion());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(500, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+        }
+        assertTrue(!volumeExists(volume + "-18"));
+
+        assertEquals(0, OxyCli.run(env, "upgrade", "--to", "18").exitCode());
+        OxyCli.Result finalized = OxyCli.run(env, "upgrade", "--finalize", "--yes");
+        assertEquals(0, finalized.exitCode(), finalized.toString());
+        assertTrue(!volumeExists(volume), "finalize removes the old volume");
+        assertTrue(serverVersion().startsWith("18"));
+    }
+}
