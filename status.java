@@ -76,6 +76,7 @@ public class status implements Callable<Integer> {
         boolean connected = checkDatabase(report, url, runtimeReport.running());
         boolean schemaCurrent = connected && checkSchema(report, url);
         reportBackups(report, url.database());
+        reportPendingUpgrade(report);
         report.put("commands", runtimeReport.commands());
         int exitCode = !connected ? ExitCode.DATABASE_UNAVAILABLE : schemaCurrent ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
         return print(report, exitCode);
@@ -157,6 +158,28 @@ public class status implements Callable<Integer> {
         backups.put("ageSeconds", java.time.Duration.between(newest.finishedAt(), java.time.Instant.now()).toSeconds());
         backups.put("sizeBytes", newest.bytes());
         backups.put("verification", newest.verification());
+    }
+
+    /** An upgrade that was started and not finalized or rolled back (its state file is in the state dir). */
+    private void reportPendingUpgrade(Map<String, Object> report) {
+        java.nio.file.Path file = runtime.stateDir.resolve("upgrade-" + runtime.container + ".json");
+        if (!java.nio.file.Files.exists(file)) return;
+        try {
+            var state = new ObjectMapper().readTree(file.toFile());
+            boolean swapped = false;
+            for (var step : state.path("done")) swapped |= step.asText().equals("swapped");
+            Map<String, Object> upgrade = new LinkedHashMap<>();
+            upgrade.put("toImage", state.path("toImage").asText());
+            upgrade.put("swapped", swapped);
+            report.put("upgrade", upgrade);
+            troubles.add(swapped
+                ? "The upgrade to " + state.path("toImage").asText() + " is done but not finalized; the old volume " + state.path("fromVolume").asText() + " is kept."
+                : "An upgrade to " + state.path("toImage").asText() + " was interrupted; the old server is untouched.");
+            troubles.add(swapped ? "Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback)"
+                : "Resume it: ./jbang oxy upgrade --to " + state.path("toMajor").asText() + "   (or --rollback)");
+        } catch (java.io.IOException e) {
+            troubles.add("Unreadable upgrade state " + file + " (" + e.getMessage() + ").");
+        }
     }
 
     private int print(Map<String, Object> report, int exitCode) throws Exception {

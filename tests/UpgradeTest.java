@@ -88,6 +88,8 @@ class UpgradeTest {
             assertEquals(500, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
         }
         assertTrue(volumeExists(volume), "the old volume is kept until --finalize");
+        OxyCli.Result status = OxyCli.run(env, "status");
+        assertTrue(status.stdout().contains("is done but not finalized"), status.stdout());
 
         OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
         assertEquals(0, back.exitCode(), back.toString());
