@@ -263,29 +263,34 @@ public class upgrade implements Callable<Integer> {
         console.ok("Row counts match (" + RowCounts.total(manifest.rowCounts()) + " rows); migrations applied; analyzed");
     }
 
-    /** Old container stopped and renamed (its volume untouched); the new volume under the usual name and port. */
+    /**
+     * Old container stopped and renamed (its volume untouched); the new volume under the usual name and
+     * port. Each part checks what is already done, so a rerun after a kill finishes it.
+     */
     private void swap(DockerRuntime old, DockerRuntime staging, UpgradeState state) {
         DockerClient client = old.engine().client();
-        staging.stop(console);
-        client.removeContainerCmd(state.stagingContainer()).exec();
-        old.stop(console);
-        client.renameContainerCmd(state.container()).withName(state.keptContainer()).exec();
-        RuntimeOptions swapped = copyOf(runtime, state.container(), state.toVolume(), state.toImage(), runtime.postgresPort);
-        swapped.postgresPort = DockerRuntime.publishedPort(client.inspectContainerCmd(state.keptContainer()).exec()).orElse(runtime.postgresPort);
+        if (exists(client, state.stagingContainer())) {
+            staging.stop(console);
+            client.removeContainerCmd(state.stagingContainer()).withRemoveVolumes(true).exec();
+        }
+        if (!exists(client, state.keptContainer())) {
+            old.stop(console);
+            client.renameContainerCmd(state.container()).withName(state.keptContainer()).exec();
+        }
+        int port = DockerRuntime.publishedPort(client.inspectContainerCmd(state.keptContainer()).exec()).orElse(runtime.postgresPort);
+        RuntimeOptions swapped = copyOf(runtime, state.container(), state.toVolume(), state.toImage(), port);
         new DockerRuntime(swapped, old.engine()).start(console, Duration.ofSeconds(120));
     }
 
+    /** Back to the old container and volume, from whatever step the upgrade reached. */
     private Integer rollBack(DockerRuntime docker, UpgradeState state) throws IOException {
         DockerClient client = docker.engine().client();
-        for (String name : List.of(state.stagingContainer(), state.did("swapped") ? state.container() : "")) {
-            if (name.isEmpty()) continue;
-            try {
-                client.removeContainerCmd(name).withForce(true).exec();
-            } catch (NotFoundException ignored) {
-                // never created
-            }
+        removeIfExists(client, state.stagingContainer());
+        if (exists(client, state.keptContainer())) {
+            // the new server took the name: it goes, the old one gets its name back
+            removeIfExists(client, state.container());
+            client.renameContainerCmd(state.keptContainer()).withName(state.container()).exec();
         }
-        if (exists(client, state.keptContainer())) client.renameContainerCmd(state.keptContainer()).withName(state.container()).exec();
         docker.start(console, Duration.ofSeconds(120));
         try {
             client.removeVolumeCmd(state.toVolume()).exec();
@@ -295,6 +300,14 @@ public class upgrade implements Callable<Integer> {
         Files.deleteIfExists(stateFile());
         console.ok("Rolled back: " + state.container() + " runs " + state.fromImage() + " on volume " + state.fromVolume() + " as before");
         return ExitCode.OK;
+    }
+
+    private static void removeIfExists(DockerClient client, String container) {
+        try {
+            client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException ignored) {
+            // not there
+        }
     }
 
     private Integer finalizeUpgrade(DockerRuntime docker, UpgradeState state) throws IOException {

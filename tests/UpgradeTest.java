@@ -105,4 +105,48 @@ class UpgradeTest {
         assertTrue(!volumeExists(volume), "finalize removes the old volume");
         assertTrue(serverVersion().startsWith("18"));
     }
+
+    private String usersChecksum() throws Exception {
+        try (Connection connection = OxyCli.connectLocal(port, "oxy"); var statement = connection.createStatement();
+             var result = statement.executeQuery("SELECT count(*) || ':' || md5(string_agg(email, ',' ORDER BY email)) FROM users")) {
+            result.next();
+            return result.getString(1);
+        }
+    }
+
+    /** kill -9 at six points of an upgrade: a rerun finishes it, or --rollback restores the old server, data identical. */
+    @Test
+    void killedAnywhereAnUpgradeResumesOrRollsBackWithTheSameData() throws Exception {
+        Map<String, String> on17 = new java.util.HashMap<>(env);
+        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
+        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', repeat('n', 200) FROM generate_series(1, 20000) g");
+        }
+        String checksum = usersChecksum();
+        long started = System.nanoTime();
+        assertEquals(0, OxyCli.run(env, "upgrade", "--to", "18").exitCode());
+        long full = (System.nanoTime() - started) / 1_000_000;
+        assertEquals(0, OxyCli.run(env, "upgrade", "--rollback").exitCode());
+        java.util.List<String> outcomes = new java.util.ArrayList<>();
+        for (int point = 1; point <= 6; point++) {
+            long killAfter = full * point / 7;
+            Process upgrade = OxyCli.spawn(env, "upgrade", "--to", "18");
+            boolean finished = upgrade.waitFor(killAfter, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (!finished) upgrade.destroyForcibly().waitFor();
+            assertTrue(volumeExists(volume), "the old volume survives a kill at " + killAfter + " ms");
+            if (point % 2 == 1) {
+                OxyCli.Result resumed = OxyCli.run(env, "upgrade", "--to", "18");
+                assertTrue(resumed.exitCode() == 0 || resumed.stderr().contains("done but not finalized"), killAfter + " ms: " + resumed);
+                assertTrue(serverVersion().startsWith("18"), serverVersion());
+                assertEquals(checksum, usersChecksum(), "resumed after a kill at " + killAfter + " ms");
+            }
+            OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
+            assertTrue(back.exitCode() == 0 || back.stderr().contains("no upgrade to roll back"), killAfter + " ms: " + back);
+            assertTrue(serverVersion().startsWith("17"), serverVersion());
+            assertEquals(checksum, usersChecksum(), "rolled back after a kill at " + killAfter + " ms");
+            outcomes.add(killAfter + " ms: " + (finished ? "finished" : "killed"));
+        }
+        System.out.println("upgrade kill points: " + outcomes);
+    }
 }
