@@ -43,6 +43,12 @@ public class upgrade implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "MAJOR|IMAGE", description = "Target major (18) or image (postgres:18-alpine).")
     String to;
 
+    @Option(names = "--from-url", paramLabel = "URL", description = "External runtime: the server to move the database from.")
+    String fromUrl;
+
+    @Option(names = "--to-url", paramLabel = "URL", description = "External runtime: the (newer) server to move it to; its database must be new or empty.")
+    String toUrl;
+
     @Option(names = "--dry-run", description = "Print the plan and the pre-checks; change nothing.")
     boolean dryRun;
 
@@ -82,6 +88,7 @@ public class upgrade implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         console = Console.standard();
+        if (fromUrl != null || toUrl != null) return moveBetweenServers();
         DatabaseRuntime database = DatabaseRuntime.select(runtime);
         if (!(database instanceof DockerRuntime docker)) {
             throw new OxyError(ExitCode.USAGE, "upgrade works in the docker runtime for now (this is the " + database.name() + " runtime)",
@@ -98,6 +105,55 @@ public class upgrade implements Callable<Integer> {
         }
         if (dryRun) return ExitCode.OK;
         return run(docker, state);
+    }
+
+    // --- external: from one server to another ---
+
+    /** Dump from A with a pg_dump new enough for both, restore into B, verify, print B's URL. A is never changed. */
+    private Integer moveBetweenServers() throws Exception {
+        if (fromUrl == null || toUrl == null) throw new OxyError(ExitCode.USAGE, "--from-url and --to-url go together", null);
+        PostgresUrl from = PostgresUrl.parse(fromUrl);
+        PostgresUrl to = PostgresUrl.parse(toUrl);
+        int fromMajor = BackupMaker.serverMajor(from);
+        int toMajor = BackupMaker.serverMajor(to.withDatabase("postgres"));
+        if (toMajor < fromMajor) {
+            throw new OxyError(ExitCode.REFUSED, "the target runs PostgreSQL " + toMajor + ", older than the source's " + fromMajor,
+                "Move to a server of the same or a newer major.");
+        }
+        Databases target = new Databases(to);
+        if (target.exists(to.database())) {
+            try (Connection connection = to.connect()) {
+                if (!RowCounts.tables(connection).isEmpty()) {
+                    throw new OxyError(ExitCode.REFUSED, "database " + to.database() + " on the target already has tables",
+                        "Name a new or empty database in --to-url; nothing was changed.");
+                }
+            }
+        }
+        console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(databaseSize(from)) + ") -> " + to
+            + " (PostgreSQL " + toMajor + "): final backup with pg_dump " + toMajor + ", restore, row counts, migrations, ANALYZE");
+        if (dryRun) return ExitCode.OK;
+        checkNoAppConnected(from);
+        endAppSessions(from);
+        RuntimeOptions source = new RuntimeOptions();
+        source.runtime = RuntimeOptions.Kind.EXTERNAL;
+        source.url = fromUrl;
+        source.stateDir = runtime.stateDir;
+        source.postgresPort = runtime.postgresPort;
+        DatabaseRuntime sourceRuntime = new ExternalRuntime(source);
+        BackupStore backups = BackupStore.create(store.directory(runtime));
+        BackupManifest made;
+        try (AutoCloseable lock = backups.lock("upgrade")) {
+            made = new BackupMaker(sourceRuntime, from, backups, console).make(BackupMaker.Settings.standard(), false, toMajor);
+        }
+        BackupArchive archive = BackupArchive.resolve(made.name(), backups);
+        if (!target.exists(to.database())) target.create(to.database());
+        try (PostgresTools tools = PostgresTools.find(toMajor, sourceRuntime, List.of(backups.directory()), console)) {
+            archive.restoreInto(tools, to, 2, false, false);
+        }
+        verifyStaging(to, made);
+        console.ok("Moved: " + to + " holds " + RowCounts.total(made.rowCounts()) + " rows; " + from + " is unchanged");
+        console.info("Use the new server: OXY_DATABASE_URL='" + to + "' (with its password)");
+        return ExitCode.OK;
     }
 
     // --- plan and pre-checks ---

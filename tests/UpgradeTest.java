@@ -149,4 +149,33 @@ class UpgradeTest {
         }
         System.out.println("upgrade kill points: " + outcomes);
     }
+
+    /** External: move a database from a PostgreSQL 17 server to a PostgreSQL 18 one, by URL; the source stays as it was. */
+    @Test
+    void moveBetweenTwoServersByUrl() throws Exception {
+        try (var old = new org.testcontainers.postgresql.PostgreSQLContainer("postgres:17-alpine").withUsername("svc").withPassword("pw17").withDatabaseName("oxy");
+             var next = new org.testcontainers.postgresql.PostgreSQLContainer("postgres:18-alpine").withUsername("svc").withPassword("pw18").withDatabaseName("postgres")) {
+            old.start();
+            next.start();
+            String from = "postgresql://svc:pw17@localhost:" + old.getMappedPort(5432) + "/oxy";
+            String to = "postgresql://svc:pw18@localhost:" + next.getMappedPort(5432) + "/oxy";
+            Map<String, String> external = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", from);
+            assertEquals(0, OxyCli.run(external, "start", "--detach").exitCode());
+            try (Connection connection = OxyCli.connect(old.getJdbcUrl(), "svc", "pw17")) {
+                OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 300) g");
+            }
+            OxyCli.Result moved = OxyCli.run(external, "upgrade", "--from-url", from, "--to-url", to);
+            assertEquals(0, moved.exitCode(), moved.toString());
+            assertTrue(!moved.all().contains("pw17") && !moved.all().contains("pw18"), "no password printed: " + moved);
+            try (Connection connection = OxyCli.connect(PostgresUrl.parse(to).jdbcUrl(), "svc", "pw18")) {
+                assertEquals(300, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+                assertTrue(OxyCli.queryLong(connection, "SELECT current_setting('server_version_num')::int") >= 180000);
+            }
+            try (Connection connection = OxyCli.connect(old.getJdbcUrl(), "svc", "pw17")) {
+                assertEquals(300, OxyCli.queryLong(connection, "SELECT count(*) FROM users"), "the source is unchanged");
+            }
+            OxyCli.Result again = OxyCli.run(external, "upgrade", "--from-url", from, "--to-url", to);
+            assertEquals(8, again.exitCode(), "a target database with tables is refused: " + again);
+        }
+    }
 }
