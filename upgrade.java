@@ -168,7 +168,10 @@ public class upgrade implements Callable<Integer> {
         String serverVersion = BackupMaker.serverVersion(url);
         int fromMajor = DatabaseRuntime.majorOf(serverVersion);
         String toImage = to.matches("\\d+") ? "postgres:" + to + "-alpine" : to;
-        int toMajor = DatabaseRuntime.majorOf(to.matches("\\d+") ? to : to.replaceAll("^.*:", ""));
+        docker.engine().ensureImage(toImage, console);
+        // the image says its major (PG_MAJOR), whatever its tag looks like (pgvector/pgvector:pg18)
+        int toMajor = new DockerRuntime(copyOf(runtime, runtime.container, runtime.volume, toImage, runtime.postgresPort), docker.engine())
+            .imageLayout().major();
         if (toMajor <= fromMajor) {
             throw new OxyError(ExitCode.REFUSED, "PostgreSQL " + serverVersion + " is already at or past " + toMajor, "Nothing to do.");
         }

@@ -178,4 +178,27 @@ class UpgradeTest {
             assertEquals(8, again.exitCode(), "a target database with tables is refused: " + again);
         }
     }
+
+    /** pgvector in use: postgres:18-alpine lacks it, so the upgrade is refused before anything changes; the pgvector image works. */
+    @Test
+    void aMissingExtensionIsRefusedAndTheRightImageWorks() throws Exception {
+        Map<String, String> onVector17 = new java.util.HashMap<>(env);
+        onVector17.put("OXY_POSTGRES_IMAGE", "pgvector/pgvector:pg17");
+        assertEquals(0, OxyCli.run(onVector17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "CREATE EXTENSION vector");
+            OxyCli.execute(connection, "CREATE TABLE embeddings (id int PRIMARY KEY, v vector(3))");
+            OxyCli.execute(connection, "INSERT INTO embeddings SELECT g, ('[' || g || ',1,2]')::vector FROM generate_series(1, 50) g");
+        }
+        OxyCli.Result refused = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(8, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("vector") && refused.stderr().contains("pgvector/pgvector:pg18"), refused.toString());
+        assertTrue(!volumeExists(volume + "-18"), "nothing was created");
+        OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "pgvector/pgvector:pg18");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(50, OxyCli.queryLong(connection, "SELECT count(*) FROM embeddings"));
+        }
+        assertTrue(serverVersion().startsWith("18"), serverVersion());
+    }
 }
