@@ -67,10 +67,23 @@ public class start implements Callable<Integer> {
         Cli.run(new start(), args);
     }
 
+    /**
+     * An upgrade killed mid-swap can leave the old server renamed and no container under the usual name:
+     * creating a fresh one there would start an empty database. Say what to do instead.
+     */
+    private void refuseHalfSwappedUpgrade(DockerRuntime docker) {
+        java.nio.file.Path state = runtime.stateDir.resolve("upgrade-" + runtime.container + ".json");
+        if (java.nio.file.Files.exists(state) && !docker.containerExists()) {
+            throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "an upgrade of " + runtime.container + " was interrupted while swapping servers",
+                "Finish it with './jbang oxy upgrade --to <major>' or go back with './jbang oxy upgrade --rollback'; nothing was started.");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         refuseDetachWithApp();
         DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        if (database instanceof DockerRuntime docker) refuseHalfSwappedUpgrade(docker);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));
         PostgresUrl url = database.url();
