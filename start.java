@@ -68,13 +68,16 @@ public class start implements Callable<Integer> {
     }
 
     /**
-     * An upgrade killed mid-swap can leave the old server renamed and no container under the usual name:
-     * creating a fresh one there would start an empty database. Say what to do instead.
+     * An upgrade killed mid-swap can leave the old server renamed and nothing under the usual name: starting
+     * there would create an empty database. Say what to do instead.
      */
-    private void refuseHalfSwappedUpgrade(DockerRuntime docker) {
-        java.nio.file.Path state = runtime.stateDir.resolve("upgrade-" + runtime.container + ".json");
-        if (java.nio.file.Files.exists(state) && !docker.containerExists()) {
-            throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "an upgrade of " + runtime.container + " was interrupted while swapping servers",
+    private void refuseHalfSwappedUpgrade(DatabaseRuntime database) {
+        boolean docker = database instanceof DockerRuntime;
+        if (!docker && !(database instanceof EmbeddedRuntime)) return;
+        boolean serverMissing = docker ? !((DockerRuntime) database).containerExists()
+            : !java.nio.file.Files.exists(runtime.embeddedDataDir().resolve("PG_VERSION"));
+        if (serverMissing && java.nio.file.Files.exists(UpgradeState.file(runtime, docker))) {
+            throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "an upgrade was interrupted while swapping the old and the new server",
                 "Finish it with './jbang oxy upgrade --to <major>' or go back with './jbang oxy upgrade --rollback'; nothing was started.");
         }
     }
@@ -83,7 +86,7 @@ public class start implements Callable<Integer> {
     public Integer call() throws Exception {
         refuseDetachWithApp();
         DatabaseRuntime database = DatabaseRuntime.select(runtime);
-        if (database instanceof DockerRuntime docker) refuseHalfSwappedUpgrade(docker);
+        refuseHalfSwappedUpgrade(database);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));
         PostgresUrl url = database.url();

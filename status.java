@@ -76,7 +76,7 @@ public class status implements Callable<Integer> {
         boolean connected = checkDatabase(report, url, runtimeReport.running());
         boolean schemaCurrent = connected && checkSchema(report, url);
         reportBackups(report, url.database());
-        reportPendingUpgrade(report);
+        reportPendingUpgrade(report, database);
         report.put("commands", runtimeReport.commands());
         int exitCode = !connected ? ExitCode.DATABASE_UNAVAILABLE : schemaCurrent ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
         return print(report, exitCode);
@@ -161,22 +161,22 @@ public class status implements Callable<Integer> {
     }
 
     /** An upgrade that was started and not finalized or rolled back (its state file is in the state dir). */
-    private void reportPendingUpgrade(Map<String, Object> report) {
-        java.nio.file.Path file = runtime.stateDir.resolve("upgrade-" + runtime.container + ".json");
-        if (!java.nio.file.Files.exists(file)) return;
+    private void reportPendingUpgrade(Map<String, Object> report, DatabaseRuntime database) {
+        java.nio.file.Path file = UpgradeState.file(runtime, database instanceof DockerRuntime);
         try {
-            var state = new ObjectMapper().readTree(file.toFile());
-            boolean swapped = false;
-            for (var step : state.path("done")) swapped |= step.asText().equals("swapped");
+            UpgradeState state = UpgradeState.read(file).orElse(null);
+            if (state == null) return;
             Map<String, Object> upgrade = new LinkedHashMap<>();
-            upgrade.put("toImage", state.path("toImage").asText());
-            upgrade.put("swapped", swapped);
+            upgrade.put("from", state.fromImage());
+            upgrade.put("to", state.toImage());
+            upgrade.put("done", state.done());
+            upgrade.put("keptOldData", state.swapped() ? state.kept() : state.from());
             report.put("upgrade", upgrade);
-            troubles.add(swapped
-                ? "The upgrade to " + state.path("toImage").asText() + " is done but not finalized; the old volume " + state.path("fromVolume").asText() + " is kept."
-                : "An upgrade to " + state.path("toImage").asText() + " was interrupted; the old server is untouched.");
-            troubles.add(swapped ? "Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback)"
-                : "Resume it: ./jbang oxy upgrade --to " + state.path("toMajor").asText() + "   (or --rollback)");
+            troubles.add(state.swapped()
+                ? "The upgrade to " + state.toImage() + " is done but not finalized; the old PostgreSQL " + state.fromMajor() + " data is kept in " + state.kept() + "."
+                : "An upgrade to " + state.toImage() + " was interrupted; the old data in " + state.from() + " is untouched.");
+            troubles.add(state.swapped() ? "Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback)"
+                : "Resume it: ./jbang oxy upgrade --to " + state.toMajor() + "   (or --rollback)");
         } catch (java.io.IOException e) {
             troubles.add("Unreadable upgrade state " + file + " (" + e.getMessage() + ").");
         }

@@ -17,7 +17,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,57 +26,47 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * upgrade (WORK IN PROGRESS, docker runtime only): move the database to a newer PostgreSQL major by dump
- * and restore into a new volume, keeping the old container and volume untouched until --finalize.
+ * upgrade: move the database to a newer PostgreSQL major by a final backup restored into new storage (a new
+ * docker volume, or a new embedded data directory), keeping the old storage untouched until --finalize.
  * Every step is recorded in a state file, so a rerun resumes and --rollback always has a way back.
  */
 @Command(name = "upgrade", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
-    description = "Upgrade PostgreSQL to a newer major (docker runtime): new volume, old one kept until --finalize.",
+    description = {"Upgrade PostgreSQL to a newer major: final backup, restore into a new volume (docker) or data directory "
+        + "(embedded), verify, swap. The old one is kept until --finalize, so --rollback can always go back.",
+        "External servers: --from-url A --to-url B moves the database from A to B and leaves A as it was."},
     footer = {"", "Examples:", "  ./jbang oxy upgrade --to 18 --dry-run", "  ./jbang oxy upgrade --to 18",
-        "  ./jbang oxy upgrade --rollback", "  ./jbang oxy upgrade --finalize"})
+        "  ./jbang oxy upgrade --to pgvector/pgvector:pg18", "  ./jbang oxy upgrade --rollback", "  ./jbang oxy upgrade --finalize",
+        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy"})
 public class upgrade implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
     @Mixin BackupDirectoryOption store;
 
-    @Option(names = "--to", paramLabel = "MAJOR|IMAGE", description = "Target major (18) or image (postgres:18-alpine).")
+    @Option(names = "--to", paramLabel = "MAJOR|IMAGE", description = "Target major (18) or, in the docker runtime, an image (pgvector/pgvector:pg18).")
     String to;
 
-    @Option(names = "--from-url", paramLabel = "URL", description = "External runtime: the server to move the database from.")
+    @Option(names = "--from-url", paramLabel = "URL", description = "External: the server to move the database from (left as it was).")
     String fromUrl;
 
-    @Option(names = "--to-url", paramLabel = "URL", description = "External runtime: the (newer) server to move it to; its database must be new or empty.")
+    @Option(names = "--to-url", paramLabel = "URL", description = "External: the server to move it to; its database must be new or empty. "
+        + "Passwords of both come from the URLs, PGPASSWORD or ~/.pgpass.")
     String toUrl;
+
+    @Option(names = "--from-binaries", paramLabel = "DIR", description = "Embedded: the old major's server binaries (bin/ with postgres and "
+        + "pg_ctl); found in the usual install places otherwise.")
+    Path fromBinaries;
 
     @Option(names = "--dry-run", description = "Print the plan and the pre-checks; change nothing.")
     boolean dryRun;
 
-    @Option(names = "--rollback", description = "Bring back the old container and volume exactly as they were.")
+    @Option(names = "--rollback", description = "Bring back the old server and its data exactly as they were.")
     boolean rollback;
 
-    @Option(names = "--finalize", description = "Remove the old container and volume (asks first, or --yes).")
+    @Option(names = "--finalize", description = "Remove the old container and volume, or data directory (asks first, or --yes).")
     boolean finalize;
 
     @Option(names = {"-y", "--yes"}, description = "Do not ask; end the app's sessions when it is still connected.")
     boolean yes;
-
-    /** What an upgrade did so far; written after every step so a rerun knows where it is. */
-    record UpgradeState(String container, String fromImage, String fromVolume, int fromMajor, String toImage, String toVolume,
-                        int toMajor, String stagingContainer, String keptContainer, String backup, List<String> done) {
-        UpgradeState with(String step) {
-            List<String> steps = new ArrayList<>(done);
-            steps.add(step);
-            return new UpgradeState(container, fromImage, fromVolume, fromMajor, toImage, toVolume, toMajor, stagingContainer,
-                keptContainer, backup, steps);
-        }
-
-        UpgradeState withBackup(String name) {
-            return new UpgradeState(container, fromImage, fromVolume, fromMajor, toImage, toVolume, toMajor, stagingContainer,
-                keptContainer, name, done);
-        }
-
-        boolean did(String step) { return done.contains(step); }
-    }
 
     private Console console;
 
@@ -89,127 +78,65 @@ public class upgrade implements Callable<Integer> {
     public Integer call() throws Exception {
         console = Console.standard();
         if (fromUrl != null || toUrl != null) return moveBetweenServers();
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
-        if (!(database instanceof DockerRuntime docker)) {
-            throw new OxyError(ExitCode.USAGE, "upgrade works in the docker runtime for now (this is the " + database.name() + " runtime)",
-                "Move a database between servers with backup and restore --to-db.");
-        }
-        Optional<UpgradeState> pending = readState();
-        if (rollback) return rollBack(docker, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
-        if (finalize) return finalizeUpgrade(docker, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
+        Installation installation = installation(DatabaseRuntime.select(runtime));
+        Path stateFile = installation.stateFile();
+        Optional<UpgradeState> pending = UpgradeState.read(stateFile);
+        if (rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
+        if (finalize) return finalizeUpgrade(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
         if (to == null) throw new OxyError(ExitCode.USAGE, "say which major to upgrade to: --to 18 (or --to postgres:18-alpine)", null);
-        UpgradeState state = pending.orElseGet(() -> plan(docker));
-        if (pending.isPresent() && pending.get().did("swapped")) {
+        if (pending.isPresent() && pending.get().swapped()) {
             throw new OxyError(ExitCode.REFUSED, "an upgrade to PostgreSQL " + pending.get().toMajor() + " is done but not finalized",
-                "Check the app, then './jbang oxy upgrade --finalize' (removes the old volume) or '--rollback'.");
+                "Check the app, then './jbang oxy upgrade --finalize' (removes the old data) or '--rollback'.");
         }
+        if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
+        UpgradeState state = pending.orElseGet(() -> plan(installation));
         if (dryRun) return ExitCode.OK;
-        return run(docker, state);
+        return run(installation, state);
     }
 
-    // --- external: from one server to another ---
-
-    /** Dump from A with a pg_dump new enough for both, restore into B, verify, print B's URL. A is never changed. */
-    private Integer moveBetweenServers() throws Exception {
-        if (fromUrl == null || toUrl == null) throw new OxyError(ExitCode.USAGE, "--from-url and --to-url go together", null);
-        PostgresUrl from = PostgresUrl.parse(fromUrl);
-        PostgresUrl to = PostgresUrl.parse(toUrl);
-        int fromMajor = BackupMaker.serverMajor(from);
-        int toMajor = BackupMaker.serverMajor(to.withDatabase("postgres"));
-        if (toMajor < fromMajor) {
-            throw new OxyError(ExitCode.REFUSED, "the target runs PostgreSQL " + toMajor + ", older than the source's " + fromMajor,
-                "Move to a server of the same or a newer major.");
-        }
-        Databases target = new Databases(to);
-        if (target.exists(to.database())) {
-            try (Connection connection = to.connect()) {
-                if (!RowCounts.tables(connection).isEmpty()) {
-                    throw new OxyError(ExitCode.REFUSED, "database " + to.database() + " on the target already has tables",
-                        "Name a new or empty database in --to-url; nothing was changed.");
-                }
-            }
-        }
-        console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(databaseSize(from)) + ") -> " + to
-            + " (PostgreSQL " + toMajor + "): final backup with pg_dump " + toMajor + ", restore, row counts, migrations, ANALYZE");
-        if (dryRun) return ExitCode.OK;
-        checkNoAppConnected(from);
-        endAppSessions(from);
-        RuntimeOptions source = new RuntimeOptions();
-        source.runtime = RuntimeOptions.Kind.EXTERNAL;
-        source.url = fromUrl;
-        source.stateDir = runtime.stateDir;
-        source.postgresPort = runtime.postgresPort;
-        DatabaseRuntime sourceRuntime = new ExternalRuntime(source);
-        BackupStore backups = BackupStore.create(store.directory(runtime));
-        BackupManifest made;
-        try (AutoCloseable lock = backups.lock("upgrade")) {
-            made = new BackupMaker(sourceRuntime, from, backups, console).make(BackupMaker.Settings.standard(), false, toMajor);
-        }
-        BackupArchive archive = BackupArchive.resolve(made.name(), backups);
-        if (!target.exists(to.database())) target.create(to.database());
-        try (PostgresTools tools = PostgresTools.find(toMajor, sourceRuntime, List.of(backups.directory()), console)) {
-            archive.restoreInto(tools, to, 2, false, false);
-        }
-        verifyStaging(to, made);
-        console.ok("Moved: " + to + " holds " + RowCounts.total(made.rowCounts()) + " rows; " + from + " is unchanged");
-        console.info("Use the new server: OXY_DATABASE_URL='" + to + "' (with its password)");
-        return ExitCode.OK;
+    private Installation installation(DatabaseRuntime database) {
+        if (database instanceof DockerRuntime docker) return new DockerInstallation(docker);
+        if (database instanceof EmbeddedRuntime embedded) return new EmbeddedInstallation(embedded);
+        throw new OxyError(ExitCode.USAGE, "an external server is upgraded by moving its database to a newer one",
+            "Use --from-url OLD --to-url NEW (e.g. a new managed instance); nothing was changed.");
     }
 
     // --- plan and pre-checks ---
 
-    private UpgradeState plan(DockerRuntime docker) {
-        InspectContainerResponse current = docker.container().orElseThrow(() -> new OxyError(ExitCode.DATABASE_UNAVAILABLE,
-            "container " + runtime.container + " does not exist", "Nothing to upgrade; './jbang oxy start' creates it."));
-        String fromImage = current.getConfig().getImage();
-        String fromVolume = current.getMounts().stream().filter(m -> m.getName() != null).findFirst()
-            .map(InspectContainerResponse.Mount::getName).orElse(runtime.volume);
-        PostgresUrl url = docker.url();
+    private UpgradeState plan(Installation installation) {
+        Target target = installation.target(to);
+        PostgresUrl url = installation.startOldServer();
         String serverVersion = BackupMaker.serverVersion(url);
         int fromMajor = DatabaseRuntime.majorOf(serverVersion);
-        String toImage = to.matches("\\d+") ? "postgres:" + to + "-alpine" : to;
-        docker.engine().ensureImage(toImage, console);
-        // the image says its major (PG_MAJOR), whatever its tag looks like (pgvector/pgvector:pg18)
-        int toMajor = new DockerRuntime(copyOf(runtime, runtime.container, runtime.volume, toImage, runtime.postgresPort), docker.engine())
-            .imageLayout().major();
-        if (toMajor <= fromMajor) {
-            throw new OxyError(ExitCode.REFUSED, "PostgreSQL " + serverVersion + " is already at or past " + toMajor, "Nothing to do.");
+        if (target.major() <= fromMajor) {
+            throw new OxyError(ExitCode.REFUSED, "PostgreSQL " + serverVersion + " is already at or past " + target.major(), "Nothing to do.");
         }
+        UpgradeState state = installation.newState(fromMajor, target);
         long size = databaseSize(url);
-        DockerRuntime.VolumeFacts volume = docker.volumeFacts();
-        console.info("Plan: PostgreSQL " + serverVersion + " (data: PG_VERSION " + volume.dataMajor() + ", image " + fromImage
-            + ", volume " + fromVolume + ") -> " + toImage);
-        console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free on the volume's disk: "
-            + (volume.freeBytes() < 0 ? "unknown" : Console.humanBytes(volume.freeBytes())) + ", needed about " + Console.humanBytes(size * 2));
-        console.info("  1. final verified backup with pg_dump " + toMajor);
-        console.info("  2. new volume " + fromVolume + "-" + toMajor + " and a staging container on a free port (the old volume is never touched)");
-        console.info("  3. restore, apply migrations/, ANALYZE, compare exact row counts");
-        console.info("  4. swap: stop " + runtime.container + ", keep it as " + runtime.container + "-pg" + fromMajor
-            + ", start " + runtime.container + " from " + toImage + " on port " + url.port());
-        console.info("  estimated downtime (writers stopped to new server ready): about "
-            + Math.max(5, size / (40L << 20)) + " s at 40 MB/s");
-        if (volume.freeBytes() >= 0 && volume.freeBytes() < size * 2) {
-            throw new OxyError(ExitCode.REFUSED, "not enough free disk: " + Console.humanBytes(volume.freeBytes()) + " free, about "
-                + Console.humanBytes(size * 2) + " needed (a backup and a new volume)", "Free space, then run again; nothing was changed.");
+        long free = installation.freeBytes();
+        console.info("Plan: PostgreSQL " + serverVersion + " (data: PG_VERSION " + installation.dataMajor() + ", " + state.fromImage()
+            + ", " + state.from() + ") -> " + target.image() + " (PostgreSQL " + target.major() + ")");
+        console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free disk: "
+            + (free < 0 ? "unknown" : Console.humanBytes(free)) + ", needed about " + Console.humanBytes(size * 2) + " (a backup and the new data)");
+        console.info("  1. end the app's sessions; final verified backup; stop the old server (writers are stopped from here)");
+        installation.describeSteps(state).forEach(console::info);
+        console.info("  estimated downtime (writers stopped to new server ready): about " + Math.max(5, size / (40L << 20)) + " s at 40 MB/s");
+        if (free >= 0 && free < size * 2) {
+            throw new OxyError(ExitCode.REFUSED, "not enough free disk: " + Console.humanBytes(free) + " free, about "
+                + Console.humanBytes(size * 2) + " needed (a backup and the new data)", "Free space, then run again; nothing was changed.");
         }
-        checkExtensionsAvailable(docker, url, toImage);
+        checkExtensionsAvailable(url, installation.availableExtensions(target), target.image());
+        installation.warnOfCollationChange(url, target);
         checkNoAppConnected(url);
-        return new UpgradeState(runtime.container, fromImage, fromVolume, fromMajor, toImage, fromVolume + "-" + toMajor, toMajor,
-            runtime.container + "-upgrade-" + toMajor, runtime.container + "-pg" + fromMajor, null, List.of());
+        return state;
     }
 
     private static long databaseSize(PostgresUrl url) {
-        try (Connection connection = url.connect(); Statement statement = connection.createStatement();
-             ResultSet size = statement.executeQuery("SELECT pg_database_size(current_database())")) {
-            size.next();
-            return size.getLong(1);
-        } catch (SQLException e) {
-            throw url.unavailable(e);
-        }
+        return queryLong(url, "SELECT pg_database_size(current_database())");
     }
 
-    /** Every installed extension must exist in the target image, or the restore would fail halfway. */
-    private void checkExtensionsAvailable(DockerRuntime docker, PostgresUrl url, String toImage) {
+    /** Every installed extension must exist in the target, or the restore would fail halfway. */
+    private void checkExtensionsAvailable(PostgresUrl url, java.util.function.Supplier<List<String>> available, String target) {
         List<String> installed = new ArrayList<>();
         try (Connection connection = url.connect(); Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1")) {
@@ -218,209 +145,650 @@ public class upgrade implements Callable<Integer> {
             throw url.unavailable(e);
         }
         if (installed.isEmpty()) return;
-        docker.engine().ensureImage(toImage, console);
-        List<String> available = docker.runInImage(toImage, "ls \"$(pg_config --sharedir)/extension\" | sed -n 's/\\.control$//p'");
-        List<String> missing = installed.stream().filter(e -> !available.contains(e)).toList();
+        List<String> there = available.get();
+        List<String> missing = installed.stream().filter(e -> !there.contains(e)).toList();
         if (!missing.isEmpty()) {
-            throw new OxyError(ExitCode.REFUSED, toImage + " lacks the extension(s) " + String.join(", ", missing) + " this database uses",
-                "Use an image that has them (for pgvector: pgvector/pgvector:pg" + DatabaseRuntime.majorOf(toImage.replaceAll("^.*:", ""))
-                    + "), e.g. --to that-image; nothing was changed.");
+            throw new OxyError(ExitCode.REFUSED, target + " lacks the extension(s) " + String.join(", ", missing) + " this database uses",
+                "Use a target that has them (for pgvector: --to pgvector/pgvector:pg" + DatabaseRuntime.majorOf(target.replaceAll("^\\D*", ""))
+                    + " in the docker runtime); nothing was changed.");
         }
     }
 
     private void checkNoAppConnected(PostgresUrl url) {
-        try (Connection connection = url.connect();
-             PreparedStatement sessions = connection.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = ? "
-                 + "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
-            sessions.setString(1, url.database());
-            try (ResultSet count = sessions.executeQuery()) {
-                count.next();
-                long connected = count.getLong(1);
-                if (connected == 0) return;
-                if (!yes) {
-                    throw new OxyError(ExitCode.REFUSED, connected + " session(s) of the app are connected to " + url.database(),
-                        "Stop the app first, or pass --yes to end its sessions when the upgrade starts; nothing was changed.");
-                }
-                console.warn(connected + " app session(s) connected: they are ended when the final backup starts (--yes)");
-            }
-        } catch (SQLException e) {
-            throw url.unavailable(e);
+        long connected = queryLong(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            + "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+        if (connected == 0) return;
+        if (!yes) {
+            throw new OxyError(ExitCode.REFUSED, connected + " session(s) of the app are connected to " + url.database(),
+                "Stop the app first, or pass --yes to end its sessions when the upgrade starts; nothing was changed.");
         }
+        console.warn(connected + " app session(s) connected: they are ended when the final backup starts (--yes)");
     }
 
     // --- the steps ---
 
-    private Integer run(DockerRuntime docker, UpgradeState planned) throws Exception {
+    private Integer run(Installation installation, UpgradeState planned) throws Exception {
         UpgradeState state = planned;
-        writeState(state);
-        PostgresUrl url = docker.url();
+        state.write(installation.stateFile());
         Instant writersStopped = Instant.now();
         BackupStore backups = BackupStore.create(store.directory(runtime));
-        if (!state.did("backed-up")) {
+        if (!state.did(UpgradeState.BACKED_UP)) {
+            PostgresUrl url = installation.startOldServer();
             endAppSessions(url);
+            long writes = writesSoFar(url);
             try (AutoCloseable lock = backups.lock("upgrade")) {
-                BackupManifest made = new BackupMaker(docker, url, backups, console)
-                    .make(BackupMaker.Settings.standard(), false, state.toMajor());
+                BackupManifest made = new BackupMaker(installation.oldRuntime(), url, backups, console)
+                    .make(BackupMaker.Settings.standard(), false, installation.dumpMajor(state));
                 console.ok("Final backup " + made.name() + " (" + Console.humanBytes(made.bytes()) + ")");
-                state = state.withBackup(made.name()).with("backed-up");
-                writeState(state);
+                state = state.withBackup(made.name(), writes).with(UpgradeState.BACKED_UP);
+                state.write(installation.stateFile());
             }
         }
-        RuntimeOptions staging = copyOf(runtime, state.stagingContainer(), state.toVolume(), state.toImage(), HostPorts.nextFree(runtime.postgresPort + 1)
-            .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the staging server", null)));
-        DockerRuntime next = new DockerRuntime(staging, docker.engine());
-        if (!state.did("restored")) {
-            next.start(console, Duration.ofSeconds(120));
+        stopOldServer(installation, state);
+        DatabaseRuntime staging = installation.staging(state);
+        if (!state.did(UpgradeState.RESTORED)) {
+            staging.start(console, Duration.ofSeconds(120));
             BackupArchive archive = BackupArchive.resolve(state.backup(), backups);
-            try (PostgresTools tools = PostgresTools.find(state.toMajor(), next, List.of(backups.directory()), console)) {
-                Databases databases = new Databases(next.url());
+            try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), staging, List.of(backups.directory()), console)) {
+                Databases databases = new Databases(staging.url());
                 databases.execute("DROP DATABASE IF EXISTS " + Databases.quote(runtime.database) + " WITH (FORCE)");
                 databases.create(runtime.database);
-                archive.restoreInto(tools, next.url(), 2, false, false);
+                archive.restoreInto(tools, staging.url(), 2, false, false);
             }
-            state = state.with("restored");
-            writeState(state);
+            state = state.with(UpgradeState.RESTORED);
+            state.write(installation.stateFile());
         }
-        if (!state.did("verified")) {
-            verifyStaging(next.url(), BackupArchive.resolve(state.backup(), backups).manifest().orElseThrow());
-            state = state.with("verified");
-            writeState(state);
+        if (!state.did(UpgradeState.VERIFIED)) {
+            staging.start(console, Duration.ofSeconds(120));
+            verifyRestored(staging.url(), BackupArchive.resolve(state.backup(), backups).manifest().orElseThrow());
+            state = state.with(UpgradeState.VERIFIED);
+            state.write(installation.stateFile());
         }
-        swap(docker, next, state);
-        state = state.with("swapped");
-        writeState(state);
-        console.ok("Upgraded to " + state.toImage() + "; downtime " + Duration.between(writersStopped, Instant.now()).toSeconds()
-            + " s. The old container is kept as " + state.keptContainer() + " with volume " + state.fromVolume());
+        installation.swap(state);
+        state = state.with(UpgradeState.SWAPPED);
+        state.write(installation.stateFile());
+        console.ok("Upgraded to " + state.toImage() + "; downtime " + Duration.between(writersStopped, Instant.now()).toMillis() / 1000.0
+            + " s (writers stopped to new server ready). The old data is kept in " + state.kept());
         console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back)");
         return ExitCode.OK;
     }
 
-    private void endAppSessions(PostgresUrl url) {
-        try (Connection connection = url.connect();
-             PreparedStatement terminate = connection.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                 + "WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
-            terminate.setString(1, url.database());
-            terminate.executeQuery().close();
-        } catch (SQLException e) {
-            throw url.unavailable(e);
+    /**
+     * Ends the app's sessions and waits until those are gone: a session's row counters reach the statistics
+     * only when it ends, and writesSoFar must see them.
+     */
+    private void endAppSessions(PostgresUrl url) throws InterruptedException {
+        // MATERIALIZED: the sessions are chosen first, so this one is never among those terminated
+        String ended = queryText(url, "WITH app AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            + "AND pid <> pg_backend_pid() AND backend_type = 'client backend') "
+            + "SELECT coalesce(string_agg(pid::text, ','), '') FROM app WHERE pg_terminate_backend(pid)");
+        if (ended.isEmpty()) return;
+        for (int wait = 0; wait < 100 && queryLong(url, "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + ended + ")") > 0; wait++) {
+            Thread.sleep(100);
         }
     }
 
-    private void verifyStaging(PostgresUrl url, BackupManifest manifest) throws SQLException {
+    /** Rows inserted, updated and deleted in the app's tables since the statistics began: a moving number means writes. */
+    private static long writesSoFar(PostgresUrl url) {
+        return queryLong(url, "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables");
+    }
+
+    /**
+     * From here the old server stays stopped, so nothing written to it can be lost at the swap. It must not
+     * have taken writes since the final backup; if it did (an app that reconnected), the backup is stale.
+     */
+    private void stopOldServer(Installation installation, UpgradeState state) throws Exception {
+        Optional<PostgresUrl> running = installation.runningOldServer(state);
+        if (running.isEmpty()) return;
+        endAppSessions(running.get());
+        long writes = writesSoFar(running.get()) - state.writesAtBackup();
+        if (writes != 0) {
+            state.withoutBackup().write(installation.stateFile());
+            throw new OxyError(ExitCode.REFUSED, "the app wrote to the old server after the final backup (" + Math.abs(writes)
+                + " row changes); switching now would lose them", "Stop the app (or let --yes end its sessions), then run the upgrade "
+                + "again: it takes a new final backup. The old server still runs and has everything.");
+        }
+        installation.stopOldServer(state);
+    }
+
+    private void verifyRestored(PostgresUrl url, BackupManifest manifest) throws SQLException {
         try (Connection connection = url.connect()) {
             List<String> differences = RowCounts.differences(manifest.rowCounts(), RowCounts.exact(connection));
             if (!differences.isEmpty()) {
                 throw new OxyError(ExitCode.VERIFICATION_FAILED, "row counts differ after the restore: " + differences.get(0),
-                    "The old server is untouched and still in use; './jbang oxy upgrade --rollback' cleans up.", differences, null);
+                    "The old data is untouched; './jbang oxy upgrade --rollback' brings the old server back.", differences, null);
             }
             new SchemaMigrations(url).migrate();
             try (Statement statement = connection.createStatement()) {
-                statement.execute("SET default_statistics_target = 10");
+                statement.execute("SET default_statistics_target = 10"); // planner statistics in seconds, not minutes; autovacuum refines them
                 statement.execute("ANALYZE");
             }
         }
         console.ok("Row counts match (" + RowCounts.total(manifest.rowCounts()) + " rows); migrations applied; analyzed");
     }
 
-    /**
-     * Old container stopped and renamed (its volume untouched); the new volume under the usual name and
-     * port. Each part checks what is already done, so a rerun after a kill finishes it.
-     */
-    private void swap(DockerRuntime old, DockerRuntime staging, UpgradeState state) {
-        DockerClient client = old.engine().client();
-        if (exists(client, state.stagingContainer())) {
-            staging.stop(console);
-            client.removeContainerCmd(state.stagingContainer()).withRemoveVolumes(true).exec();
-        }
-        if (!exists(client, state.keptContainer())) {
-            old.stop(console);
-            client.renameContainerCmd(state.container()).withName(state.keptContainer()).exec();
-        }
-        int port = DockerRuntime.publishedPort(client.inspectContainerCmd(state.keptContainer()).exec()).orElse(runtime.postgresPort);
-        RuntimeOptions swapped = copyOf(runtime, state.container(), state.toVolume(), state.toImage(), port);
-        new DockerRuntime(swapped, old.engine()).start(console, Duration.ofSeconds(120));
-    }
-
-    /** Back to the old container and volume, from whatever step the upgrade reached. */
-    private Integer rollBack(DockerRuntime docker, UpgradeState state) throws IOException {
-        DockerClient client = docker.engine().client();
-        removeIfExists(client, state.stagingContainer());
-        if (exists(client, state.keptContainer())) {
-            // the new server took the name: it goes, the old one gets its name back
-            removeIfExists(client, state.container());
-            client.renameContainerCmd(state.keptContainer()).withName(state.container()).exec();
-        }
-        docker.start(console, Duration.ofSeconds(120));
-        try {
-            client.removeVolumeCmd(state.toVolume()).exec();
-        } catch (NotFoundException ignored) {
-            // never created
-        }
-        Files.deleteIfExists(stateFile());
-        console.ok("Rolled back: " + state.container() + " runs " + state.fromImage() + " on volume " + state.fromVolume() + " as before");
+    /** Back to the old server and data, from whatever step the upgrade reached. */
+    private Integer rollBack(Installation installation, UpgradeState state) throws Exception {
+        if (state.swapped()) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
+        installation.rollBack(state);
+        Files.deleteIfExists(installation.stateFile());
+        console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before");
         return ExitCode.OK;
     }
 
-    private static void removeIfExists(DockerClient client, String container) {
-        try {
-            client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
-        } catch (NotFoundException ignored) {
-            // not there
-        }
-    }
-
-    private Integer finalizeUpgrade(DockerRuntime docker, UpgradeState state) throws IOException {
-        if (!state.did("swapped")) throw new OxyError(ExitCode.REFUSED, "the upgrade has not swapped yet; nothing to finalize", "Run it again to resume, or --rollback.");
+    private Integer finalizeUpgrade(Installation installation, UpgradeState state) throws Exception {
+        if (!state.swapped()) throw new OxyError(ExitCode.REFUSED, "the upgrade has not swapped yet; nothing to finalize", "Run it again to resume, or --rollback.");
         if (!yes) {
             java.io.Console terminal = System.console();
-            if (terminal == null) throw new OxyError(ExitCode.REFUSED, "finalize deletes volume " + state.fromVolume() + "; no terminal to confirm", "Pass --yes.");
-            String typed = terminal.readLine("This deletes the old volume %s for good. Type its name to confirm: ", state.fromVolume());
-            if (typed == null || !typed.strip().equals(state.fromVolume())) throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was removed", null);
+            if (terminal == null) throw new OxyError(ExitCode.REFUSED, "finalize deletes " + state.kept() + "; no terminal to confirm", "Pass --yes.");
+            String typed = terminal.readLine("This deletes the old data (%s) for good. Type %s to confirm: ", state.kept(), state.from());
+            if (typed == null || !typed.strip().equals(state.from())) throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was removed", null);
         }
-        DockerClient client = docker.engine().client();
-        if (exists(client, state.keptContainer())) client.removeContainerCmd(state.keptContainer()).withForce(true).exec();
-        client.removeVolumeCmd(state.fromVolume()).exec();
-        Files.deleteIfExists(stateFile());
-        console.ok("Finalized: removed " + state.keptContainer() + " and volume " + state.fromVolume());
+        installation.removeOld(state);
+        Files.deleteIfExists(installation.stateFile());
+        console.ok("Finalized: removed the old PostgreSQL " + state.fromMajor() + " data (" + state.kept() + ")");
         return ExitCode.OK;
     }
 
-    private static boolean exists(DockerClient client, String container) {
-        try {
-            client.inspectContainerCmd(container).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
+    // --- external: from one server to another ---
+
+    /** Dump from A with a pg_dump new enough for both, restore into B, verify, print B's URL. A is never changed. */
+    private Integer moveBetweenServers() throws Exception {
+        if (fromUrl == null || toUrl == null) throw new OxyError(ExitCode.USAGE, "--from-url and --to-url go together", null);
+        PostgresUrl from = PostgresUrl.parse(fromUrl);
+        PostgresUrl target = PostgresUrl.parse(toUrl);
+        int fromMajor = BackupMaker.serverMajor(from);
+        int toMajor = BackupMaker.serverMajor(target.withDatabase("postgres"));
+        if (toMajor < fromMajor) {
+            throw new OxyError(ExitCode.REFUSED, "the target runs PostgreSQL " + toMajor + ", older than the source's " + fromMajor,
+                "Move to a server of the same or a newer major.");
+        }
+        Databases targetDatabases = new Databases(target);
+        if (targetDatabases.exists(target.database())) {
+            try (Connection connection = target.connect()) {
+                if (!RowCounts.tables(connection).isEmpty()) {
+                    throw new OxyError(ExitCode.REFUSED, "database " + target.database() + " on the target already has tables",
+                        "Name a new or empty database in --to-url; nothing was changed.");
+                }
+            }
+        }
+        console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(databaseSize(from)) + ") -> " + target
+            + " (PostgreSQL " + toMajor + "): final backup with pg_dump " + toMajor + ", restore, row counts, migrations, ANALYZE");
+        if (dryRun) return ExitCode.OK;
+        checkNoAppConnected(from);
+        endAppSessions(from);
+        long writes = writesSoFar(from);
+        DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
+        BackupStore backups = BackupStore.create(store.directory(runtime));
+        BackupManifest made;
+        try (AutoCloseable lock = backups.lock("upgrade")) {
+            made = new BackupMaker(source, from, backups, console).make(BackupMaker.Settings.standard(), false, toMajor);
+        }
+        BackupArchive archive = BackupArchive.resolve(made.name(), backups);
+        if (!targetDatabases.exists(target.database())) targetDatabases.create(target.database());
+        try (PostgresTools tools = PostgresTools.find(toMajor, source, List.of(backups.directory()), console)) {
+            archive.restoreInto(tools, target, 2, false, false);
+        }
+        verifyRestored(target, made);
+        long since = writesSoFar(from) - writes;
+        if (since != 0) {
+            throw new OxyError(ExitCode.REFUSED, "the app wrote to " + from + " during the move (" + Math.abs(since) + " row changes not in "
+                + target + ")", "Stop the app, drop the database on the target, and move again.");
+        }
+        console.ok("Moved: " + target + " holds " + RowCounts.total(made.rowCounts()) + " rows; " + from + " is unchanged");
+        console.info("Use the new server: OXY_DATABASE_URL='" + target + "' (with its password)");
+        return ExitCode.OK;
+    }
+
+    private RuntimeOptions externalOptions(String url) {
+        RuntimeOptions options = new RuntimeOptions();
+        options.runtime = RuntimeOptions.Kind.EXTERNAL;
+        options.url = url;
+        options.stateDir = runtime.stateDir;
+        options.postgresPort = runtime.postgresPort;
+        return options;
+    }
+
+    private static long queryLong(PostgresUrl url, String sql) {
+        try (Connection connection = url.connect(); Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery(sql)) {
+            result.next();
+            return result.getLong(1);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
         }
     }
 
-    private static RuntimeOptions copyOf(RuntimeOptions options, String container, String volume, String image, int port) {
-        RuntimeOptions copy = new RuntimeOptions();
-        copy.runtime = RuntimeOptions.Kind.DOCKER;
-        copy.container = container;
-        copy.volume = volume;
-        copy.image = image;
-        copy.postgresPort = port;
-        copy.database = options.database;
-        copy.user = options.user;
-        copy.stateDir = options.stateDir;
-        return copy;
+    // --- where the old and the new server live ---
+
+    /** The target: an image (docker) or binaries (embedded) and the PostgreSQL major it runs. */
+    record Target(String image, int major) {}
+
+    /** What differs between the docker and the embedded runtime; upgrade's steps above are the same for both. */
+    interface Installation {
+        Path stateFile();
+
+        /** The target --to names, checked to exist. */
+        Target target(String to);
+
+        /** The old server, started when it is not running; its URL. */
+        PostgresUrl startOldServer();
+
+        /** The old server's URL when it runs, else empty. */
+        Optional<PostgresUrl> runningOldServer(UpgradeState state);
+
+        void stopOldServer(UpgradeState state);
+
+        DatabaseRuntime oldRuntime();
+
+        int dataMajor();
+
+        /** Free bytes where the backup and the new data go; -1 when unknown. */
+        long freeBytes();
+
+        UpgradeState newState(int fromMajor, Target target);
+
+        List<String> describeSteps(UpgradeState state);
+
+        /** The extensions the target can install (asked only when the database uses some). */
+        java.util.function.Supplier<List<String>> availableExtensions(Target target);
+
+        void warnOfCollationChange(PostgresUrl url, Target target);
+
+        /** The pg_dump/pg_restore major for the final backup and its restore. */
+        int dumpMajor(UpgradeState state);
+
+        /** The new server before the swap, on a free port; started by the steps. */
+        DatabaseRuntime staging(UpgradeState state);
+
+        /** Old server stopped and kept, the new one under the usual name and port. Each part checks what is done already. */
+        void swap(UpgradeState state);
+
+        void rollBack(UpgradeState state) throws IOException;
+
+        void removeOld(UpgradeState state) throws IOException;
     }
 
-    // --- state file ---
+    /** Docker: a new volume <volume>-<major>, a staging container, then the container swapped; the old one kept as <container>-pg<old>. */
+    final class DockerInstallation implements Installation {
+        private final DockerRuntime docker;
+        private final DockerClient client;
+        private DockerRuntime.VolumeFacts volumeFacts; // one probe container for the plan, not two
 
-    private Path stateFile() { return runtime.stateDir.resolve("upgrade-" + runtime.container + ".json"); }
+        DockerInstallation(DockerRuntime docker) {
+            this.docker = docker;
+            this.client = docker.engine().client();
+        }
 
-    private Optional<UpgradeState> readState() throws IOException {
-        Path file = stateFile();
-        if (!Files.exists(file)) return Optional.empty();
-        return Optional.of(BackupManifest.json().readValue(file.toFile(), UpgradeState.class));
+        @Override public Path stateFile() { return UpgradeState.file(runtime, true); }
+
+        @Override
+        public Target target(String to) {
+            String image = to.matches("\\d+") ? "postgres:" + to + "-alpine" : to;
+            docker.engine().ensureImage(image, console);
+            // the image says its major (PG_MAJOR), whatever its tag looks like (pgvector/pgvector:pg18)
+            return new Target(image, dockerRuntime(runtime.container, runtime.volume, image, runtime.postgresPort).imageLayout().major());
+        }
+
+        private InspectContainerResponse oldContainer() {
+            return docker.container().orElseThrow(() -> new OxyError(ExitCode.DATABASE_UNAVAILABLE,
+                "container " + runtime.container + " does not exist", "Nothing to upgrade; './jbang oxy start' creates it."));
+        }
+
+        @Override
+        public PostgresUrl startOldServer() {
+            if (!Boolean.TRUE.equals(oldContainer().getState().getRunning())) {
+                client.startContainerCmd(runtime.container).exec();
+                DatabaseRuntime.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
+            }
+            return docker.url();
+        }
+
+        @Override
+        public Optional<PostgresUrl> runningOldServer(UpgradeState state) {
+            if (exists(state.kept())) return Optional.empty(); // renamed: stopped by the swap
+            return docker.container().filter(c -> Boolean.TRUE.equals(c.getState().getRunning())).map(c -> docker.url());
+        }
+
+        @Override public void stopOldServer(UpgradeState state) { docker.stop(console); }
+
+        @Override public DatabaseRuntime oldRuntime() { return docker; }
+
+        @Override public int dataMajor() { return volumeFacts().dataMajor(); }
+
+        @Override public long freeBytes() { return volumeFacts().freeBytes(); }
+
+        private DockerRuntime.VolumeFacts volumeFacts() {
+            if (volumeFacts == null) volumeFacts = docker.volumeFacts();
+            return volumeFacts;
+        }
+
+        @Override
+        public UpgradeState newState(int fromMajor, Target target) {
+            InspectContainerResponse current = oldContainer();
+            String fromVolume = current.getMounts().stream().filter(m -> m.getName() != null).findFirst()
+                .map(InspectContainerResponse.Mount::getName).orElse(runtime.volume);
+            return new UpgradeState("docker", runtime.container, current.getConfig().getImage(), fromVolume, fromMajor, target.image(),
+                fromVolume + "-" + target.major(), target.major(), runtime.container + "-upgrade-" + target.major(),
+                runtime.container + "-pg" + fromMajor, null, 0, List.of());
+        }
+
+        @Override
+        public List<String> describeSteps(UpgradeState state) {
+            return List.of("  2. new volume " + state.to() + " and a staging container " + state.staging() + " on a free port (the old volume is never touched)",
+                "  3. restore, apply migrations/, ANALYZE, compare exact row counts",
+                "  4. swap: keep the old container as " + state.kept() + ", start " + state.name() + " from " + state.toImage()
+                    + " on volume " + state.to() + " and port " + docker.url().port());
+        }
+
+        @Override
+        public java.util.function.Supplier<List<String>> availableExtensions(Target target) {
+            return () -> docker.runInImage(target.image(), "ls \"$(pg_config --sharedir)/extension\" | sed -n 's/\\.control$//p'");
+        }
+
+        /** Alpine images sort text with musl, Debian ones with glibc: the same ORDER BY can come out differently. */
+        @Override
+        public void warnOfCollationChange(PostgresUrl url, Target target) {
+            String collation = queryText(url, "SELECT datcollate FROM pg_database WHERE datname = current_database()");
+            if (collation.equals("C") || collation.equals("POSIX")) return;
+            String fromLibc = libcOf(oldContainer().getConfig().getImage());
+            String toLibc = libcOf(target.image());
+            if (!fromLibc.equals(toLibc)) {
+                console.warn("The C library changes (" + fromLibc + " -> " + toLibc + "), and with it how collation " + collation
+                    + " sorts text: ORDER BY results may differ. The restore builds every index anew, so no index is left out of order.");
+            }
+        }
+
+        private String libcOf(String image) {
+            return docker.runInImage(image, "ls /lib/ld-musl-* 2>/dev/null").isEmpty() ? "glibc" : "musl";
+        }
+
+        @Override public int dumpMajor(UpgradeState state) { return state.toMajor(); }
+
+        @Override
+        public DatabaseRuntime staging(UpgradeState state) {
+            int port = HostPorts.nextFree(runtime.postgresPort + 1)
+                .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the staging server", null));
+            return dockerRuntime(state.staging(), state.to(), state.toImage(), port);
+        }
+
+        @Override
+        public void swap(UpgradeState state) {
+            if (exists(state.staging())) {
+                dockerRuntime(state.staging(), state.to(), state.toImage(), 0).stop(console);
+                client.removeContainerCmd(state.staging()).withRemoveVolumes(true).exec();
+            }
+            if (!exists(state.kept())) {
+                docker.stop(console);
+                client.renameContainerCmd(state.name()).withName(state.kept()).exec();
+            }
+            int port = DockerRuntime.publishedPort(client.inspectContainerCmd(state.kept()).exec()).orElse(runtime.postgresPort);
+            dockerRuntime(state.name(), state.to(), state.toImage(), port).start(console, Duration.ofSeconds(120));
+        }
+
+        @Override
+        public void rollBack(UpgradeState state) {
+            removeIfExists(state.staging());
+            if (exists(state.kept())) {
+                // the new server took the name: it goes, the old one gets its name back
+                removeIfExists(state.name());
+                client.renameContainerCmd(state.kept()).withName(state.name()).exec();
+            }
+            docker.start(console, Duration.ofSeconds(120));
+            try {
+                client.removeVolumeCmd(state.to()).exec();
+            } catch (NotFoundException ignored) {
+                // never created
+            }
+        }
+
+        @Override
+        public void removeOld(UpgradeState state) {
+            if (exists(state.kept())) client.removeContainerCmd(state.kept()).withForce(true).exec();
+            client.removeVolumeCmd(state.from()).exec();
+        }
+
+        private boolean exists(String container) {
+            try {
+                client.inspectContainerCmd(container).exec();
+                return true;
+            } catch (NotFoundException e) {
+                return false;
+            }
+        }
+
+        private void removeIfExists(String container) {
+            try {
+                client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
+            } catch (NotFoundException ignored) {
+                // not there
+            }
+        }
+
+        private DockerRuntime dockerRuntime(String container, String volume, String image, int port) {
+            RuntimeOptions copy = new RuntimeOptions();
+            copy.runtime = RuntimeOptions.Kind.DOCKER;
+            copy.container = container;
+            copy.volume = volume;
+            copy.image = image;
+            copy.postgresPort = port;
+            copy.database = runtime.database;
+            copy.user = runtime.user;
+            copy.stateDir = runtime.stateDir;
+            return new DockerRuntime(copy, docker.engine());
+        }
     }
 
-    private void writeState(UpgradeState state) throws IOException {
-        Files.createDirectories(runtime.stateDir);
-        Path temporary = stateFile().resolveSibling(stateFile().getFileName() + ".tmp");
-        Files.write(temporary, BackupManifest.json().writeValueAsBytes(state));
-        Files.move(temporary, stateFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    /**
+     * Embedded: the old data directory is read by the old major's own server binaries (from this host: the
+     * embedded runtime ships PostgreSQL 18 only), restored into <dir>-18, then the directories swap names;
+     * the old one is kept as <dir>-pg<old>.
+     */
+    final class EmbeddedInstallation implements Installation {
+        private final EmbeddedRuntime embedded;
+        private final Path dataDir;
+
+        EmbeddedInstallation(EmbeddedRuntime embedded) {
+            this.embedded = embedded;
+            this.dataDir = embedded.dataDir();
+        }
+
+        @Override public Path stateFile() { return UpgradeState.file(runtime, false); }
+
+        @Override
+        public Target target(String to) {
+            if (!to.equals(String.valueOf(EmbeddedRuntime.MAJOR))) {
+                throw new OxyError(ExitCode.USAGE, "the embedded runtime upgrades to PostgreSQL " + EmbeddedRuntime.MAJOR + " (the binaries it ships)",
+                    "Use --to " + EmbeddedRuntime.MAJOR + ".");
+            }
+            return new Target("embedded PostgreSQL " + EmbeddedRuntime.MAJOR, EmbeddedRuntime.MAJOR);
+        }
+
+        @Override
+        public int dataMajor() {
+            try {
+                return DatabaseRuntime.majorOf(Files.readString(dataDir.resolve("PG_VERSION")));
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "no embedded PostgreSQL data in " + dataDir,
+                    "Nothing to upgrade; check --state-dir (or OXY_STATE_DIR).");
+            }
+        }
+
+        /** bin/ of the old major: --from-binaries, else the usual install places (Debian, RHEL, Homebrew). */
+        private Path oldBinaries(int major) {
+            List<Path> candidates = fromBinaries != null ? List.of(fromBinaries)
+                : PostgresTools.hostCandidates().stream().filter(c -> c.major() == major).map(PostgresTools.HostCandidate::bin).toList();
+            return candidates.stream().filter(bin -> Files.isExecutable(bin.resolve("postgres")) && Files.isExecutable(bin.resolve("pg_ctl")))
+                .findFirst().orElseThrow(() -> new OxyError(ExitCode.TOOLS_MISSING, "no PostgreSQL " + major + " server binaries here to read "
+                    + dataDir + (fromBinaries != null ? " (none in " + fromBinaries + ")" : ""),
+                    "Install them (Debian/Ubuntu: apt install postgresql-" + major + ") or pass --from-binaries DIR; nothing was changed."));
+        }
+
+        @Override
+        public PostgresUrl startOldServer() {
+            Optional<PostgresUrl> running = runningCluster(dataDir);
+            if (running.isPresent()) return running.get();
+            int dataMajor = dataMajor();
+            if (dataMajor >= EmbeddedRuntime.MAJOR) {
+                throw new OxyError(ExitCode.REFUSED, "the embedded data in " + dataDir + " is PostgreSQL " + dataMajor + " already", "Nothing to do.");
+            }
+            int port = HostPorts.nextFree(runtime.postgresPort).orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port", null));
+            Path bin = oldBinaries(dataMajor);
+            console.step("Starting PostgreSQL " + dataMajor + " from " + bin + " on " + dataDir + " (port " + port + ")");
+            pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
+                "-o", "-p " + port + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
+            PostgresUrl url = runningCluster(dataDir).orElseThrow();
+            DatabaseRuntime.waitUntilReady(url, Duration.ofSeconds(60), () -> {});
+            return url;
+        }
+
+        /** A server running on a data directory (postmaster.pid names a live pid), at the port it listens on. */
+        private Optional<PostgresUrl> runningCluster(Path directory) {
+            try {
+                List<String> pidFile = Files.readAllLines(directory.resolve("postmaster.pid"));
+                boolean alive = ProcessHandle.of(Long.parseLong(pidFile.get(0).strip())).map(ProcessHandle::isAlive).orElse(false);
+                return alive ? Optional.of(PostgresUrl.local(Integer.parseInt(pidFile.get(3).strip()), runtime.user, runtime.password(), runtime.database))
+                    : Optional.empty();
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public Optional<PostgresUrl> runningOldServer(UpgradeState state) {
+            return Files.exists(Path.of(state.kept())) ? Optional.empty() : runningCluster(dataDir);
+        }
+
+        @Override
+        public void stopOldServer(UpgradeState state) {
+            if (runningCluster(dataDir).isEmpty()) return;
+            pgCtl(Path.of(state.fromImage()), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60", "stop");
+            console.ok("Stopped PostgreSQL " + state.fromMajor() + " (data kept in " + dataDir + ")");
+        }
+
+        private void pgCtl(Path bin, String... arguments) {
+            List<String> command = new ArrayList<>(EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl")));
+            command.addAll(List.of(arguments));
+            try {
+                Processes.Result result = Processes.run(command, Map.of(), Duration.ofMinutes(3));
+                if (!result.ok()) {
+                    throw new OxyError(ExitCode.FAILED, "pg_ctl " + arguments[arguments.length - 1] + " of PostgreSQL from " + bin + " failed (exit "
+                        + result.exitCode() + ")", "Its log is " + dataDir.resolveSibling("upgrade-old-server.log") + ".", result.tail(5), null);
+                }
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot run " + bin.resolve("pg_ctl") + ": " + e.getMessage(), null, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OxyError(ExitCode.INTERRUPTED, "interrupted while running pg_ctl", null, e);
+            }
+        }
+
+        @Override public DatabaseRuntime oldRuntime() { return embedded; }
+
+        @Override
+        public long freeBytes() {
+            try {
+                return Files.getFileStore(runtime.stateDir).getUsableSpace();
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public UpgradeState newState(int fromMajor, Target target) {
+            return new UpgradeState("embedded", dataDir.toString(), oldBinaries(fromMajor).toString(), dataDir.toString(), fromMajor,
+                target.image(), dataDir + "-" + target.major(), target.major(), dataDir + "-" + target.major(),
+                dataDir + "-pg" + fromMajor, null, 0, List.of());
+        }
+
+        @Override
+        public List<String> describeSteps(UpgradeState state) {
+            return List.of("  2. new data directory " + state.to() + " with " + state.toImage() + " on a free port (the old directory is never touched)",
+                "  3. restore, apply migrations/, ANALYZE, compare exact row counts",
+                "  4. swap: keep the old directory as " + state.kept() + ", start " + state.toImage() + " on " + dataDir
+                    + " and port " + runtime.postgresPort);
+        }
+
+        @Override
+        public java.util.function.Supplier<List<String>> availableExtensions(Target target) {
+            return () -> embedded.availableExtensions(console);
+        }
+
+        /** Both servers run on this host's C library: the collation provider does not change. */
+        @Override public void warnOfCollationChange(PostgresUrl url, Target target) {}
+
+        /** The old major's tools: a newer pg_dump may not be on this host, and pg_restore of the old major loads into 18 fine. */
+        @Override public int dumpMajor(UpgradeState state) { return state.fromMajor(); }
+
+        @Override
+        public DatabaseRuntime staging(UpgradeState state) {
+            Path directory = Path.of(state.to());
+            int port = runningCluster(directory).map(PostgresUrl::port).or(() -> HostPorts.nextFree(runtime.postgresPort + 1))
+                .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the staging server", null));
+            return new EmbeddedRuntime(optionsOnPort(port), directory);
+        }
+
+        @Override
+        public void swap(UpgradeState state) {
+            Path next = Path.of(state.to());
+            if (Files.exists(next)) new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
+            try {
+                if (!Files.exists(Path.of(state.kept()))) Files.move(dataDir, Path.of(state.kept()), StandardCopyOption.ATOMIC_MOVE);
+                if (Files.exists(next)) Files.move(next, dataDir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot swap the data directories: " + e.getMessage(), "Run the upgrade again to finish, or --rollback.", e);
+            }
+            new EmbeddedRuntime(runtime).start(console, Duration.ofSeconds(120));
+        }
+
+        @Override
+        public void rollBack(UpgradeState state) throws IOException {
+            Path next = Path.of(state.to());
+            Path kept = Path.of(state.kept());
+            if (Files.exists(next)) {
+                new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
+                EmbeddedRuntime.deleteRecursively(next);
+            }
+            if (Files.exists(kept)) {
+                // the new server took the directory: it goes, the old one gets its place back
+                if (Files.exists(dataDir)) {
+                    embedded.stop(console);
+                    EmbeddedRuntime.deleteRecursively(dataDir);
+                }
+                Files.move(kept, dataDir, StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (runningCluster(dataDir).isEmpty()) {
+                Path bin = Path.of(state.fromImage());
+                console.step("Starting PostgreSQL " + state.fromMajor() + " from " + bin + " on " + dataDir + " (port " + runtime.postgresPort + ")");
+                pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
+                    "-o", "-p " + runtime.postgresPort + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
+                console.info("Stop it with: " + String.join(" ", EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl"))) + " -D " + dataDir + " stop");
+            }
+        }
+
+        @Override
+        public void removeOld(UpgradeState state) throws IOException {
+            EmbeddedRuntime.deleteRecursively(Path.of(state.kept()));
+        }
+
+        private RuntimeOptions optionsOnPort(int port) {
+            RuntimeOptions copy = new RuntimeOptions();
+            copy.runtime = RuntimeOptions.Kind.EMBEDDED;
+            copy.postgresPort = port;
+            copy.database = runtime.database;
+            copy.user = runtime.user;
+            copy.stateDir = runtime.stateDir;
+            return copy;
+        }
+    }
+
+    private static String queryText(PostgresUrl url, String sql) {
+        try (Connection connection = url.connect(); Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery(sql)) {
+            result.next();
+            return result.getString(1);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
     }
 }

@@ -57,8 +57,9 @@ public interface DatabaseRuntime {
         Optional<DockerEngine> engine = DockerEngine.tryConnect();
         if (engine.isEmpty()) return embedded;
         DockerRuntime docker = new DockerRuntime(options, engine.get());
-        // embedded data and no container yet: stay where the data is
-        if (!docker.containerExists() && Files.exists(options.embeddedDataDir().resolve("PG_VERSION"))) return embedded;
+        // embedded data (or an embedded upgrade under way) and no container yet: stay where the data is
+        if (!docker.containerExists() && (Files.exists(options.embeddedDataDir().resolve("PG_VERSION"))
+            || Files.exists(UpgradeState.file(options, false)))) return embedded;
         return docker;
     }
 

@@ -36,9 +36,14 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     private final Path logFile;
 
     public EmbeddedRuntime(RuntimeOptions options) {
+        this(options, options.embeddedDataDir());
+    }
+
+    /** A server on another data directory (upgrade's staging server); its log sits beside it. */
+    public EmbeddedRuntime(RuntimeOptions options, Path dataDir) {
         this.options = options;
-        this.dataDir = options.embeddedDataDir();
-        this.logFile = options.stateDir.resolve("postgres.log");
+        this.dataDir = dataDir;
+        this.logFile = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     }
 
     @Override public String name() { return "embedded"; }
@@ -161,7 +166,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         }
     }
 
-    private static void deleteRecursively(Path path) throws IOException {
+    public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) return;
         try (Stream<Path> walk = Files.walk(path)) {
             for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(p);
@@ -204,7 +209,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     }
 
     /** PostgreSQL refuses to run as root; as root we run it in a user namespace, as zonky does. */
-    private static List<String> asServerUser(Path program) {
+    public static List<String> asServerUser(Path program) {
         return LinuxUtils.isUnshareAvailable() ? List.of("unshare", "-U", program.toString()) : List.of(program.toString());
     }
 
@@ -229,6 +234,17 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         } catch (IOException | java.security.NoSuchAlgorithmException | RuntimeException e) {
             if (e instanceof OxyError oxy) throw oxy;
             throw new OxyError(ExitCode.FAILED, "cannot prepare the embedded PostgreSQL binaries: " + Cli.describe(e), null, e);
+        }
+    }
+
+    /** The extensions these binaries can install (upgrade's pre-check). */
+    public List<String> availableExtensions(Console console) {
+        Path extensions = binaries(console).getParent().resolve("share").resolve("postgresql").resolve("extension");
+        try (Stream<Path> files = Files.list(extensions)) {
+            return files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".control"))
+                .map(f -> f.substring(0, f.length() - ".control".length())).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
         }
     }
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A real docker-runtime upgrade from PostgreSQL 17 to 18, with the way back (WORK IN PROGRESS). */
+/** Real docker-runtime upgrades from PostgreSQL 17 to 18, with the way back, and the cases upgrade must refuse. */
 class UpgradeTest {
     @TempDir Path state;
     DockerClient docker;
@@ -200,5 +200,78 @@ class UpgradeTest {
             assertEquals(50, OxyCli.queryLong(connection, "SELECT count(*) FROM embeddings"));
         }
         assertTrue(serverVersion().startsWith("18"), serverVersion());
+    }
+
+    /**
+     * An app that keeps reconnecting and writing while the final backup runs: its writes would be lost at the
+     * swap, so the upgrade refuses and the old server keeps everything; once the app stops, it goes through.
+     */
+    @Test
+    void writesAfterTheFinalBackupAreNeverLost() throws Exception {
+        Map<String, String> on17 = new java.util.HashMap<>(env);
+        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
+        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', repeat('n', 200) FROM generate_series(1, 50000) g");
+        }
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread app = new Thread(() -> {
+            while (!stop.get()) {
+                try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+                    OxyCli.execute(connection, "INSERT INTO users (id, email, name) VALUES (gen_random_uuid(), 'app-' || gen_random_uuid() || '@x.org', 'a')");
+                    written.incrementAndGet();
+                } catch (java.sql.SQLException ignored) {
+                    // ended by the upgrade, or the server is stopping: reconnect, as apps do
+                }
+                try { Thread.sleep(20); } catch (InterruptedException e) { return; }
+            }
+        });
+        app.start();
+        OxyCli.Result refused;
+        try {
+            refused = OxyCli.run(env, "upgrade", "--to", "18", "--yes");
+        } finally {
+            stop.set(true);
+            app.join();
+        }
+        assertEquals(8, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("wrote to the old server after the final backup"), refused.stderr());
+        assertTrue(written.get() > 0);
+        assertTrue(serverVersion().startsWith("17"), "the old server still runs");
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(50000 + written.get(), OxyCli.queryLong(connection, "SELECT count(*) FROM users"), "every write is on the old server");
+        }
+        OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        assertTrue(serverVersion().startsWith("18"));
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(50000 + written.get(), OxyCli.queryLong(connection, "SELECT count(*) FROM users"), "every write made it to 18");
+        }
+    }
+
+    /** The volume's disk (a 200 MB tmpfs) cannot hold a second copy of the database: refused before anything changes. */
+    @Test
+    void notEnoughDiskIsRefusedBeforeAnythingChanges() throws Exception {
+        docker.createVolumeCmd().withName(volume).withDriver("local")
+            .withDriverOpts(Map.of("type", "tmpfs", "device", "tmpfs", "o", "size=200m")).exec();
+        Map<String, String> on17 = new java.util.HashMap<>(env);
+        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
+        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            // unlogged: the rows take disk without as much again in WAL, which would fill the small volume first
+            OxyCli.execute(connection, "CREATE UNLOGGED TABLE ballast AS SELECT g AS id, md5(g::text) || md5((-g)::text) AS filler "
+                + "FROM generate_series(1, 500000) g");
+            OxyCli.execute(connection, "CHECKPOINT");
+        }
+        OxyCli.Result refused = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(8, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("not enough free disk"), refused.stderr());
+        assertTrue(!volumeExists(volume + "-18"), "no new volume");
+        assertTrue(!java.nio.file.Files.exists(state.resolve("upgrade-" + container + ".json")), "no upgrade state");
+        assertTrue(serverVersion().startsWith("17"), "the server still runs");
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(500000, OxyCli.queryLong(connection, "SELECT count(*) FROM ballast"));
+        }
     }
 }
