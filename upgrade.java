@@ -118,8 +118,12 @@ public class upgrade implements Callable<Integer> {
             + ", " + state.from() + ") -> " + target.image() + " (PostgreSQL " + target.major() + ")");
         console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free disk: "
             + (free < 0 ? "unknown" : Console.humanBytes(free)) + ", needed about " + Console.humanBytes(size * 2) + " (a backup and the new data)");
-        console.info("  1. end the app's sessions; final verified backup; stop the old server (writers are stopped from here)");
-        installation.describeSteps(state).forEach(console::info);
+        List<String> steps = installation.describeSteps(state);
+        console.info("  1. " + steps.get(0));
+        console.info("  2. downtime begins: end the app's sessions, final verified backup with pg_dump " + installation.dumpMajor(state)
+            + ", stop the old server (nothing written after the backup can be lost)");
+        console.info("  3. restore, compare exact row counts, apply migrations/, ANALYZE");
+        console.info("  4. " + steps.get(1));
         console.info("  estimated downtime (writers stopped to new server ready): about " + Math.max(5, size / (40L << 20)) + " s at 40 MB/s");
         if (free >= 0 && free < size * 2) {
             throw new OxyError(ExitCode.REFUSED, "not enough free disk: " + Console.humanBytes(free) + " free, about "
@@ -170,8 +174,11 @@ public class upgrade implements Callable<Integer> {
     private Integer run(Installation installation, UpgradeState planned) throws Exception {
         UpgradeState state = planned;
         state.write(installation.stateFile());
-        Instant writersStopped = Instant.now();
         BackupStore backups = BackupStore.create(store.directory(runtime));
+        DatabaseRuntime staging = installation.staging(state);
+        // the new server's initdb and start need no backup: done before the downtime begins
+        if (!state.did(UpgradeState.RESTORED)) staging.start(console, Duration.ofSeconds(120));
+        Instant writersStopped = Instant.now();
         if (!state.did(UpgradeState.BACKED_UP)) {
             PostgresUrl url = installation.startOldServer();
             endAppSessions(url);
@@ -185,9 +192,7 @@ public class upgrade implements Callable<Integer> {
             }
         }
         stopOldServer(installation, state);
-        DatabaseRuntime staging = installation.staging(state);
         if (!state.did(UpgradeState.RESTORED)) {
-            staging.start(console, Duration.ofSeconds(120));
             BackupArchive archive = BackupArchive.resolve(state.backup(), backups);
             try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), staging, List.of(backups.directory()), console)) {
                 Databases databases = new Databases(staging.url());
@@ -350,10 +355,15 @@ public class upgrade implements Callable<Integer> {
     }
 
     private static long queryLong(PostgresUrl url, String sql) {
+        return Long.parseLong(queryText(url, sql));
+    }
+
+    /** The first column of the first row, as text. */
+    private static String queryText(PostgresUrl url, String sql) {
         try (Connection connection = url.connect(); Statement statement = connection.createStatement();
              ResultSet result = statement.executeQuery(sql)) {
             result.next();
-            return result.getLong(1);
+            return result.getString(1);
         } catch (SQLException e) {
             throw url.unavailable(e);
         }
@@ -388,6 +398,7 @@ public class upgrade implements Callable<Integer> {
 
         UpgradeState newState(int fromMajor, Target target);
 
+        /** The plan's lines for the new storage and for the swap. */
         List<String> describeSteps(UpgradeState state);
 
         /** The extensions the target can install (asked only when the database uses some). */
@@ -475,9 +486,8 @@ public class upgrade implements Callable<Integer> {
 
         @Override
         public List<String> describeSteps(UpgradeState state) {
-            return List.of("  2. new volume " + state.to() + " and a staging container " + state.staging() + " on a free port (the old volume is never touched)",
-                "  3. restore, apply migrations/, ANALYZE, compare exact row counts",
-                "  4. swap: keep the old container as " + state.kept() + ", start " + state.name() + " from " + state.toImage()
+            return List.of("new volume " + state.to() + " and a staging container " + state.staging() + " on a free port (the old volume is never touched)",
+                "swap: keep the old container as " + state.kept() + ", start " + state.name() + " from " + state.toImage()
                     + " on volume " + state.to() + " and port " + docker.url().port());
         }
 
@@ -703,9 +713,8 @@ public class upgrade implements Callable<Integer> {
 
         @Override
         public List<String> describeSteps(UpgradeState state) {
-            return List.of("  2. new data directory " + state.to() + " with " + state.toImage() + " on a free port (the old directory is never touched)",
-                "  3. restore, apply migrations/, ANALYZE, compare exact row counts",
-                "  4. swap: keep the old directory as " + state.kept() + ", start " + state.toImage() + " on " + dataDir
+            return List.of("new data directory " + state.to() + " with " + state.toImage() + " on a free port (the old directory is never touched)",
+                "swap: keep the old directory as " + state.kept() + ", start " + state.toImage() + " on " + dataDir
                     + " and port " + runtime.postgresPort);
         }
 
@@ -779,16 +788,6 @@ public class upgrade implements Callable<Integer> {
             copy.user = runtime.user;
             copy.stateDir = runtime.stateDir;
             return copy;
-        }
-    }
-
-    private static String queryText(PostgresUrl url, String sql) {
-        try (Connection connection = url.connect(); Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery(sql)) {
-            result.next();
-            return result.getString(1);
-        } catch (SQLException e) {
-            throw url.unavailable(e);
         }
     }
 }

@@ -196,8 +196,12 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     /** Runs a shell script in a throwaway container of an image; its output lines (upgrade's pre-checks). */
     public List<String> runInImage(String image, String script) {
+        return runInImage(image, script, HostConfig.newHostConfig());
+    }
+
+    private List<String> runInImage(String image, String script, HostConfig host) {
         String id = docker.createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
-            .withLabels(Map.of(MANAGED_LABEL, "probe")).exec().getId();
+            .withLabels(Map.of(MANAGED_LABEL, "probe")).withHostConfig(host).exec().getId();
         try {
             docker.startContainerCmd(id).exec();
             docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
@@ -212,18 +216,8 @@ public final class DockerRuntime implements DatabaseRuntime {
         String script = "cd /probe || exit 0; for f in PG_VERSION */docker/PG_VERSION data/PG_VERSION; do "
             + "[ -f \"$f\" ] && echo \"found $f $(cat \"$f\")\"; done; echo \"entries $(ls -A | wc -l | tr -d ' ')\"; "
             + "echo \"free-kb $(df -Pk /probe | awk 'NR==2 {print $4}')\"";
-        String id = docker.createContainerCmd(options.image)
-            .withEntrypoint("sh").withCmd("-c", script).withUser("root")
-            .withLabels(Map.of(MANAGED_LABEL, "probe"))
-            .withHostConfig(HostConfig.newHostConfig().withBinds(new Bind(options.volume, new Volume("/probe"), AccessMode.ro)))
-            .exec().getId();
-        try {
-            docker.startContainerCmd(id).exec();
-            docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
-            return logs(id, null);
-        } finally {
-            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
-        }
+        return runInImage(options.image, script,
+            HostConfig.newHostConfig().withBinds(new Bind(options.volume, new Volume("/probe"), AccessMode.ro)));
     }
 
     private List<String> logs(String container, Integer tail) {

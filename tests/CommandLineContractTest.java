@@ -16,7 +16,7 @@ class CommandLineContractTest {
 
     @Test
     void everyCommandHasHelpAndVersion() throws Exception {
-        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore")) {
+        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore", "upgrade")) {
             OxyCli.Result help = OxyCli.run(env(), command, "--help");
             assertEquals(0, help.exitCode(), help.toString());
             assertTrue(help.stdout().startsWith("Usage: oxy " + command), help.stdout());
@@ -59,6 +59,19 @@ class CommandLineContractTest {
         OxyCli.Result detachWithApp = OxyCli.run(env(), "start", "--runtime", "embedded", "--detach", "--", "sleep", "1");
         assertEquals(ExitCode.USAGE, detachWithApp.exitCode(), detachWithApp.toString());
         assertTrue(detachWithApp.stderr().contains("--detach starts PostgreSQL only"), detachWithApp.stderr());
+
+        OxyCli.Result noTarget = OxyCli.run(env(), "upgrade", "--runtime", "embedded");
+        assertEquals(ExitCode.USAGE, noTarget.exitCode(), noTarget.toString());
+        assertTrue(noTarget.stderr().contains("say which major to upgrade to: --to 18"), noTarget.stderr());
+        OxyCli.Result halfMove = OxyCli.run(env(), "upgrade", "--from-url", "postgresql://a@localhost/oxy");
+        assertEquals(ExitCode.USAGE, halfMove.exitCode(), halfMove.toString());
+        assertTrue(halfMove.stderr().contains("--from-url and --to-url go together"), halfMove.stderr());
+        OxyCli.Result nothingToRollBack = OxyCli.run(env(), "upgrade", "--runtime", "embedded", "--rollback");
+        assertEquals(ExitCode.USAGE, nothingToRollBack.exitCode(), nothingToRollBack.toString());
+        assertTrue(nothingToRollBack.stderr().contains("no upgrade to roll back"), nothingToRollBack.stderr());
+        OxyCli.Result external = OxyCli.run(env(), "upgrade", "--url", "postgresql://a@localhost/oxy", "--to", "18");
+        assertEquals(ExitCode.USAGE, external.exitCode(), external.toString());
+        assertTrue(external.stderr().contains("Use --from-url OLD --to-url NEW"), external.stderr());
     }
 
     @Test
@@ -68,8 +81,11 @@ class CommandLineContractTest {
             "localhost:5432/oxy", "has no scheme",
             "postgresql://root:hunter2@localhost:99999/oxy", "invalid port '99999'");
         for (Map.Entry<String, String> bad : cases.entrySet()) {
-            for (String command : List.of("start", "status")) {
-                OxyCli.Result result = OxyCli.run(env(), command, "--url", bad.getKey());
+            for (String[] command : List.of(new String[] {"start", "--url"}, new String[] {"status", "--url"},
+                    new String[] {"upgrade", "--to-url", "postgresql://a@localhost/oxy", "--from-url"})) {
+                List<String> args = new java.util.ArrayList<>(List.of(command));
+                args.add(bad.getKey());
+                OxyCli.Result result = OxyCli.run(env(), args.toArray(String[]::new));
                 assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
                 assertTrue(result.stderr().contains(bad.getValue()), result.stderr());
                 assertTrue(result.stderr().contains("Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"), result.stderr());

@@ -2,7 +2,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,15 +135,9 @@ class EmbeddedRuntimeTest {
 
     @Test
     void anOlderMajorDataDirectoryIsRefusedAndLeftAsItWas() throws Exception {
-        Path initdb15 = Path.of("/usr/lib/postgresql/15/bin/initdb");
-        assumeTrue(Files.isExecutable(initdb15), "needs PostgreSQL 15's initdb (Debian postgresql-15)");
+        HostPostgres15.assumeInstalled();
         Path dataDir = state.resolve("postgres");
-        List<String> initdb = "root".equals(System.getProperty("user.name"))
-            ? List.of("unshare", "-U", initdb15.toString(), "-D", dataDir.toString(), "-U", "postgres")
-            : List.of(initdb15.toString(), "-D", dataDir.toString(), "-U", "postgres");
-        Process init = new ProcessBuilder(initdb).redirectErrorStream(true).start();
-        String initOutput = new String(init.getInputStream().readAllBytes());
-        assertEquals(0, init.waitFor(), initOutput);
+        HostPostgres15.run("initdb", "-D", dataDir.toString(), "-U", "postgres");
         String before = snapshot(dataDir);
 
         OxyCli.Result result = OxyCli.run(env, "start", "--detach");

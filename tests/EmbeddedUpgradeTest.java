@@ -1,7 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * old directory until --finalize.
  */
 class EmbeddedUpgradeTest {
-    static final Path BIN15 = Path.of("/usr/lib/postgresql/15/bin");
-
     @TempDir Path state;
     Path dataDir;
     int port;
@@ -29,20 +26,13 @@ class EmbeddedUpgradeTest {
 
     @BeforeEach
     void createPostgres15Data() throws Exception {
-        assumeTrue(Files.isExecutable(BIN15.resolve("pg_ctl")) && Files.isExecutable(BIN15.resolve("pg_dump")),
-            "needs Debian's postgresql-15 (server and client tools)");
+        HostPostgres15.assumeInstalled();
         dataDir = state.resolve("postgres");
         port = OxyCli.freePort();
-        env = OxyCli.env("OXY_RUNTIME", "embedded", "OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_PORT", String.valueOf(port));
-        Path passwordFile = Files.writeString(state.resolve("pw"), "postgres");
-        run(serverUser(BIN15, "initdb"), "-D", dataDir.toString(), "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256",
-            "-E", "UTF8", "--locale=C");
-        Files.delete(passwordFile);
-        run(serverUser(BIN15, "pg_ctl"), "-D", dataDir.toString(), "-o", "-p " + port + " -c unix_socket_directories=''",
-            "-l", state.resolve("pg15.log").toString(), "-w", "start");
-        try (Connection connection = OxyCli.connectLocal(port, "postgres")) {
-            OxyCli.execute(connection, "CREATE DATABASE oxy");
-        }
+        // no Docker: the embedded upgrade must get by with this host's binaries alone
+        env = OxyCli.env("OXY_RUNTIME", "embedded", "OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_PORT", String.valueOf(port),
+            "DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
+        HostPostgres15.initAndStart(dataDir, port);
         // the app's schema, migrated the way an app on this server would have it
         OxyCli.Result migrated = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.resolve("external").toString(),
             "OXY_DATABASE_URL", "postgresql://postgres:postgres@localhost:" + port + "/oxy"), "start", "--detach");
@@ -64,19 +54,6 @@ class EmbeddedUpgradeTest {
         }
     }
 
-    private static List<String> serverUser(Path bin, String program) {
-        String binary = bin.resolve(program).toString();
-        return "root".equals(System.getProperty("user.name")) ? List.of("unshare", "-U", binary) : List.of(binary);
-    }
-
-    private static void run(List<String> program, String... args) throws Exception {
-        List<String> command = new ArrayList<>(program);
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertEquals(0, process.waitFor(), command + ":\n" + output);
-    }
-
     private String versionAndChecksum() throws Exception {
         try (Connection connection = OxyCli.connectLocal(port, "oxy"); var statement = connection.createStatement();
              var result = statement.executeQuery("SELECT current_setting('server_version_num')::int / 10000 || ' ' || count(*) || ':' "
@@ -94,7 +71,7 @@ class EmbeddedUpgradeTest {
 
         OxyCli.Result plan = OxyCli.run(env, "upgrade", "--to", "18", "--dry-run");
         assertEquals(0, plan.exitCode(), plan.toString());
-        assertTrue(plan.stdout().contains("Plan: PostgreSQL 15") && plan.stdout().contains(BIN15.toString()), plan.stdout());
+        assertTrue(plan.stdout().contains("Plan: PostgreSQL 15") && plan.stdout().contains(HostPostgres15.BIN.toString()), plan.stdout());
         assertFalse(Files.exists(state.resolve("postgres-18")), "a dry run creates nothing");
         assertEquals(2, OxyCli.run(env, "upgrade", "--to", "17").exitCode(), "the embedded runtime ships 18 only");
         OxyCli.Result noBinaries = OxyCli.run(env, "upgrade", "--to", "18", "--from-binaries", state.resolve("nowhere").toString());

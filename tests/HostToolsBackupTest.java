@@ -1,11 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -18,43 +16,21 @@ import org.junit.jupiter.api.io.TempDir;
  * (no container), so its gzip-level compression flags and the tee pipeline under the host's sh are proven.
  */
 class HostToolsBackupTest {
-    static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
-
     @TempDir Path state;
     Path dataDir;
     int port;
 
     @BeforeEach
     void startPostgres15() throws Exception {
-        assumeTrue(Files.isExecutable(BIN.resolve("pg_ctl")) && Files.isExecutable(BIN.resolve("pg_dump")),
-            "needs Debian's postgresql-15 (server and client tools)");
+        HostPostgres15.assumeInstalled();
         dataDir = state.resolve("pg15");
         port = OxyCli.freePort();
-        Path passwordFile = Files.writeString(state.resolve("pw"), "postgres");
-        run(serverUser("initdb"), "-D", dataDir.toString(), "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C");
-        run(serverUser("pg_ctl"), "-D", dataDir.toString(), "-o", "-p " + port + " -k " + state, "-l", state.resolve("pg15.log").toString(), "-w", "start");
-        try (Connection connection = OxyCli.connectLocal(port, "postgres")) {
-            OxyCli.execute(connection, "CREATE DATABASE oxy");
-        }
+        HostPostgres15.initAndStart(dataDir, port);
     }
 
     @AfterEach
     void stopPostgres15() throws Exception {
-        if (dataDir != null && Files.exists(dataDir.resolve("postmaster.pid"))) run(serverUser("pg_ctl"), "-D", dataDir.toString(), "-m", "immediate", "stop");
-    }
-
-    /** As root, PostgreSQL runs in a user namespace (it refuses to run as root), the way the embedded runtime does. */
-    private static List<String> serverUser(String program) {
-        String binary = BIN.resolve(program).toString();
-        return "root".equals(System.getProperty("user.name")) ? List.of("unshare", "-U", binary) : List.of(binary);
-    }
-
-    private static void run(List<String> program, String... args) throws Exception {
-        List<String> command = new ArrayList<>(program);
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertEquals(0, process.waitFor(), command + ":\n" + output);
+        if (dataDir != null && Files.exists(dataDir.resolve("postmaster.pid"))) HostPostgres15.run("pg_ctl", "-D", dataDir.toString(), "-m", "immediate", "stop");
     }
 
     @Test

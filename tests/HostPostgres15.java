@@ -1,0 +1,42 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Debian's PostgreSQL 15 (server and client tools), run by tests as a user's own older server. */
+final class HostPostgres15 {
+    static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
+
+    private HostPostgres15() {}
+
+    static void assumeInstalled() {
+        assumeTrue(Files.isExecutable(BIN.resolve("pg_ctl")) && Files.isExecutable(BIN.resolve("pg_dump")),
+            "needs Debian's postgresql-15 (server and client tools)");
+    }
+
+    /** A new cluster (user postgres, password postgres) in dataDir, started on localhost:port with a database oxy. */
+    static void initAndStart(Path dataDir, int port) throws Exception {
+        Path passwordFile = Files.writeString(dataDir.resolveSibling(dataDir.getFileName() + ".pw"), "postgres");
+        run("initdb", "-D", dataDir.toString(), "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C");
+        Files.delete(passwordFile);
+        run("pg_ctl", "-D", dataDir.toString(), "-o", "-p " + port + " -c unix_socket_directories=''",
+            "-l", dataDir.resolveSibling(dataDir.getFileName() + ".log").toString(), "-w", "start");
+        try (var connection = OxyCli.connectLocal(port, "postgres")) {
+            OxyCli.execute(connection, "CREATE DATABASE oxy");
+        }
+    }
+
+    /** Runs a PostgreSQL 15 program; as root in a user namespace, as PostgreSQL refuses to run as root. */
+    static void run(String program, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        if ("root".equals(System.getProperty("user.name"))) command.addAll(List.of("unshare", "-U"));
+        command.add(BIN.resolve(program).toString());
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), command + ":\n" + output);
+    }
+}
