@@ -176,8 +176,9 @@ public class upgrade implements Callable<Integer> {
         state.write(installation.stateFile());
         BackupStore backups = BackupStore.create(store.directory(runtime));
         DatabaseRuntime staging = installation.staging(state);
+        boolean restoredEarlier = state.did(UpgradeState.RESTORED); // by a run that was interrupted
         // the new server's initdb and start need no backup: done before the downtime begins
-        if (!state.did(UpgradeState.RESTORED)) staging.start(console, Duration.ofSeconds(120));
+        if (!restoredEarlier) staging.start(console, Duration.ofSeconds(120));
         Instant writersStopped = Instant.now();
         if (!state.did(UpgradeState.BACKED_UP)) {
             PostgresUrl url = installation.startOldServer();
@@ -204,7 +205,7 @@ public class upgrade implements Callable<Integer> {
             state.write(installation.stateFile());
         }
         if (!state.did(UpgradeState.VERIFIED)) {
-            staging.start(console, Duration.ofSeconds(120));
+            if (restoredEarlier) staging.start(console, Duration.ofSeconds(120));
             verifyRestored(staging.url(), BackupArchive.resolve(state.backup(), backups).manifest().orElseThrow());
             state = state.with(UpgradeState.VERIFIED);
             state.write(installation.stateFile());
@@ -212,7 +213,7 @@ public class upgrade implements Callable<Integer> {
         installation.swap(state);
         state = state.with(UpgradeState.SWAPPED);
         state.write(installation.stateFile());
-        console.ok("Upgraded to " + state.toImage() + "; downtime " + Duration.between(writersStopped, Instant.now()).toMillis() / 1000.0
+        console.ok("Upgraded to " + state.toImage() + "; downtime " + String.format(java.util.Locale.ROOT, "%.1f", Duration.between(writersStopped, Instant.now()).toMillis() / 1000.0)
             + " s (writers stopped to new server ready). The old data is kept in " + state.kept());
         console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back)");
         return ExitCode.OK;
@@ -346,11 +347,8 @@ public class upgrade implements Callable<Integer> {
     }
 
     private RuntimeOptions externalOptions(String url) {
-        RuntimeOptions options = new RuntimeOptions();
-        options.runtime = RuntimeOptions.Kind.EXTERNAL;
+        RuntimeOptions options = runtime.copy(RuntimeOptions.Kind.EXTERNAL, runtime.postgresPort);
         options.url = url;
-        options.stateDir = runtime.stateDir;
-        options.postgresPort = runtime.postgresPort;
         return options;
     }
 
@@ -576,15 +574,10 @@ public class upgrade implements Callable<Integer> {
         }
 
         private DockerRuntime dockerRuntime(String container, String volume, String image, int port) {
-            RuntimeOptions copy = new RuntimeOptions();
-            copy.runtime = RuntimeOptions.Kind.DOCKER;
+            RuntimeOptions copy = runtime.copy(RuntimeOptions.Kind.DOCKER, port);
             copy.container = container;
             copy.volume = volume;
             copy.image = image;
-            copy.postgresPort = port;
-            copy.database = runtime.database;
-            copy.user = runtime.user;
-            copy.stateDir = runtime.stateDir;
             return new DockerRuntime(copy, docker.engine());
         }
     }
@@ -781,13 +774,7 @@ public class upgrade implements Callable<Integer> {
         }
 
         private RuntimeOptions optionsOnPort(int port) {
-            RuntimeOptions copy = new RuntimeOptions();
-            copy.runtime = RuntimeOptions.Kind.EMBEDDED;
-            copy.postgresPort = port;
-            copy.database = runtime.database;
-            copy.user = runtime.user;
-            copy.stateDir = runtime.stateDir;
-            return copy;
+            return runtime.copy(RuntimeOptions.Kind.EMBEDDED, port);
         }
     }
 }

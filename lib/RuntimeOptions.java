@@ -60,4 +60,20 @@ public class RuntimeOptions {
     }
 
     public Path embeddedDataDir() { return stateDir.resolve("postgres"); }
+
+    /** The same settings for another server of the same app (upgrade's old and new servers), on another port. */
+    public RuntimeOptions copy(Kind kind, int port) {
+        RuntimeOptions copy = new RuntimeOptions();
+        copy.runtime = kind;
+        copy.url = url;
+        copy.container = container;
+        copy.image = image;
+        copy.volume = volume;
+        copy.postgresPort = port;
+        copy.database = database;
+        copy.user = user;
+        copy.stateDir = stateDir;
+        copy.verbose = verbose;
+        return copy;
+    }
 }

@@ -53,6 +53,17 @@ class UpgradeTest {
         }
     }
 
+    /** The docker runtime's container on postgres:17-alpine, migrated, with that many users named by the SQL expression. */
+    private void startPostgres17WithUsers(int users, String nameSql) throws Exception {
+        Map<String, String> on17 = new java.util.HashMap<>(env);
+        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
+        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', " + nameSql
+                + " FROM generate_series(1, " + users + ") g");
+        }
+    }
+
     private String serverVersion() throws Exception {
         try (Connection connection = OxyCli.connectLocal(port, "oxy"); var statement = connection.createStatement();
              var result = statement.executeQuery("SHOW server_version")) {
@@ -63,12 +74,7 @@ class UpgradeTest {
 
     @Test
     void upgradeFrom17To18KeepsTheOldVolumeAndRollsBack() throws Exception {
-        Map<String, String> on17 = new java.util.HashMap<>(env);
-        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
-        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 500) g");
-        }
+        startPostgres17WithUsers(500, "'n'");
         OxyCli.Result plan = OxyCli.run(env, "upgrade", "--to", "18", "--dry-run");
         assertEquals(0, plan.exitCode(), plan.toString());
         assertTrue(plan.stdout().contains("Plan: PostgreSQL 17"), plan.stdout());
@@ -117,12 +123,7 @@ class UpgradeTest {
     /** kill -9 at six points of an upgrade: a rerun finishes it, or --rollback restores the old server, data identical. */
     @Test
     void killedAnywhereAnUpgradeResumesOrRollsBackWithTheSameData() throws Exception {
-        Map<String, String> on17 = new java.util.HashMap<>(env);
-        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
-        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', repeat('n', 200) FROM generate_series(1, 20000) g");
-        }
+        startPostgres17WithUsers(20000, "repeat('n', 200)");
         String checksum = usersChecksum();
         long started = System.nanoTime();
         assertEquals(0, OxyCli.run(env, "upgrade", "--to", "18").exitCode());
@@ -208,12 +209,7 @@ class UpgradeTest {
      */
     @Test
     void writesAfterTheFinalBackupAreNeverLost() throws Exception {
-        Map<String, String> on17 = new java.util.HashMap<>(env);
-        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
-        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
-            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', repeat('n', 200) FROM generate_series(1, 50000) g");
-        }
+        startPostgres17WithUsers(50000, "repeat('n', 200)");
         java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread app = new Thread(() -> {
