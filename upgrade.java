@@ -104,10 +104,11 @@ public class upgrade implements Callable<Integer> {
     // --- plan and pre-checks ---
 
     private UpgradeState plan(Installation installation) {
-        Target target = installation.target(to);
         PostgresUrl url = installation.startOldServer();
         String serverVersion = BackupMaker.serverVersion(url);
         int fromMajor = DatabaseRuntime.majorOf(serverVersion);
+        // a major that is not newer is refused before an image is pulled for it
+        Target target = to.matches("\\d+") && Integer.parseInt(to) <= fromMajor ? new Target(to, Integer.parseInt(to)) : installation.target(to);
         if (target.major() <= fromMajor) {
             throw new OxyError(ExitCode.REFUSED, "PostgreSQL " + serverVersion + " is already at or past " + target.major(), "Nothing to do.");
         }

@@ -200,6 +200,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private List<String> runInImage(String image, String script, HostConfig host) {
+        removeExitedProbes();
         String id = docker.createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
             .withLabels(Map.of(MANAGED_LABEL, "probe")).withHostConfig(host).exec().getId();
         try {
@@ -208,6 +209,18 @@ public final class DockerRuntime implements DatabaseRuntime {
             return logs(id, null);
         } finally {
             docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        }
+    }
+
+    /** Probes a killed command left behind (kill -9 between a probe's exit and its removal). */
+    private void removeExitedProbes() {
+        for (var probe : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe"))
+                .withStatusFilter(List.of("exited")).exec()) {
+            try {
+                docker.removeContainerCmd(probe.getId()).withRemoveVolumes(true).exec();
+            } catch (NotFoundException ignored) {
+                // removed by its own command meanwhile
+            }
         }
     }
 
