@@ -156,17 +156,9 @@ public class restore implements Callable<Integer> {
     /** Typing the database name on a terminal, or --yes; never a silent yes when there is no terminal. */
     private void confirm(String target, boolean replacing) {
         if (yes || !replacing) return;
-        requireTyped(target, "Type the database name (" + target + ") to replace it: ",
+        Console.requireTyped(target, "Type the database name (" + target + ") to replace it: ",
             new OxyError(ExitCode.REFUSED, "restore replaces database " + target + " and there is no terminal to confirm it",
                 "Pass --yes to restore from a script; nothing was changed."), "not confirmed; nothing was changed");
-    }
-
-    /** The user types answer at the prompt on a terminal; without a terminal, noTerminal is thrown (exit 8). */
-    private static void requireTyped(String answer, String prompt, OxyError noTerminal, String notConfirmed) {
-        java.io.Console terminal = System.console();
-        if (terminal == null) throw noTerminal;
-        String typed = terminal.readLine("%s", prompt);
-        if (typed == null || !typed.strip().equals(answer)) throw new OxyError(ExitCode.REFUSED, notConfirmed, null);
     }
 
     private void takeSafetyBackup(DatabaseRuntime database, PostgresUrl live, BackupStore backups) {
@@ -360,7 +352,7 @@ public class restore implements Callable<Integer> {
         kept.forEach(name -> console.plain(name));
         if (!dropKept) return ExitCode.OK;
         if (!yes) {
-            requireTyped("drop", "Drop these " + kept.size() + " databases? Type 'drop' to confirm: ",
+            Console.requireTyped("drop", "Drop these " + kept.size() + " databases? Type 'drop' to confirm: ",
                 new OxyError(ExitCode.REFUSED, "no terminal to confirm dropping " + kept.size() + " databases", "Pass --yes."),
                 "not confirmed; nothing was dropped");
         }

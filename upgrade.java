@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -159,9 +158,12 @@ public class upgrade implements Callable<Integer> {
         }
     }
 
+    /** The app's sessions: every client session on the database but this one. */
+    private static final String APP_SESSIONS = "FROM pg_stat_activity WHERE datname = current_database() "
+        + "AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
+
     private void checkNoAppConnected(PostgresUrl url) {
-        long connected = queryLong(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            + "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+        long connected = queryLong(url, "SELECT count(*) " + APP_SESSIONS);
         if (connected == 0) return;
         if (!yes) {
             throw new OxyError(ExitCode.REFUSED, connected + " session(s) of the app are connected to " + url.database(),
@@ -226,10 +228,10 @@ public class upgrade implements Callable<Integer> {
      */
     private void endAppSessions(PostgresUrl url) throws InterruptedException {
         // MATERIALIZED: the sessions are chosen first, so this one is never among those terminated
-        String ended = queryText(url, "WITH app AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            + "AND pid <> pg_backend_pid() AND backend_type = 'client backend') "
+        String ended = queryText(url, "WITH app AS MATERIALIZED (SELECT pid " + APP_SESSIONS + ") "
             + "SELECT coalesce(string_agg(pid::text, ','), '') FROM app WHERE pg_terminate_backend(pid)");
         if (ended.isEmpty()) return;
+        // waited for here, not by pg_terminate_backend's timeout: that needs PostgreSQL 14, and an upgrade's source may be older
         for (int wait = 0; wait < 100 && queryLong(url, "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + ended + ")") > 0; wait++) {
             Thread.sleep(100);
         }
@@ -286,10 +288,9 @@ public class upgrade implements Callable<Integer> {
     private Integer finalizeUpgrade(Installation installation, UpgradeState state) throws Exception {
         if (!state.swapped()) throw new OxyError(ExitCode.REFUSED, "the upgrade has not swapped yet; nothing to finalize", "Run it again to resume, or --rollback.");
         if (!yes) {
-            java.io.Console terminal = System.console();
-            if (terminal == null) throw new OxyError(ExitCode.REFUSED, "finalize deletes " + state.kept() + "; no terminal to confirm", "Pass --yes.");
-            String typed = terminal.readLine("This deletes the old data (%s) for good. Type %s to confirm: ", state.kept(), state.from());
-            if (typed == null || !typed.strip().equals(state.from())) throw new OxyError(ExitCode.REFUSED, "not confirmed; nothing was removed", null);
+            Console.requireTyped(state.from(), "This deletes the old data (" + state.kept() + ") for good. Type " + state.from() + " to confirm: ",
+                new OxyError(ExitCode.REFUSED, "finalize deletes " + state.kept() + "; no terminal to confirm", "Pass --yes."),
+                "not confirmed; nothing was removed");
         }
         installation.removeOld(state);
         Files.deleteIfExists(installation.stateFile());
@@ -630,60 +631,41 @@ public class upgrade implements Callable<Integer> {
 
         @Override
         public PostgresUrl startOldServer() {
-            Optional<PostgresUrl> running = runningCluster(dataDir);
-            if (running.isPresent()) return running.get();
+            if (embedded.isRunning()) return embedded.url();
             int dataMajor = dataMajor();
             if (dataMajor >= EmbeddedRuntime.MAJOR) {
                 throw new OxyError(ExitCode.REFUSED, "the embedded data in " + dataDir + " is PostgreSQL " + dataMajor + " already", "Nothing to do.");
             }
             int port = HostPorts.nextFree(runtime.postgresPort).orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port", null));
-            Path bin = oldBinaries(dataMajor);
-            console.step("Starting PostgreSQL " + dataMajor + " from " + bin + " on " + dataDir + " (port " + port + ")");
-            pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
-                "-o", "-p " + port + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
-            PostgresUrl url = runningCluster(dataDir).orElseThrow();
-            DatabaseRuntime.waitUntilReady(url, Duration.ofSeconds(60), () -> {});
-            return url;
+            startOldCluster(oldBinaries(dataMajor), dataMajor, port);
+            DatabaseRuntime.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
+            return embedded.url();
         }
 
-        /** A server running on a data directory (postmaster.pid names a live pid), at the port it listens on. */
-        private Optional<PostgresUrl> runningCluster(Path directory) {
-            try {
-                List<String> pidFile = Files.readAllLines(directory.resolve("postmaster.pid"));
-                boolean alive = ProcessHandle.of(Long.parseLong(pidFile.get(0).strip())).map(ProcessHandle::isAlive).orElse(false);
-                return alive ? Optional.of(PostgresUrl.local(Integer.parseInt(pidFile.get(3).strip()), runtime.user, runtime.password(), runtime.database))
-                    : Optional.empty();
-            } catch (IOException | RuntimeException e) {
-                return Optional.empty();
-            }
+        /** The old data directory served by the old major's binaries, as the embedded runtime would serve it. */
+        private void startOldCluster(Path bin, int major, int port) {
+            console.step("Starting PostgreSQL " + major + " from " + bin + " on " + dataDir + " (port " + port + ")");
+            pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
+                "-o", "-p " + port + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
         }
 
         @Override
         public Optional<PostgresUrl> runningOldServer(UpgradeState state) {
-            return Files.exists(Path.of(state.kept())) ? Optional.empty() : runningCluster(dataDir);
+            return Files.exists(Path.of(state.kept())) || !embedded.isRunning() ? Optional.empty() : Optional.of(embedded.url());
         }
 
         @Override
         public void stopOldServer(UpgradeState state) {
-            if (runningCluster(dataDir).isEmpty()) return;
+            if (!embedded.isRunning()) return;
             pgCtl(Path.of(state.fromImage()), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60", "stop");
             console.ok("Stopped PostgreSQL " + state.fromMajor() + " (data kept in " + dataDir + ")");
         }
 
         private void pgCtl(Path bin, String... arguments) {
-            List<String> command = new ArrayList<>(EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl")));
-            command.addAll(List.of(arguments));
-            try {
-                Processes.Result result = Processes.run(command, Map.of(), Duration.ofMinutes(3));
-                if (!result.ok()) {
-                    throw new OxyError(ExitCode.FAILED, "pg_ctl " + arguments[arguments.length - 1] + " of PostgreSQL from " + bin + " failed (exit "
-                        + result.exitCode() + ")", "Its log is " + dataDir.resolveSibling("upgrade-old-server.log") + ".", result.tail(5), null);
-                }
-            } catch (IOException e) {
-                throw new OxyError(ExitCode.FAILED, "cannot run " + bin.resolve("pg_ctl") + ": " + e.getMessage(), null, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new OxyError(ExitCode.INTERRUPTED, "interrupted while running pg_ctl", null, e);
+            Processes.Result result = EmbeddedRuntime.pgCtl(bin, Duration.ofSeconds(150), arguments);
+            if (!result.ok()) {
+                throw new OxyError(ExitCode.FAILED, "pg_ctl " + arguments[arguments.length - 1] + " of PostgreSQL from " + bin + " failed (exit "
+                    + result.exitCode() + ")", "Its log is " + dataDir.resolveSibling("upgrade-old-server.log") + ".", result.tail(5), null);
             }
         }
 
@@ -725,10 +707,10 @@ public class upgrade implements Callable<Integer> {
 
         @Override
         public DatabaseRuntime staging(UpgradeState state) {
-            Path directory = Path.of(state.to());
-            int port = runningCluster(directory).map(PostgresUrl::port).or(() -> HostPorts.nextFree(runtime.postgresPort + 1))
+            // a staging server left running by an interrupted run keeps its port: EmbeddedRuntime reads it from postmaster.pid
+            int port = HostPorts.nextFree(runtime.postgresPort + 1)
                 .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the staging server", null));
-            return new EmbeddedRuntime(optionsOnPort(port), directory);
+            return new EmbeddedRuntime(optionsOnPort(port), Path.of(state.to()));
         }
 
         @Override
@@ -760,11 +742,9 @@ public class upgrade implements Callable<Integer> {
                 }
                 Files.move(kept, dataDir, StandardCopyOption.ATOMIC_MOVE);
             }
-            if (runningCluster(dataDir).isEmpty()) {
+            if (!embedded.isRunning()) {
                 Path bin = Path.of(state.fromImage());
-                console.step("Starting PostgreSQL " + state.fromMajor() + " from " + bin + " on " + dataDir + " (port " + runtime.postgresPort + ")");
-                pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
-                    "-o", "-p " + runtime.postgresPort + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
+                startOldCluster(bin, state.fromMajor(), runtime.postgresPort);
                 console.info("Stop it with: " + String.join(" ", EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl"))) + " -D " + dataDir + " stop");
             }
         }

@@ -27,6 +27,14 @@ public final class Console {
 
     public static boolean isTerminal() { return System.console() != null; }
 
+    /** The user types answer at the prompt on a terminal; without a terminal, noTerminal is thrown (exit 8). */
+    public static void requireTyped(String answer, String prompt, OxyError noTerminal, String notConfirmed) {
+        java.io.Console terminal = System.console();
+        if (terminal == null) throw noTerminal;
+        String typed = terminal.readLine("%s", prompt);
+        if (typed == null || !typed.strip().equals(answer)) throw new OxyError(ExitCode.REFUSED, notConfirmed, null);
+    }
+
     static boolean colorWanted() {
         String noColor = System.getenv("NO_COLOR");
         return isTerminal() && (noColor == null || noColor.isEmpty()) && !"dumb".equals(System.getenv("TERM"));

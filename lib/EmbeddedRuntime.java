@@ -195,7 +195,8 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         });
     }
 
-    private Processes.Result pgCtl(Path bin, Duration timeout, String... arguments) {
+    /** Runs pg_ctl of a bin directory as the server user (upgrade runs an older major's this way too). */
+    public static Processes.Result pgCtl(Path bin, Duration timeout, String... arguments) {
         List<String> command = new ArrayList<>(asServerUser(bin.resolve("pg_ctl")));
         command.addAll(List.of(arguments));
         try {
