@@ -79,7 +79,9 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     public boolean start(Console console, Duration timeout) {
         if (isRunning()) {
             console.ok("Using running embedded PostgreSQL (pid " + pid().orElseThrow() + ", data " + dataDir + ")");
-            String version = DatabaseRuntime.waitUntilReady(url(), timeout, () -> {});
+            // as after a fresh start: a start killed before it created the app's database left a server without it
+            String version = DatabaseRuntime.waitUntilReady(url().withDatabase("postgres"), timeout, () -> {});
+            DatabaseRuntime.createDatabaseIfMissing(url());
             console.ok("PostgreSQL " + version + " is ready at " + url());
             return false;
         }

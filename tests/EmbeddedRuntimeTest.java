@@ -121,6 +121,21 @@ class EmbeddedRuntimeTest {
         assertTrue(twice.stdout().contains("is not running; nothing to stop"), twice.stdout());
     }
 
+    /** A running server without the app's database (a start killed before creating it): start creates and migrates it. */
+    @Test
+    void aRunningServerWithoutTheDatabaseGetsIt() throws Exception {
+        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(port, "postgres")) {
+            OxyCli.execute(connection, "DROP DATABASE oxy");
+        }
+        OxyCli.Result again = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.stdout().contains("Using running embedded PostgreSQL"), again.stdout());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM tasks"), "migrated");
+        }
+    }
+
     @Test
     void aTakenPortIsNamedWithItsHolderAndAFreePortSuggested() throws Exception {
         try (ServerSocket taken = new ServerSocket()) {
