@@ -50,7 +50,7 @@ public class backup implements Callable<Integer> {
         description = "custom (default: one compressed archive, .dump), plain (.sql.gz: gunzip -c | psql), directory (parallel with --jobs).")
     BackupArchive.Format format;
 
-    @Option(names = "--jobs", defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
+    @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
     int jobs;
 
     @Option(names = "--compress", defaultValue = "gzip", paramLabel = "gzip[:LEVEL]|zstd[:LEVEL]|none",
@@ -247,13 +247,13 @@ public class backup implements Callable<Integer> {
 
     /** Which backups to keep: the newest N, and the newest of each of the last D days, W weeks, M months (UTC). */
     public static class Retention {
-        @Option(names = "--keep-last", paramLabel = "N", description = "Keep the newest N backups.")
+        @Option(names = "--keep-last", converter = Cli.AtLeastZero.class, paramLabel = "N", description = "Keep the newest N backups.")
         Integer last;
-        @Option(names = "--keep-daily", paramLabel = "D", description = "Keep the newest backup of each of the last D days that have one.")
+        @Option(names = "--keep-daily", converter = Cli.AtLeastZero.class, paramLabel = "D", description = "Keep the newest backup of each of the last D days that have one.")
         Integer daily;
-        @Option(names = "--keep-weekly", paramLabel = "W", description = "Keep the newest backup of each of the last W ISO weeks that have one.")
+        @Option(names = "--keep-weekly", converter = Cli.AtLeastZero.class, paramLabel = "W", description = "Keep the newest backup of each of the last W ISO weeks that have one.")
         Integer weekly;
-        @Option(names = "--keep-monthly", paramLabel = "M", description = "Keep the newest backup of each of the last M months that have one.")
+        @Option(names = "--keep-monthly", converter = Cli.AtLeastZero.class, paramLabel = "M", description = "Keep the newest backup of each of the last M months that have one.")
         Integer monthly;
 
         boolean given() { return last != null || daily != null || weekly != null || monthly != null; }

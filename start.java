@@ -3,6 +3,7 @@
 //SOURCES lib/*.java
 //COMPILE_OPTIONS -XDignore.symbol.file
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ public class start implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS",
+    @Option(names = "--timeout", converter = Cli.AtLeastOne.class, defaultValue = "30", paramLabel = "SECONDS",
         description = "How long to wait for PostgreSQL to accept queries (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
@@ -53,7 +54,7 @@ public class start implements Callable<Integer> {
     @Option(names = "--http2-only", description = "Passed to 'oxy serve'.")
     boolean http2Only;
 
-    @Option(names = "--stop-timeout", defaultValue = "10", paramLabel = "SECONDS",
+    @Option(names = "--stop-timeout", converter = Cli.AtLeastZero.class, defaultValue = "10", paramLabel = "SECONDS",
         description = "How long the app gets to exit after SIGTERM before it is killed (default ${DEFAULT-VALUE}).")
     int stopTimeoutSeconds;
 
@@ -94,7 +95,13 @@ public class start implements Callable<Integer> {
         if (detach) return reportDetached(database, url);
         if (signals.received()) return stopDatabase(database, startedHere, 0);
         List<String> app = appToRun();
-        int exitCode = app.isEmpty() ? keepDatabaseUp(url) : runApp(app, url);
+        int exitCode;
+        try {
+            exitCode = app.isEmpty() ? keepDatabaseUp(url) : runApp(app, url);
+        } catch (OxyError appFailed) {
+            stopDatabase(database, startedHere, ExitCode.FAILED); // what this start started goes again
+            throw appFailed;
+        }
         return stopDatabase(database, startedHere, exitCode);
     }
 
@@ -127,7 +134,7 @@ public class start implements Callable<Integer> {
         for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
             String name = option.longestName();
             if (List.of("--runtime", "--container", "--volume", "--postgres-port", "--state-dir").contains(name)) {
-                flags.append(' ').append(name).append(' ').append(option.originalStringValues().get(option.originalStringValues().size() - 1));
+                flags.append(" ").append(name).append(" ").append(Cli.shellQuote(option.originalStringValues().get(option.originalStringValues().size() - 1)));
             }
         }
         return flags.toString();
@@ -166,7 +173,14 @@ public class start implements Callable<Integer> {
         console.step("Starting the app: " + String.join(" ", command));
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().put("OXY_DATABASE_URL", url.secret());
-        Process app = builder.start();
+        Process app;
+        try {
+            app = builder.start();
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.FAILED, "cannot run the app '" + command.get(0) + "': "
+                + String.valueOf(e.getMessage()).replaceFirst("^Cannot run program \"[^\"]*\"(: )?", "").replaceFirst("^error=\\d+, ", ""),
+                "Check the command after -- (or OXY_SERVE_COMMAND): is it installed, on PATH, executable? PostgreSQL was stopped again.", e);
+        }
         signals.onForce(app::destroyForcibly);
         while (!signals.awaitFor(200) && app.isAlive()) {
             // wait for the app to exit or for Ctrl+C / SIGTERM

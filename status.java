@@ -150,7 +150,13 @@ public class status implements Callable<Integer> {
         Map<String, Object> backups = new LinkedHashMap<>();
         report.put("backups", backups);
         backups.put("directory", store.directory().toString());
-        List<BackupStore.Entry> ours = store.list().stream().filter(e -> e.present() && database.equals(e.manifest().database())).toList();
+        List<BackupStore.Entry> ours;
+        try {
+            ours = store.list().stream().filter(e -> e.present() && database.equals(e.manifest().database())).toList();
+        } catch (OxyError refused) { // e.g. a manifest naming files outside the directory: said, not fatal here
+            backups.put("problem", refused.getMessage());
+            return;
+        }
         backups.put("count", ours.size());
         if (ours.isEmpty()) return;
         BackupManifest newest = ours.get(0).manifest();
@@ -236,7 +242,9 @@ public class status implements Callable<Integer> {
         Map<String, Object> backups = (Map<String, Object>) report.get("backups");
         if (backups != null) {
             console.plain("Backups");
-            if (backups.get("newest") == null) {
+            if (backups.get("problem") != null) {
+                console.bad(String.valueOf(backups.get("problem")));
+            } else if (backups.get("newest") == null) {
                 console.bad("No backup of this database in " + backups.get("directory") + " (make one: ./jbang oxy backup)");
             } else {
                 long age = ((Number) backups.get("ageSeconds")).longValue();

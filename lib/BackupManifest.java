@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a backup holds, written beside it as NAME.manifest.json once the backup is verified: a backup
@@ -49,11 +50,46 @@ public record BackupManifest(
 
     public static BackupManifest read(Path manifest) {
         try {
-            return JSON.readValue(manifest.toFile(), BackupManifest.class);
+            return parse(manifest);
         } catch (IOException e) {
             throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + manifest + " is unreadable (" + e.getMessage().lines().findFirst().orElse("") + ")",
                 "It was edited or damaged; 'backup verify' checks the archive itself.", e);
         }
+    }
+
+    /** read(), with an unreadable manifest as empty (listings skip it); one naming files that are not its own is still refused. */
+    public static Optional<BackupManifest> readIfParsable(Path manifest) {
+        try {
+            return Optional.of(parse(manifest));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static BackupManifest parse(Path manifest) throws IOException {
+        BackupManifest read = JSON.readValue(manifest.toFile(), BackupManifest.class);
+        read.requireOwnFiles(manifest);
+        return read;
+    }
+
+    /**
+     * A manifest is input: prune deletes what it names, so its name and data must be files of this backup in
+     * the manifest's own directory (NAME.manifest.json beside NAME + extension), never a path that leads out.
+     */
+    private void requireOwnFiles(Path manifest) {
+        String fileName = manifest.getFileName().toString();
+        boolean nameIsItsOwn = name != null && (name + SUFFIX).equals(fileName) && isPlainFileName(name);
+        boolean dataBeside = file != null && isPlainFileName(file) && file.startsWith(name == null ? "\0" : name);
+        if (!nameIsItsOwn || !dataBeside) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + manifest + " names " + (nameIsItsOwn ? "data '" + file + "'" : "backup '" + name + "'")
+                + " that is not a file of its own beside it", "It was edited or is not ours; nothing was removed or restored. Move it out of the directory.");
+        }
+    }
+
+    /** One path element, not "." or "..": resolved against a directory, it stays inside it. */
+    private static boolean isPlainFileName(String candidate) {
+        return !candidate.isEmpty() && !candidate.equals(".") && !candidate.equals("..") && candidate.indexOf('/') < 0
+            && candidate.indexOf('\\') < 0 && candidate.indexOf('\0') < 0;
     }
 
     /** Written to a temporary name, synced, then renamed: a manifest is whole or absent. */

@@ -77,6 +77,11 @@ public final class BackupStore {
         Path lockFile = directory.resolve(".lock");
         try {
             FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            try {
+                restrict(lockFile); // 0600 like everything else in here
+            } catch (IOException notOurs) {
+                // another user's lock file: the lock works all the same
+            }
             FileLock lock;
             try {
                 lock = channel.tryLock();
@@ -137,12 +142,8 @@ public final class BackupStore {
         if (!Files.isDirectory(directory)) return entries;
         try (DirectoryStream<Path> manifests = Files.newDirectoryStream(directory, PREFIX + "*" + BackupManifest.SUFFIX)) {
             for (Path path : manifests) {
-                try {
-                    BackupManifest manifest = BackupManifest.read(path);
-                    entries.add(new Entry(manifest, directory.resolve(manifest.file())));
-                } catch (OxyError unreadable) {
-                    // not ours to judge here; 'backup verify' reports it
-                }
+                // unreadable JSON is skipped (reported when asked for by name); a manifest naming others' files refuses the listing
+                BackupManifest.readIfParsable(path).ifPresent(manifest -> entries.add(new Entry(manifest, directory.resolve(manifest.file()))));
             }
         } catch (IOException e) {
             throw new OxyError(ExitCode.FAILED, "cannot read the backup directory " + directory + " (" + e.getMessage() + ")", null, e);
@@ -155,8 +156,12 @@ public final class BackupStore {
         return list().stream().filter(Entry::present).findFirst();
     }
 
+    /** The backup of that name; a manifest of that name that cannot be read is a damaged backup (exit 9), not a missing one. */
     public Optional<Entry> find(String name) {
-        return list().stream().filter(e -> e.name().equals(name)).findFirst();
+        Optional<Entry> found = list().stream().filter(e -> e.name().equals(name)).findFirst();
+        Path manifest = BackupManifest.pathFor(directory, name);
+        if (found.isEmpty() && name.startsWith(PREFIX) && Files.isRegularFile(manifest)) BackupManifest.read(manifest);
+        return found;
     }
 
     // --- files: permissions, durability, checksums ---

@@ -20,16 +20,25 @@ public final class Cli {
 
     public static int execute(Object command, String... args) {
         boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
+        boolean json = Arrays.asList(args).contains("--json"); // then stdout is one JSON object, whatever goes wrong
+        boolean quiet = Arrays.asList(args).contains("--quiet") || Arrays.asList(args).contains("-q"); // cron: an error is one line
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "off");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         CommandLine cli = new CommandLine(command)
             .setCaseInsensitiveEnumValuesAllowed(true)
             .setColorScheme(Help.defaultColorScheme(Console.colorWanted() ? Help.Ansi.ON : Help.Ansi.OFF))
-            .setExecutionExceptionHandler((error, commandLine, parseResult) -> report(error, verbose))
+            .setExecutionExceptionHandler((error, commandLine, parseResult) -> {
+                int exitCode = report(error, verbose, quiet);
+                if (json) printJsonError(error instanceof OxyError oxy ? oxy.getMessage() : "unexpected error: " + describe(error),
+                    error instanceof OxyError oxy ? oxy.hint() : null, exitCode);
+                return exitCode;
+            })
             .setParameterExceptionHandler((error, parseArgs) -> {
                 CommandLine failed = error.getCommandLine();
+                String help = "see '" + failed.getCommandSpec().qualifiedName() + " --help'";
                 failed.getErr().println("error: " + error.getMessage());
-                failed.getErr().println("  see '" + failed.getCommandSpec().qualifiedName() + " --help'");
+                failed.getErr().println("  " + help);
+                if (json) printJsonError(error.getMessage(), help, ExitCode.USAGE);
                 return ExitCode.USAGE;
             });
         return cli.execute(args);
@@ -40,12 +49,14 @@ public final class Cli {
         System.exit(execute(command, args));
     }
 
-    static int report(Exception error, boolean verbose) {
+    static int report(Exception error, boolean verbose, boolean quiet) {
         Console console = Console.standard();
         if (error instanceof OxyError oxy) {
             console.fail(oxy.getMessage());
-            oxy.details().forEach(line -> console.hint("| " + line));
-            if (oxy.hint() != null) console.hint(oxy.hint());
+            if (!quiet || verbose) {
+                oxy.details().forEach(line -> console.hint("| " + line));
+                if (oxy.hint() != null) console.hint(oxy.hint());
+            }
             if (verbose && oxy.getCause() != null) oxy.getCause().printStackTrace();
             return oxy.exitCode();
         }
@@ -53,6 +64,47 @@ public final class Cli {
         console.hint(verbose ? "stack trace follows" : "run again with --verbose for the stack trace");
         if (verbose) error.printStackTrace();
         return ExitCode.FAILED;
+    }
+
+    private static void printJsonError(String problem, String hint, int exitCode) {
+        java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+        error.put("error", problem);
+        if (hint != null) error.put("hint", hint);
+        error.put("exitCode", exitCode);
+        try {
+            System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(error));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** For counts and seconds that must be 1 or more (--timeout, --jobs): anything else is a usage error (exit 2). */
+    public static final class AtLeastOne implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) { return atLeast(1, value); }
+    }
+
+    /** For counts that may be 0 (--keep-last 0): a negative one is a usage error (exit 2). */
+    public static final class AtLeastZero implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) { return atLeast(0, value); }
+    }
+
+    private static int atLeast(int minimum, String value) {
+        int number;
+        try {
+            number = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a whole number");
+        }
+        if (number < minimum) throw new CommandLine.TypeConversionException("'" + value + "' must be " + minimum + " or more");
+        return number;
+    }
+
+    /** An argument as a POSIX shell reads it back, for commands we print to be pasted: 'oxy;drop' stays one word. */
+    public static String shellQuote(String argument) {
+        if (argument.matches("[A-Za-z0-9_./:@%+=,-]+")) return argument;
+        return "'" + argument.replace("'", "'\\''") + "'";
     }
 
     /** An exception's message, with its root cause's when that says more. */

@@ -42,6 +42,13 @@ public interface DatabaseRuntime {
             throw new OxyError(ExitCode.USAGE, "--postgres-port " + options.postgresPort + " is not a port",
                 "Use a number from 1 to 65535 (default 15432).");
         }
+        options.requireValidNames();
+        boolean urlGiven = options.url != null && !options.url.isBlank();
+        if (urlGiven && (options.runtime == RuntimeOptions.Kind.DOCKER || options.runtime == RuntimeOptions.Kind.EMBEDDED)) {
+            throw new OxyError(ExitCode.USAGE, "--runtime " + options.runtime.name().toLowerCase(java.util.Locale.ROOT)
+                + " and a database URL (--url or OXY_DATABASE_URL) exclude each other: a URL is an external server",
+                "Drop one of them; nothing was changed.");
+        }
         return switch (options.runtime) {
             case EXTERNAL -> new ExternalRuntime(options);
             case EMBEDDED -> new EmbeddedRuntime(options);

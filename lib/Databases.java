@@ -57,6 +57,15 @@ public final class Databases {
         execute("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)");
     }
 
+    /** drop(), for clean-up paths: what cannot be dropped now is dropped by the next run. */
+    public void dropQuietly(String name) {
+        try {
+            drop(name);
+        } catch (SQLException | RuntimeException ignored) {
+            // the next run drops it
+        }
+    }
+
     public void execute(String sql) throws SQLException {
         try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
             statement.execute(sql);

@@ -200,9 +200,10 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private List<String> runInImage(String image, String script, HostConfig host) {
-        removeExitedProbes();
+        removeAbandonedProbes();
         String id = docker.createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
-            .withLabels(Map.of(MANAGED_LABEL, "probe")).withHostConfig(host).exec().getId();
+            .withLabels(Map.of(MANAGED_LABEL, "probe", PROBE_PID_LABEL, String.valueOf(ProcessHandle.current().pid())))
+            .withHostConfig(host).exec().getId();
         try {
             docker.startContainerCmd(id).exec();
             docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
@@ -212,12 +213,20 @@ public final class DockerRuntime implements DatabaseRuntime {
         }
     }
 
-    /** Probes a killed command left behind (kill -9 between a probe's exit and its removal). */
-    private void removeExitedProbes() {
-        for (var probe : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe"))
-                .withStatusFilter(List.of("exited")).exec()) {
+    /** The pid of the command that made a probe: a probe whose command is gone was left by a kill -9. */
+    static final String PROBE_PID_LABEL = "dev.oxy.ops.probe-pid";
+
+    /**
+     * Probes a killed command left behind, in whatever state the kill found them (created, running, exited),
+     * with the anonymous volume the image gave each.
+     */
+    private void removeAbandonedProbes() {
+        for (var probe : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe")).exec()) {
+            String pid = probe.getLabels().get(PROBE_PID_LABEL);
+            boolean alive = pid != null && pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
+            if (alive || pid == null && !"exited".equals(probe.getState())) continue; // its command still runs (or an older one's probe, still busy)
             try {
-                docker.removeContainerCmd(probe.getId()).withRemoveVolumes(true).exec();
+                docker.removeContainerCmd(probe.getId()).withForce(true).withRemoveVolumes(true).exec();
             } catch (NotFoundException ignored) {
                 // removed by its own command meanwhile
             }
@@ -330,7 +339,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             if (!running) {
                 troubles.add("Container " + options.container + " is " + container.getState().getStatus()
                     + " (exit code " + container.getState().getExitCodeLong() + ").");
-                troubles.add("Start it: ./jbang oxy start   (logs: docker logs " + options.container + ")");
+                troubles.add("Start it: ./jbang oxy start   (logs: docker logs " + Cli.shellQuote(options.container) + ")");
             }
         }
         Map<String, String> commands = new LinkedHashMap<>();
@@ -338,8 +347,8 @@ public final class DockerRuntime implements DatabaseRuntime {
         commands.put("psql", "docker exec -it " + options.container + " psql -U " + options.user + " -d " + options.database);
         commands.put("stop", "./jbang oxy stop");
         String volume = found.flatMap(DockerRuntime::mountedVolume).orElse(options.volume);
-        commands.put("remove", "docker rm -f " + options.container + "   (data stays in volume " + volume
-            + "; 'docker volume rm " + volume + "' deletes it)");
+        commands.put("remove", "docker rm -f " + Cli.shellQuote(options.container) + "   (data stays in volume " + volume
+            + "; 'docker volume rm " + Cli.shellQuote(volume) + "' deletes it)");
         return new Report(running, facts, troubles, commands);
     }
 

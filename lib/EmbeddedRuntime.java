@@ -77,6 +77,31 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
 
     @Override
     public boolean start(Console console, Duration timeout) {
+        try (AutoCloseable creating = lockForStart()) {
+            return startHoldingTheLock(console, timeout);
+        } catch (OxyError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new OxyError(ExitCode.FAILED, "cannot start embedded PostgreSQL in " + dataDir + ": " + Cli.describe(e), null, e);
+        }
+    }
+
+    /**
+     * Two starts at once on one data directory: the second waits here for the first (a lock file beside the
+     * directory), then finds the server running and uses it, instead of racing it through initdb.
+     */
+    private AutoCloseable lockForStart() throws IOException {
+        Files.createDirectories(dataDir.getParent());
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dataDir.resolveSibling("." + dataDir.getFileName() + ".start-lock"),
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock = channel.lock();
+        return () -> {
+            lock.release();
+            channel.close();
+        };
+    }
+
+    private boolean startHoldingTheLock(Console console, Duration timeout) {
         if (isRunning()) {
             console.ok("Using running embedded PostgreSQL (pid " + pid().orElseThrow() + ", data " + dataDir + ")");
             // as after a fresh start: a start killed before it created the app's database left a server without it
@@ -313,7 +338,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         commands.put("logs", "tail -f " + logFile);
         commands.put("psql", "psql \"postgresql://" + options.user + "@localhost:" + runningPort().orElse(options.postgresPort) + "/" + options.database + "\"");
         commands.put("stop", "./jbang oxy stop");
-        commands.put("remove", "./jbang oxy stop && rm -rf " + dataDir + "   (deletes the data)");
+        commands.put("remove", "./jbang oxy stop && rm -rf " + Cli.shellQuote(dataDir.toString()) + "   (deletes the data)");
         return new Report(pid.isPresent(), facts, troubles, commands);
     }
 }

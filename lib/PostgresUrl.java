@@ -8,7 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.Properties;
 
 /**
@@ -79,6 +83,11 @@ public final class PostgresUrl {
             user = decode(parts[0]);
             if (parts.length > 1) password = decode(parts[1]);
         }
+        // libpq also takes user= and password= in the query: they are credentials like the userinfo's, kept out of the query
+        String query = uri.getRawQuery() == null ? "" : uri.getRawQuery();
+        if (user == null) user = queryParameter(query, "user");
+        if (password == null) password = queryParameter(query, "password");
+        query = withoutParameters(query, Set.of("user", "password"));
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String database = path.startsWith("/") ? decode(path.substring(1)) : decode(path);
         return new PostgresUrl(
@@ -87,7 +96,34 @@ public final class PostgresUrl {
             host == null || host.isEmpty() ? env.getOrDefault("PGHOST", "localhost") : host,
             port > 0 ? port : Integer.parseInt(env.getOrDefault("PGPORT", "5432")),
             orEnv(database, env, "PGDATABASE", null) == null ? orEnv(user, env, "PGUSER", "postgres") : orEnv(database, env, "PGDATABASE", null),
-            uri.getRawQuery());
+            query);
+    }
+
+    /** Query parameters whose values are secrets (libpq's and pgjdbc's names): masked wherever a URL is shown. */
+    private static final Set<String> SECRET_PARAMETERS = Set.of("password", "sslpassword");
+
+    private static String queryParameter(String query, String name) {
+        for (String parameter : query.split("&")) {
+            int equals = parameter.indexOf('=');
+            if (equals > 0 && decode(parameter.substring(0, equals)).equalsIgnoreCase(name)) return decode(parameter.substring(equals + 1));
+        }
+        return null;
+    }
+
+    private static String withoutParameters(String query, Set<String> names) {
+        return Arrays.stream(query.split("&")).filter(p -> !p.isEmpty() && !names.contains(parameterName(p))).collect(Collectors.joining("&"));
+    }
+
+    private static String parameterName(String parameter) {
+        int equals = parameter.indexOf('=');
+        return decode(equals < 0 ? parameter : parameter.substring(0, equals)).toLowerCase(Locale.ROOT);
+    }
+
+    /** The query as it may be shown: every secret parameter's value replaced by ****. */
+    private static String maskedQuery(String query) {
+        return Arrays.stream(query.split("&")).filter(p -> !p.isEmpty())
+            .map(p -> SECRET_PARAMETERS.contains(parameterName(p)) ? p.substring(0, Math.max(p.indexOf('='), 0)) + "=****" : p)
+            .collect(Collectors.joining("&"));
     }
 
     private static String orEnv(String value, Map<String, String> env, String name, String fallback) {
@@ -106,7 +142,8 @@ public final class PostgresUrl {
 
     /** Masks the password in text that failed to parse, so even a bad URL is safe to print. */
     static String maskRaw(String text) {
-        return text.replaceFirst("^((?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/@]*:)[^@/]*@", "$1****@");
+        return text.replaceFirst("^((?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/@]*:)[^@/]*@", "$1****@")
+            .replaceAll("(?i)([?&](?:ssl)?password=)[^&#]*", "$1****");
     }
 
     public String user() { return user; }
@@ -130,16 +167,18 @@ public final class PostgresUrl {
     }
 
     /** The URL with its password, for the app's OXY_DATABASE_URL. Never print it. */
-    public String secret() { return render(password); }
+    public String secret() { return render(false); }
 
-    /** The URL with the password replaced by ****: the only form that is printed or logged. */
+    /** The URL with the password (and secret query parameters) replaced by ****: the only form that is printed or logged. */
     @Override
-    public String toString() { return render(password == null ? null : "****"); }
+    public String toString() { return render(true); }
 
-    private String render(String shownPassword) {
-        String userInfo = encode(user) + (shownPassword == null ? "" : ":" + (shownPassword.equals("****") ? "****" : encode(shownPassword)));
+    private String render(boolean masked) {
+        String shownPassword = password == null ? null : masked ? "****" : encode(password);
+        String userInfo = encode(user) + (shownPassword == null ? "" : ":" + shownPassword);
         String hostPart = host.contains(":") ? "[" + host + "]" : host;
-        return "postgresql://" + userInfo + "@" + hostPart + ":" + port + "/" + encode(database) + (query.isEmpty() ? "" : "?" + query);
+        String shownQuery = masked ? maskedQuery(query) : query;
+        return "postgresql://" + userInfo + "@" + hostPart + ":" + port + "/" + encode(database) + (shownQuery.isEmpty() ? "" : "?" + shownQuery);
     }
 
     /** The JDBC URL without credentials; they travel in {@link #connectionProperties()}. */
@@ -174,12 +213,12 @@ public final class PostgresUrl {
         }
         if (state.equals("55000") && message.contains("not currently accepting connections")) {
             return new OxyError(ExitCode.DATABASE_UNAVAILABLE, "database '" + database + "' on " + host + ":" + port + " refuses new sessions (ALLOW_CONNECTIONS false)",
-                "A restore killed mid-swap leaves it so; the next restore reopens it, or: ALTER DATABASE \"" + database + "\" WITH ALLOW_CONNECTIONS true", error);
+                "A restore killed mid-swap leaves it so; the next restore reopens it, or: ALTER DATABASE " + Databases.quote(database) + " WITH ALLOW_CONNECTIONS true", error);
         }
         if (state.equals("3D000")) {
             return new OxyError(ExitCode.DATABASE_UNAVAILABLE,
                 "database '" + database + "' does not exist on " + host + ":" + port,
-                "Create it (createdb " + database + ") or name another database in the URL.", error);
+                "Create it (createdb " + Cli.shellQuote(database) + ") or name another database in the URL.", error);
         }
         if (message.contains("UnknownHost") || error.getCause() instanceof java.net.UnknownHostException) {
             return new OxyError(ExitCode.DATABASE_UNAVAILABLE, "unknown host '" + host + "' in " + this,

@@ -59,6 +59,25 @@ public class RuntimeOptions {
         return PostgresUrl.local(postgresPort, user, password(), database);
     }
 
+    /** Docker's rule for container and volume names. */
+    static final String DOCKER_NAME = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
+    /** A docker image reference: [registry/]name[:tag][@digest], lower-case path. */
+    public static final String IMAGE_REFERENCE = "[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?";
+
+    /** Names that would reach Docker or initdb are checked first, so a typo is one line (exit 2), not a page of their output. */
+    void requireValidNames() {
+        requireMatching("--container", container, DOCKER_NAME, "letters, digits, '_', '.' and '-', starting with a letter or digit");
+        requireMatching("--volume", volume, DOCKER_NAME, "letters, digits, '_', '.' and '-', starting with a letter or digit");
+        requireMatching("--image", image, IMAGE_REFERENCE, "an image reference such as postgres:18-alpine");
+        requireMatching("--user", user, "[A-Za-z_][A-Za-z0-9_.-]{0,62}", "letters, digits, '_', '.' and '-' (63 at most), starting with a letter or '_'");
+    }
+
+    private static void requireMatching(String option, String value, String pattern, String expected) {
+        if (value != null && !value.matches(pattern)) {
+            throw new OxyError(ExitCode.USAGE, option + " '" + value + "' is not a valid name", "Use " + expected + "; nothing was changed.");
+        }
+    }
+
     public Path embeddedDataDir() { return stateDir.resolve("postgres"); }
 
     /** The same settings for another server of the same app (upgrade's old and new servers), on another port. */

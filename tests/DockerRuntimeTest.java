@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,26 @@ class DockerRuntimeTest {
         if (docker == null) return;
         try { docker.removeContainerCmd(container).withForce(true).exec(); } catch (NotFoundException ignored) { }
         try { docker.removeVolumeCmd(volume).exec(); } catch (NotFoundException ignored) { }
+    }
+
+    /**
+     * A probe left by a command killed with -9 before it even started (state "created"): the next command that
+     * probes removes it, and the anonymous volume its image gave it, so no volume piles up on the engine.
+     */
+    @Test
+    void probesLeftByAKilledCommandAreRemovedWithTheirVolumes() throws Exception {
+        docker.createVolumeCmd().withName(volume).exec(); // an existing volume is probed before the container is created
+        String abandoned = docker.createContainerCmd("postgres:18-alpine").withEntrypoint("sh").withCmd("-c", "true")
+            .withLabels(Map.of(DockerRuntime.MANAGED_LABEL, "probe", DockerRuntime.PROBE_PID_LABEL, "2147483646")).exec().getId();
+        List<String> anonymous = docker.inspectContainerCmd(abandoned).exec().getMounts().stream()
+            .map(com.github.dockerjava.api.command.InspectContainerResponse.Mount::getName).filter(java.util.Objects::nonNull).toList();
+        assertEquals(1, anonymous.size(), "the image gives each container an anonymous volume");
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        assertTrue(docker.listContainersCmd().withShowAll(true).withIdFilter(List.of(abandoned)).exec().isEmpty(), "the abandoned probe is gone");
+        assertTrue(docker.listVolumesCmd().exec().getVolumes().stream().noneMatch(v -> v.getName().equals(anonymous.get(0))), "and its volume too");
+        assertTrue(docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(DockerRuntime.MANAGED_LABEL, "probe")).exec().isEmpty(),
+            "no probe of this start is left either");
     }
 
     @Test

@@ -40,7 +40,9 @@ final class OxyCli {
     }
 
     static Process spawn(Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-cp", System.getProperty("java.class.path"), "oxy"));
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(JAVA_OPTIONS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "oxy"));
         command.addAll(List.of(args));
         Path out = Files.createTempFile("oxy-out", ".txt");
         Path err = Files.createTempFile("oxy-err", ".txt");
@@ -53,6 +55,18 @@ final class OxyCli {
         Process process = builder.start();
         OUTPUTS.put(process.pid(), new Path[] {out, err});
         return process;
+    }
+
+    /** The JVM options JBang gives every script (lib/Cli.java's //JAVA_OPTIONS: the bounded heap), so tests run as users do. */
+    static final List<String> JAVA_OPTIONS = javaOptions();
+
+    private static List<String> javaOptions() {
+        try {
+            return Files.readAllLines(Path.of("lib/Cli.java")).stream().filter(line -> line.startsWith("//JAVA_OPTIONS "))
+                .flatMap(line -> java.util.Arrays.stream(line.substring("//JAVA_OPTIONS ".length()).trim().split("\\s+"))).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static final Map<Long, Path[]> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();

@@ -1,0 +1,166 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a hostile tester tried that did not hold: each case as the tester ran it, through the command line. */
+class HostileInputTest {
+    @TempDir Path state;
+
+    /**
+     * A hand-made manifest naming a file outside the backup directory: prune, verify and restore refuse it
+     * (exit 9) and remove nothing, neither the file outside nor anything inside.
+     */
+    @Test
+    void aManifestNamingAFileOutsideTheBackupDirectoryIsRefusedAndNothingIsRemoved() throws Exception {
+        Path backups = Files.createDirectories(state.resolve("backups"));
+        Path decoy = Files.writeString(state.resolve("decoy.dump"), "not yours to delete");
+        String hostile = "{\"name\": \"oxy_20000101_000000\", \"file\": \"../decoy.dump\", \"sha256\": \"00\", "
+            + "\"startedAt\": \"2000-01-01T00:00:00Z\", \"finishedAt\": \"2000-01-01T00:00:01Z\", \"rowCounts\": {}}";
+        Files.writeString(backups.resolve("oxy_20000101_000000.manifest.json"), hostile);
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", backups.toString());
+
+        OxyCli.Result prune = OxyCli.run(env, "backup", "prune", "--dir", backups.toString(), "--keep-last", "1");
+        assertEquals(ExitCode.VERIFICATION_FAILED, prune.exitCode(), prune.toString());
+        assertTrue(prune.stderr().contains("../decoy.dump") && prune.stderr().contains("nothing was removed"), prune.toString());
+        OxyCli.Result verify = OxyCli.run(env, "backup", "verify", "oxy_20000101_000000");
+        assertEquals(ExitCode.VERIFICATION_FAILED, verify.exitCode(), verify.toString());
+        OxyCli.Result restore = OxyCli.run(env, "restore", "oxy_20000101_000000", "--dry-run");
+        assertEquals(ExitCode.VERIFICATION_FAILED, restore.exitCode(), restore.toString());
+
+        assertEquals("not yours to delete", Files.readString(decoy), "the file outside is untouched");
+        assertTrue(Files.exists(backups.resolve("oxy_20000101_000000.manifest.json")), "the manifest itself is left for the user to look at");
+        for (OxyCli.Result result : new OxyCli.Result[] {prune, verify, restore}) {
+            assertFalse(result.all().contains("Removed"), result.toString());
+            assertTrue(result.stderr().lines().filter(l -> !l.isBlank()).count() <= 3, "one or two lines, no stack trace: " + result);
+        }
+    }
+
+    /** A manifest that is not JSON names a damaged backup (exit 9), not a missing one (exit 2). */
+    @Test
+    void aBackupWhoseManifestIsBrokenIsReportedDamaged() throws Exception {
+        Path backups = Files.createDirectories(state.resolve("backups"));
+        Files.writeString(backups.resolve("oxy_20000101_000000.manifest.json"), "{ cut sho");
+        Files.writeString(backups.resolve("oxy_20000101_000000.dump"), "PGDMP");
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", backups.toString());
+        OxyCli.Result verify = OxyCli.run(env, "backup", "verify", "oxy_20000101_000000");
+        assertEquals(ExitCode.VERIFICATION_FAILED, verify.exitCode(), verify.toString());
+        assertTrue(verify.stderr().contains("unreadable"), verify.toString());
+    }
+
+    /** A password in the URL's query string (as JDBC URLs carry it) is a password: never printed, and still used. */
+    @Test
+    void aPasswordInTheQueryStringIsNeverPrinted() throws Exception {
+        int port = OxyCli.freePort(); // nothing listens: start fails after saying where it connects
+        for (String url : new String[] {
+            "jdbc:postgresql://127.0.0.1:" + port + "/oxy?user=postgres&password=S3cret",
+            "postgresql://127.0.0.1:" + port + "/oxy?sslpassword=S3cret&password=S3cret&connect_timeout=2"}) {
+            OxyCli.Result start = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString()), "start", "--url", url, "--detach", "--timeout", "1");
+            assertNotEquals(0, start.exitCode(), start.toString());
+            assertFalse(start.all().contains("S3cret"), "no secret printed: " + start);
+            assertTrue(start.all().contains("127.0.0.1:" + port), "it says where it tried: " + start);
+        }
+        PostgresUrl parsed = PostgresUrl.parse("jdbc:postgresql://db:5432/oxy?user=ops&password=S3cret&sslmode=require", Map.of());
+        assertEquals("ops", parsed.user());
+        assertEquals("S3cret", parsed.password(), "the query's password is the password");
+        assertEquals("postgresql://ops:****@db:5432/oxy?sslmode=require", parsed.toString());
+        assertEquals("jdbc:postgresql://db:5432/oxy?sslmode=require", parsed.jdbcUrl(), "the password travels in the connection properties");
+        assertEquals("postgresql://ops:****@db:5432/oxy?sslpassword=****", PostgresUrl.parse("postgresql://ops:pw@db/oxy?sslpassword=k3y", Map.of()).toString());
+        assertFalse(PostgresUrl.maskRaw("postgresql://db/oxy?user=a&password=S3cret x").contains("S3cret"));
+    }
+
+    /** Negative seconds and counts, and a URL beside --runtime docker, are usage errors (exit 2) in one line; nothing starts. */
+    @Test
+    void impossibleNumbersAndContradictoryOptionsAreUsageErrors() throws Exception {
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", state.resolve("b").toString());
+        String[][] calls = {{"start", "--timeout", "-5"}, {"start", "--stop-timeout", "-3"}, {"backup", "--keep-last", "-1"},
+            {"backup", "prune", "--keep-daily", "-2"}, {"restore", "latest", "--jobs", "0"}};
+        for (String[] call : calls) {
+            OxyCli.Result result = OxyCli.run(env, call);
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains("or more"), result.toString());
+        }
+        String[][] badNames = {{"upgrade", "--to", "garbage!!"}, {"upgrade", "--to", "-1"}, {"status", "--container", "bad name!"},
+            {"status", "--volume", "-v"}, {"start", "--runtime", "embedded", "--user", "x'y", "--detach"}, {"status", "--image", "Not An Image"}};
+        for (String[] call : badNames) {
+            OxyCli.Result result = OxyCli.run(env, call);
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertTrue(result.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + result);
+        }
+        OxyCli.Result both = OxyCli.run(env, "status", "--runtime", "docker", "--url", "postgresql://u:pw@127.0.0.1:1/oxy");
+        assertEquals(ExitCode.USAGE, both.exitCode(), both.toString());
+        assertTrue(both.stderr().contains("exclude each other"), both.toString());
+        assertFalse(Files.exists(state.resolve("b")), "nothing was made");
+    }
+
+    /** A hint with a command in it is safe to paste: the database 'oxy;drop' is one shell word. */
+    @Test
+    void aSuggestedCommandQuotesWhatItNames() {
+        PostgresUrl url = PostgresUrl.parse("postgresql://u:pw@127.0.0.1:5432/oxy;drop", Map.of());
+        OxyError missing = url.unavailable(new java.sql.SQLException("database does not exist", "3D000"));
+        assertTrue(missing.hint().contains("createdb 'oxy;drop'"), missing.hint());
+        assertEquals("'it'\\''s'", Cli.shellQuote("it's"));
+        assertEquals("oxy-postgres", Cli.shellQuote("oxy-postgres"));
+    }
+
+    /** The lock file is 0600 like every other file in the backup directory. */
+    @Test
+    void theLockFileIsPrivate() throws Exception {
+        BackupStore store = BackupStore.create(state.resolve("backups"));
+        try (AutoCloseable lock = store.lock("test")) {
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(store.directory().resolve(".lock"))));
+        }
+    }
+
+    /** With --json, stdout is one JSON object whatever went wrong: a malformed URL, a bad flag. */
+    @Test
+    void jsonOutputIsAlwaysOneJsonObject() throws Exception {
+        OxyCli.Result badUrl = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", "mysql://root:pw@x/oxy"), "status", "--json");
+        OxyCli.Result badFlag = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString()), "status", "--json", "--runtime", "kubernetes");
+        for (OxyCli.Result result : new OxyCli.Result[] {badUrl, badFlag}) {
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            var parsed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(result.stdout());
+            assertTrue(parsed.isObject() && parsed.get("error").asText().length() > 0, result.toString());
+            assertEquals(ExitCode.USAGE, parsed.get("exitCode").asInt());
+            assertFalse(result.all().contains(":pw@"), "no password: " + result);
+        }
+    }
+
+    /** An app that cannot run: one line naming it and why, and the PostgreSQL this start started is stopped again. */
+    @Test
+    void anAppThatCannotRunIsNamedAndPostgresIsStoppedAgain() throws Exception {
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_RUNTIME", "embedded",
+            "OXY_POSTGRES_PORT", String.valueOf(OxyCli.freePort()));
+        OxyCli.Result start = OxyCli.run(env, "start", "--", "/no/such/app");
+        assertEquals(ExitCode.FAILED, start.exitCode(), start.toString());
+        assertTrue(start.stderr().contains("cannot run the app '/no/such/app'"), start.toString());
+        assertFalse(start.all().contains("unexpected error"), start.toString());
+        assertFalse(Files.exists(state.resolve("postgres").resolve("postmaster.pid")), "PostgreSQL was stopped: " + start);
+    }
+
+    /** Two starts at once on a fresh state directory: the second waits for the first and uses its server; both succeed. */
+    @Test
+    void twoStartsAtOnceBothEndWithARunningServer() throws Exception {
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_RUNTIME", "embedded",
+            "OXY_POSTGRES_PORT", String.valueOf(OxyCli.freePort()));
+        Process first = OxyCli.spawn(env, "start", "--detach");
+        Process second = OxyCli.spawn(env, "start", "--detach");
+        OxyCli.Result one = OxyCli.finish(first, java.time.Duration.ofMinutes(2));
+        OxyCli.Result two = OxyCli.finish(second, java.time.Duration.ofMinutes(2));
+        try {
+            assertEquals(0, one.exitCode(), one.toString());
+            assertEquals(0, two.exitCode(), two.toString());
+            assertFalse((one.all() + two.all()).contains("postmaster.pid"), "no raw initdb output: " + one + two);
+            OxyCli.Result status = OxyCli.run(env, "status");
+            assertEquals(0, status.exitCode(), status.toString());
+        } finally {
+            OxyCli.run(env, "stop");
+        }
+    }
+}
