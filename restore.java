@@ -55,7 +55,7 @@ public class restore implements Callable<Integer> {
     @Option(names = "--in-place", description = "For roles that may not create databases: restore into the database itself, in one transaction.")
     boolean inPlace;
 
-    @Option(names = "--jobs", defaultValue = "1", description = "Parallel pg_restore jobs for archives (default ${DEFAULT-VALUE}).")
+    @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_restore jobs for archives (default ${DEFAULT-VALUE}).")
     int jobs;
 
     @Option(names = "--no-owner", description = "Do not restore owners and privileges (when the dump's roles do not exist here).")
@@ -127,7 +127,7 @@ public class restore implements Callable<Integer> {
         Processes.Result list = tools.run("pg_restore", List.of("--list", archive.path().toString()), null);
         if (!list.ok()) {
             throw new OxyError(ExitCode.VERIFICATION_FAILED, archive.name() + " cannot be read: " + String.join(" ", list.tail(1)),
-                "Nothing was changed. Is it a complete pg_dump archive? ('./jbang oxy backup verify " + what + "')");
+                "Nothing was changed. Is it a complete pg_dump archive? ('./jbang oxy backup verify " + Cli.shellQuote(what) + "')");
         }
         return list.output();
     }
@@ -174,7 +174,7 @@ public class restore implements Callable<Integer> {
         String stamp = STAMP.format(Instant.now());
         String loading = target + "_restoring_" + stamp;
         Thread dropOnInterrupt = new Thread(() -> {
-            dropQuietly(databases, loading);
+            databases.dropQuietly(loading);
             allowConnectionsQuietly(databases, target); // interrupted mid-swap: the live database takes sessions again
             console.fail("restore interrupted: the half-loaded copy " + loading + " was dropped; " + target + " is unchanged");
         }, "drop-unfinished-restore");
@@ -183,13 +183,15 @@ public class restore implements Callable<Integer> {
         try {
             console.step("Restoring " + archive.name() + " into new database " + loading);
             PostgresUrl loaded = live.withDatabase(loading);
+            Map<String, Integer> leftOut;
             try (Console.Progress progress = console.progress(() -> Console.humanBytes(databases.sizeOf(loading)) + " loaded")) {
-                archive.restoreInto(tools, loaded, jobs, false, noOwner);
+                leftOut = archive.restoreInto(tools, loaded, jobs, false, noOwner);
             }
+            PreDataSection.reportLeftOut(console, leftOut);
             checkAndMigrate(archive, loaded);
             swapIn(databases, loading, target, replacing ? target + "_pre_restore_" + stamp : null);
         } catch (RuntimeException | SQLException e) {
-            dropQuietly(databases, loading);
+            databases.dropQuietly(loading);
             throw e instanceof OxyError oxy ? new OxyError(oxy.exitCode(), oxy.getMessage() + "; " + target + " is unchanged", oxy.hint(), oxy.details(), oxy)
                 : e instanceof SQLException sql ? live.unavailable(sql) : (RuntimeException) e;
         } finally {
@@ -313,7 +315,7 @@ public class restore implements Callable<Integer> {
     private void dropAbandonedRestores(Databases databases, String target) {
         for (String abandoned : databases.withPrefix(target + "_restoring_")) {
             console.warn("dropping " + abandoned + ", left by an interrupted restore");
-            dropQuietly(databases, abandoned);
+            databases.dropQuietly(abandoned);
         }
     }
 
@@ -322,14 +324,6 @@ public class restore implements Callable<Integer> {
             databases.execute("ALTER DATABASE " + Databases.quote(name) + " WITH ALLOW_CONNECTIONS true");
         } catch (SQLException | RuntimeException ignored) {
             // not there (a fresh server) or already allowed
-        }
-    }
-
-    private static void dropQuietly(Databases databases, String name) {
-        try {
-            databases.drop(name);
-        } catch (SQLException | RuntimeException ignored) {
-            // the next restore drops it
         }
     }
 

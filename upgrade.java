@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -76,6 +77,9 @@ public class upgrade implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         console = Console.standard();
+        if (to != null && !to.matches("\\d{1,2}") && !to.matches(RuntimeOptions.IMAGE_REFERENCE)) {
+            throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
+        }
         if (fromUrl != null || toUrl != null) return moveBetweenServers();
         Installation installation = installation(DatabaseRuntime.select(runtime));
         Path stateFile = installation.stateFile();
@@ -89,7 +93,7 @@ public class upgrade implements Callable<Integer> {
         }
         if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
         UpgradeState state = pending.orElseGet(() -> plan(installation));
-        if (dryRun) return ExitCode.OK;
+        if (dryRun) return rehearseOnly(installation, state);
         return run(installation, state);
     }
 
@@ -119,7 +123,7 @@ public class upgrade implements Callable<Integer> {
         console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free disk: "
             + (free < 0 ? "unknown" : Console.humanBytes(free)) + ", needed about " + Console.humanBytes(size * 2) + " (a backup and the new data)");
         List<String> steps = installation.describeSteps(state);
-        console.info("  1. " + steps.get(0));
+        console.info("  1. " + steps.get(0) + "; rehearse the schema there (what it rejects stops the upgrade here)");
         console.info("  2. downtime begins: end the app's sessions, final verified backup with pg_dump " + installation.dumpMajor(state)
             + ", stop the old server (nothing written after the backup can be lost)");
         console.info("  3. restore, compare exact row counts, apply migrations/, ANALYZE");
@@ -180,8 +184,9 @@ public class upgrade implements Callable<Integer> {
         BackupStore backups = BackupStore.create(store.directory(runtime));
         DatabaseRuntime staging = installation.staging(state);
         boolean restoredEarlier = state.did(UpgradeState.RESTORED); // by a run that was interrupted
-        // the new server's initdb and start need no backup: done before the downtime begins
+        // the new server's initdb and start, and the schema's rehearsal on it, need no downtime
         if (!restoredEarlier) staging.start(console, Duration.ofSeconds(120));
+        if (!state.did(UpgradeState.BACKED_UP)) rehearseSchema(installation, state, staging);
         Instant writersStopped = Instant.now();
         if (!state.did(UpgradeState.BACKED_UP)) {
             PostgresUrl url = installation.startOldServer();
@@ -199,10 +204,8 @@ public class upgrade implements Callable<Integer> {
         if (!state.did(UpgradeState.RESTORED)) {
             BackupArchive archive = BackupArchive.resolve(state.backup(), backups);
             try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), staging, List.of(backups.directory()), console)) {
-                Databases databases = new Databases(staging.url());
-                databases.execute("DROP DATABASE IF EXISTS " + Databases.quote(runtime.database) + " WITH (FORCE)");
-                databases.create(runtime.database);
-                archive.restoreInto(tools, staging.url(), 2, false, false);
+                emptyDatabase(staging);
+                PreDataSection.reportLeftOut(console, archive.restoreInto(tools, staging.url(), 2, false, false));
             }
             state = state.with(UpgradeState.RESTORED);
             state.write(installation.stateFile());
@@ -220,6 +223,55 @@ public class upgrade implements Callable<Integer> {
             + " s (writers stopped to new server ready). The old data is kept in " + state.kept());
         console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back)");
         return ExitCode.OK;
+    }
+
+    /**
+     * The old database's schema, dumped as the final backup will be, loaded into the new server and rolled
+     * back: whatever the target rejects ends the upgrade here, with the old server running and the new one
+     * removed, before the downtime begins.
+     */
+    private void rehearseSchema(Installation installation, UpgradeState state, DatabaseRuntime staging) {
+        PostgresUrl old = installation.startOldServer();
+        PreDataSection schema = PreDataSection.ofDatabase(installation.oldRuntime(), old, installation.dumpMajor(state), console);
+        Map<String, Integer> leftOut;
+        try {
+            emptyDatabase(staging);
+            leftOut = schema.rehearse(staging.url(), "Nothing was changed: the old server still runs and the new one was removed.");
+        } catch (OxyError refused) {
+            installation.removeStaging(state);
+            try {
+                Files.deleteIfExists(installation.stateFile());
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot remove " + installation.stateFile() + ": " + e.getMessage(), null, e);
+            }
+            throw refused;
+        }
+        console.ok("Schema rehearsed on " + state.toImage() + ": " + schema.size() + " statements accepted");
+        PreDataSection.reportLeftOut(console, leftOut);
+    }
+
+    /** --dry-run: the plan, then the rehearsal on a new server that is removed again, so every refusal shows. */
+    private Integer rehearseOnly(Installation installation, UpgradeState state) {
+        DatabaseRuntime staging = installation.staging(state);
+        try {
+            staging.start(console, Duration.ofSeconds(120));
+            rehearseSchema(installation, state, staging);
+        } finally {
+            installation.removeStaging(state);
+        }
+        console.ok("[DRY RUN] The upgrade would go ahead; nothing was changed (the rehearsal's server was removed)");
+        return ExitCode.OK;
+    }
+
+    /** The new server's database, empty: the new server is ours alone, and a rerun starts over. */
+    private void emptyDatabase(DatabaseRuntime staging) {
+        Databases databases = new Databases(staging.url());
+        try {
+            databases.drop(runtime.database);
+            databases.create(runtime.database);
+        } catch (SQLException e) {
+            throw staging.url().unavailable(e);
+        }
     }
 
     /**
@@ -279,10 +331,33 @@ public class upgrade implements Callable<Integer> {
     /** Back to the old server and data, from whatever step the upgrade reached. */
     private Integer rollBack(Installation installation, UpgradeState state) throws Exception {
         if (state.swapped()) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
+        boolean oldServerStopped = installation.runningOldServer(state).isEmpty(); // by the upgrade: it took nothing since the backup
         installation.rollBack(state);
+        verifyOldServer(installation.oldRuntime().url(), state, oldServerStopped);
         Files.deleteIfExists(installation.stateFile());
         console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before");
         return ExitCode.OK;
+    }
+
+    /**
+     * "As before" is said only after looking: the old server runs the old major and, when the upgrade had
+     * stopped it after the final backup, holds exactly that backup's rows.
+     */
+    private void verifyOldServer(PostgresUrl url, UpgradeState state, boolean stoppedAfterBackup) throws SQLException {
+        String restoreFrom = state.backup() == null ? "" : " The final backup " + state.backup() + " holds the data: './jbang oxy restore "
+            + state.backup() + "' once a server runs.";
+        int major = DatabaseRuntime.majorOf(BackupMaker.serverVersion(url));
+        if (major != state.fromMajor()) {
+            throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "after the rollback the server runs PostgreSQL " + major + ", not the old " + state.fromMajor(),
+                "The old data is not where the upgrade left it." + restoreFrom);
+        }
+        if (state.backup() == null || !stoppedAfterBackup) return;
+        Optional<BackupManifest> manifest = BackupStore.at(store.directory(runtime)).find(state.backup()).map(BackupStore.Entry::manifest);
+        if (manifest.isEmpty()) return;
+        try (Connection connection = url.connect()) {
+            RowCounts.requireMatching(manifest.get().rowCounts(), RowCounts.exact(connection), "the final backup " + state.backup(),
+                "The old server's data is not what it was at the final backup." + restoreFrom);
+        }
     }
 
     private Integer finalizeUpgrade(Installation installation, UpgradeState state) throws Exception {
@@ -321,19 +396,33 @@ public class upgrade implements Callable<Integer> {
             }
         }
         console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(databaseSize(from)) + ") -> " + target
-            + " (PostgreSQL " + toMajor + "): final backup with pg_dump " + toMajor + ", restore, row counts, migrations, ANALYZE");
-        if (dryRun) return ExitCode.OK;
+            + " (PostgreSQL " + toMajor + "): rehearse the schema on the target, final backup with pg_dump " + toMajor
+            + ", restore, row counts, migrations, ANALYZE");
+        DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
+        boolean created = !targetDatabases.exists(target.database());
+        if (created) targetDatabases.create(target.database());
+        try {
+            Map<String, Integer> leftOut = PreDataSection.ofDatabase(source, from, toMajor, console)
+                .rehearse(target, "Nothing was changed on either server.");
+            console.ok("Schema rehearsed on " + target);
+            PreDataSection.reportLeftOut(console, leftOut);
+        } catch (RuntimeException e) {
+            if (created) targetDatabases.dropQuietly(target.database());
+            throw e;
+        }
+        if (dryRun) {
+            if (created) targetDatabases.dropQuietly(target.database());
+            return ExitCode.OK;
+        }
         checkNoAppConnected(from);
         endAppSessions(from);
         long writes = writesSoFar(from);
-        DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
         BackupStore backups = BackupStore.create(store.directory(runtime));
         BackupManifest made;
         try (AutoCloseable lock = backups.lock("upgrade")) {
             made = new BackupMaker(source, from, backups, console).make(BackupMaker.Settings.standard(), false, toMajor);
         }
         BackupArchive archive = BackupArchive.resolve(made.name(), backups);
-        if (!targetDatabases.exists(target.database())) targetDatabases.create(target.database());
         try (PostgresTools tools = PostgresTools.find(toMajor, source, List.of(backups.directory()), console)) {
             archive.restoreInto(tools, target, 2, false, false);
         }
@@ -414,6 +503,9 @@ public class upgrade implements Callable<Integer> {
 
         /** Old server stopped and kept, the new one under the usual name and port. Each part checks what is done already. */
         void swap(UpgradeState state);
+
+        /** The new server and its storage, gone; the old one is not touched. */
+        void removeStaging(UpgradeState state);
 
         void rollBack(UpgradeState state) throws IOException;
 
@@ -537,7 +629,21 @@ public class upgrade implements Callable<Integer> {
         }
 
         @Override
+        public void removeStaging(UpgradeState state) {
+            removeIfExists(state.staging());
+            removeVolumeIfExists(state.to());
+        }
+
+        @Override
         public void rollBack(UpgradeState state) {
+            // never creates storage: the old container and its volume must still be there
+            boolean oldContainerThere = exists(state.kept()) || !state.swapped() && exists(state.name()); // after the swap, name is the new one
+            if (!oldContainerThere || !volumeExists(state.from())) {
+                throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "cannot roll back: the old container " + state.name() + " (or " + state.kept()
+                    + ") and its volume " + state.from() + " are " + (volumeExists(state.from()) ? "not both there" : "gone"),
+                    "Nothing was started. " + (state.backup() == null ? "The new data is in volume " + state.to() + "."
+                        : "The final backup " + state.backup() + " holds the data: start a server and './jbang oxy restore " + state.backup() + "'."));
+            }
             removeIfExists(state.staging());
             if (exists(state.kept())) {
                 // the new server took the name: it goes, the old one gets its name back
@@ -545,8 +651,21 @@ public class upgrade implements Callable<Integer> {
                 client.renameContainerCmd(state.kept()).withName(state.name()).exec();
             }
             docker.start(console, Duration.ofSeconds(120));
+            removeVolumeIfExists(state.to());
+        }
+
+        private boolean volumeExists(String volume) {
             try {
-                client.removeVolumeCmd(state.to()).exec();
+                client.inspectVolumeCmd(volume).exec();
+                return true;
+            } catch (NotFoundException e) {
+                return false;
+            }
+        }
+
+        private void removeVolumeIfExists(String volume) {
+            try {
+                client.removeVolumeCmd(volume).exec();
             } catch (NotFoundException ignored) {
                 // never created
             }
@@ -554,7 +673,7 @@ public class upgrade implements Callable<Integer> {
 
         @Override
         public void removeOld(UpgradeState state) {
-            if (exists(state.kept())) client.removeContainerCmd(state.kept()).withForce(true).exec();
+            if (exists(state.kept())) client.removeContainerCmd(state.kept()).withForce(true).withRemoveVolumes(true).exec(); // anonymous ones only
             client.removeVolumeCmd(state.from()).exec();
         }
 
@@ -727,13 +846,27 @@ public class upgrade implements Callable<Integer> {
         }
 
         @Override
-        public void rollBack(UpgradeState state) throws IOException {
+        public void removeStaging(UpgradeState state) {
             Path next = Path.of(state.to());
-            Path kept = Path.of(state.kept());
-            if (Files.exists(next)) {
-                new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
+            if (!Files.exists(next)) return;
+            new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
+            try {
                 EmbeddedRuntime.deleteRecursively(next);
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot remove " + next + ": " + e.getMessage(), "Remove it by hand; the old data is untouched.", e);
             }
+        }
+
+        @Override
+        public void rollBack(UpgradeState state) throws IOException {
+            Path kept = Path.of(state.kept());
+            Path old = Files.exists(kept) ? kept : dataDir;
+            if (!Files.exists(old.resolve("PG_VERSION")) || DatabaseRuntime.majorOf(Files.readString(old.resolve("PG_VERSION"))) != state.fromMajor()) {
+                throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "cannot roll back: no PostgreSQL " + state.fromMajor() + " data in " + kept + " or " + dataDir,
+                    "Nothing was started." + (state.backup() == null ? "" : " The final backup " + state.backup() + " holds the data: './jbang oxy restore "
+                        + state.backup() + "' once a server runs."));
+            }
+            removeStaging(state);
             if (Files.exists(kept)) {
                 // the new server took the directory: it goes, the old one gets its place back
                 if (Files.exists(dataDir)) {
@@ -745,7 +878,7 @@ public class upgrade implements Callable<Integer> {
             if (!embedded.isRunning()) {
                 Path bin = Path.of(state.fromImage());
                 startOldCluster(bin, state.fromMajor(), runtime.postgresPort);
-                console.info("Stop it with: " + String.join(" ", EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl"))) + " -D " + dataDir + " stop");
+                console.info("Stop it with: " + String.join(" ", EmbeddedRuntime.asServerUser(bin.resolve("pg_ctl"))) + " -D " + Cli.shellQuote(dataDir.toString()) + " stop");
             }
         }
 

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import org.postgresql.PGConnection;
@@ -175,22 +176,38 @@ public record BackupArchive(Path path, Format format, Compression compression, O
     /**
      * Loads the archive into target, stopping at the first error. inOneTransaction: all or nothing, and
      * the database's current objects are dropped first in the same transaction (restore --in-place).
+     * Otherwise the schema goes first, alone and in one transaction (PreDataSection), so what the target
+     * rejects stops the restore before any data moves; then the data, indexes and constraints with --jobs.
+     * Returns the column options the target does not know and that were left out (option -> columns).
      */
-    public void restoreInto(PostgresTools tools, PostgresUrl target, int jobs, boolean inOneTransaction, boolean noOwner) {
-        if (format == Format.PLAIN) {
-            runPlainSql(target, inOneTransaction);
-            return;
-        }
+    public Map<String, Integer> restoreInto(PostgresTools tools, PostgresUrl target, int jobs, boolean inOneTransaction, boolean noOwner) {
+        if (format == Format.PLAIN) return runPlainSql(target, inOneTransaction);
         List<String> arguments = new ArrayList<>(List.of("--dbname=" + target.database(), "--exit-on-error", "--no-password"));
         if (noOwner) arguments.addAll(List.of("--no-owner", "--no-privileges"));
-        if (inOneTransaction) arguments.addAll(List.of("--single-transaction", "--clean", "--if-exists"));
-        else if (jobs > 1) arguments.add("--jobs=" + jobs);
+        Map<String, Integer> leftOut = Map.of();
+        if (inOneTransaction) {
+            arguments.addAll(List.of("--single-transaction", "--clean", "--if-exists"));
+        } else {
+            leftOut = PreDataSection.ofArchive(this, tools, noOwner).load(target);
+            arguments.addAll(List.of("--section=data", "--section=post-data"));
+            if (jobs > 1) arguments.add("--jobs=" + jobs);
+        }
         arguments.add(path.toString());
         Processes.Result result = tools.run("pg_restore", arguments, target);
-        if (!result.ok()) {
-            throw new OxyError(ExitCode.FAILED, "pg_restore stopped at an error: " + String.join(" ", result.tail(1)),
-                null, result.tail(6), null);
-        }
+        if (!result.ok()) throw restoreFailed(result);
+        return leftOut;
+    }
+
+    /** pg_restore's own words: the server's ERROR and the command it was running, not only the last line. */
+    static OxyError restoreFailed(Processes.Result result) {
+        List<String> lines = result.output().lines().toList();
+        String serverSaid = lines.stream().filter(l -> l.contains("ERROR:")).findFirst()
+            .map(l -> l.substring(l.indexOf("ERROR:") + 6).trim()).orElse(null);
+        String command = lines.stream().filter(l -> l.startsWith("Command was:")).findFirst()
+            .map(l -> l.substring("Command was:".length()).trim()).orElse(null);
+        String problem = serverSaid == null ? String.join(" ", result.tail(1))
+            : serverSaid + (command == null ? "" : " (in: " + (command.length() > 160 ? command.substring(0, 157) + "..." : command) + ")");
+        return new OxyError(ExitCode.FAILED, "pg_restore stopped at an error: " + problem, null, result.tail(6), null);
     }
 
     /**
@@ -198,7 +215,8 @@ public record BackupArchive(Path path, Format format, Compression compression, O
      * they are (pgjdbc splits them, dollar quotes included), COPY data streams through the COPY protocol.
      * psql would need the file inside its container; this needs nothing but the connection.
      */
-    private void runPlainSql(PostgresUrl target, boolean dropCurrentObjects) {
+    private Map<String, Integer> runPlainSql(PostgresUrl target, boolean dropCurrentObjects) {
+        PreDataSection.ColumnOptionFilter columnOptions = new PreDataSection.ColumnOptionFilter();
         try (Connection connection = target.connect();
              BufferedInputStream in = new BufferedInputStream(decompressed(), 1 << 16)) {
             connection.setAutoCommit(false);
@@ -214,6 +232,9 @@ public record BackupArchive(Path path, Format format, Compression compression, O
                         connection.unwrap(PGConnection.class).getCopyAPI().copyIn(line, reader.copyData());
                     } else if (line.startsWith("\\")) {
                         checkMetaCommand(line);
+                    } else if (line.endsWith(";") && PreDataSection.ColumnOptionFilter.isColumnOptions(line)) {
+                        execute(statement, sql); // pg_dump writes each on a line of its own
+                        columnOptions.execute(connection, statement, line);
                     } else if (!line.startsWith("SET client_encoding")) { // the driver's encoding is UTF8 and must stay so
                         sql.append(line).append('\n');
                         if (sql.length() > 16 << 20 && line.endsWith(";")) execute(statement, sql); // INSERT-style dumps
@@ -226,6 +247,7 @@ public record BackupArchive(Path path, Format format, Compression compression, O
                 }
             }
             connection.commit();
+            return columnOptions.leftOut();
         } catch (SQLException e) {
             throw new OxyError(ExitCode.FAILED, "the SQL dump stopped at an error: " + Cli.describe(e).lines().findFirst().orElse(""),
                 "Nothing of it was kept.", e);

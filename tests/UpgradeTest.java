@@ -53,11 +53,25 @@ class UpgradeTest {
         }
     }
 
+    private boolean containerExists(String name) {
+        try {
+            docker.inspectContainerCmd(name).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /** The docker runtime's container, started and migrated on that image. */
+    private void startOn(String image) throws Exception {
+        Map<String, String> onImage = new java.util.HashMap<>(env);
+        onImage.put("OXY_POSTGRES_IMAGE", image);
+        assertEquals(0, OxyCli.run(onImage, "start", "--detach").exitCode());
+    }
+
     /** The docker runtime's container on postgres:17-alpine, migrated, with that many users named by the SQL expression. */
     private void startPostgres17WithUsers(int users, String nameSql) throws Exception {
-        Map<String, String> on17 = new java.util.HashMap<>(env);
-        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
-        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        startOn("postgres:17-alpine");
         try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
             OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', " + nameSql
                 + " FROM generate_series(1, " + users + ") g");
@@ -75,10 +89,16 @@ class UpgradeTest {
     @Test
     void upgradeFrom17To18KeepsTheOldVolumeAndRollsBack() throws Exception {
         startPostgres17WithUsers(500, "'n'");
+        long columnsWithPgAttver; // PostgreSQL 17.12 writes this column option, which 18.6 does not know
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            columnsWithPgAttver = OxyCli.queryLong(connection, "SELECT count(*) FROM pg_attribute WHERE attoptions::text LIKE '%pg_attver=%'");
+        }
         OxyCli.Result plan = OxyCli.run(env, "upgrade", "--to", "18", "--dry-run");
         assertEquals(0, plan.exitCode(), plan.toString());
         assertTrue(plan.stdout().contains("Plan: PostgreSQL 17"), plan.stdout());
+        assertTrue(plan.stdout().contains("Schema rehearsed on postgres:18-alpine"), plan.stdout());
         assertTrue(!volumeExists(volume + "-18"), "a dry run creates nothing");
+        assertTrue(!containerExists(container + "-upgrade-18"), "a dry run removes the server it rehearsed on");
         OxyCli.Result same = OxyCli.run(env, "upgrade", "--to", "17");
         assertEquals(8, same.exitCode(), same.toString());
 
@@ -92,6 +112,10 @@ class UpgradeTest {
         assertTrue(serverVersion().startsWith("18"), serverVersion());
         try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
             assertEquals(500, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+            if (columnsWithPgAttver > 0) {
+                assertTrue(upgraded.stdout().contains("column option pg_attver (on "), "the left-out option is named: " + upgraded);
+                assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_attribute WHERE attoptions::text LIKE '%pg_attver=%'"));
+            }
         }
         assertTrue(volumeExists(volume), "the old volume is kept until --finalize");
         OxyCli.Result status = OxyCli.run(env, "status");
@@ -110,6 +134,28 @@ class UpgradeTest {
         assertEquals(0, finalized.exitCode(), finalized.toString());
         assertTrue(!volumeExists(volume), "finalize removes the old volume");
         assertTrue(serverVersion().startsWith("18"));
+    }
+
+    /**
+     * The old container and volume removed from outside after the swap: --rollback must not make a new, empty
+     * server under the old name and call it "as before"; it refuses, creates nothing, and names the final backup.
+     */
+    @Test
+    void aRollbackWhoseOldDataIsGoneRefusesAndCreatesNothing() throws Exception {
+        startPostgres17WithUsers(200, "'n'");
+        OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        docker.removeContainerCmd(container + "-pg17").withForce(true).exec();
+        docker.removeVolumeCmd(volume).exec();
+        OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
+        assertEquals(ExitCode.DATA_NEEDS_ATTENTION, back.exitCode(), back.toString());
+        assertTrue(back.stderr().contains("cannot roll back") && back.stderr().contains("oxy restore oxy_"), back.toString());
+        assertTrue(!back.all().contains("as before"), back.toString());
+        assertTrue(!volumeExists(volume) && !containerExists(container + "-pg17"), "no storage was created");
+        assertTrue(serverVersion().startsWith("18"), "the new server is left as it was");
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(200, OxyCli.queryLong(connection, "SELECT count(*) FROM users"));
+        }
     }
 
     private String usersChecksum() throws Exception {
@@ -183,9 +229,7 @@ class UpgradeTest {
     /** pgvector in use: postgres:18-alpine lacks it, so the upgrade is refused before anything changes; the pgvector image works. */
     @Test
     void aMissingExtensionIsRefusedAndTheRightImageWorks() throws Exception {
-        Map<String, String> onVector17 = new java.util.HashMap<>(env);
-        onVector17.put("OXY_POSTGRES_IMAGE", "pgvector/pgvector:pg17");
-        assertEquals(0, OxyCli.run(onVector17, "start", "--detach").exitCode());
+        startOn("pgvector/pgvector:pg17");
         try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
             OxyCli.execute(connection, "CREATE EXTENSION vector");
             OxyCli.execute(connection, "CREATE TABLE embeddings (id int PRIMARY KEY, v vector(3))");
@@ -201,6 +245,33 @@ class UpgradeTest {
             assertEquals(50, OxyCli.queryLong(connection, "SELECT count(*) FROM embeddings"));
         }
         assertTrue(serverVersion().startsWith("18"), serverVersion());
+    }
+
+    /**
+     * A schema the target rejects (a C function whose library only the old image has) stops the upgrade
+     * before the downtime, in the server's words: the old server runs on untouched, and nothing new is left.
+     */
+    @Test
+    void aSchemaTheTargetRejectsStopsTheUpgradeBeforeTheDowntime() throws Exception {
+        startOn("pgvector/pgvector:pg17");
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "CREATE FUNCTION public.vector_text(cstring, oid, integer) RETURNS cstring "
+                + "AS '$libdir/vector', 'vector_in' LANGUAGE C IMMUTABLE STRICT");
+            OxyCli.execute(connection, "INSERT INTO users (id, email, name) SELECT gen_random_uuid(), g || '@x.org', 'n' FROM generate_series(1, 100) g");
+        }
+        String checksum = usersChecksum();
+        for (String[] args : new String[][] {{"upgrade", "--to", "18", "--dry-run"}, {"upgrade", "--to", "18"}}) {
+            OxyCli.Result refused = OxyCli.run(env, args);
+            assertEquals(8, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("rejects the schema of database oxy") && refused.stderr().contains("could not access file \"vector\"")
+                && refused.stderr().contains("(in: CREATE FUNCTION public.vector_text"), "the server's own words and the object: " + refused);
+            assertTrue(refused.stderr().contains("the old server still runs"), refused.toString());
+            assertTrue(!refused.stdout().contains("Final backup"), "stopped before the downtime: " + refused);
+            assertTrue(serverVersion().startsWith("17"), "the old server still runs");
+            assertEquals(checksum, usersChecksum());
+            assertTrue(!volumeExists(volume + "-18") && !containerExists(container + "-upgrade-18"), "no new server is left: " + refused);
+            assertTrue(!java.nio.file.Files.exists(state.resolve("upgrade-" + container + ".json")), "no upgrade state");
+        }
     }
 
     /**
@@ -251,9 +322,7 @@ class UpgradeTest {
     void notEnoughDiskIsRefusedBeforeAnythingChanges() throws Exception {
         docker.createVolumeCmd().withName(volume).withDriver("local")
             .withDriverOpts(Map.of("type", "tmpfs", "device", "tmpfs", "o", "size=200m")).exec();
-        Map<String, String> on17 = new java.util.HashMap<>(env);
-        on17.put("OXY_POSTGRES_IMAGE", "postgres:17-alpine");
-        assertEquals(0, OxyCli.run(on17, "start", "--detach").exitCode());
+        startOn("postgres:17-alpine");
         try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
             // unlogged: the rows take disk without as much again in WAL, which would fill the small volume first
             OxyCli.execute(connection, "CREATE UNLOGGED TABLE ballast AS SELECT g AS id, md5(g::text) || md5((-g)::text) AS filler "
