@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -77,27 +79,30 @@ class BackupCrashSafetyTest {
     @Test
     void killedAtTwelvePointsABackupNeverLeavesAnUnverifiableFileAndThePreviousOneSurvives() throws Exception {
         Path backups = state.resolve("backups");
-        long started = System.nanoTime();
         OxyCli.Result first = OxyCli.run(env(backups), "backup");
-        long fullRun = (System.nanoTime() - started) / 1_000_000;
         assertEquals(0, first.exitCode(), first.toString());
-        String baseline;
+        Path baseline;
         try (Stream<Path> files = Files.list(backups)) {
-            baseline = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".dump")).findFirst().orElseThrow();
+            baseline = files.filter(p -> p.getFileName().toString().endsWith(".dump")).findFirst().orElseThrow();
         }
+        long baselineBytes = Files.size(baseline);
+        // kill points are moments the run is seen to reach, not times: they land in the same phase on a busy machine
+        List<String> points = new ArrayList<>(List.of("start", "Dumping"));
+        for (int percent = 5; percent <= 85; percent += 10) points.add(percent + "%");
+        points.add("renamed");
         ExternalRuntime runtime = new ExternalRuntime(optionsFor(url));
         try (PostgresTools tools = PostgresTools.find(18, runtime, List.of(backups), Console.standard())) {
             List<String> outcomes = new ArrayList<>();
-            for (int point = 1; point <= 12; point++) {
-                long killAfter = fullRun * point / 12; // from JVM start through pg_dump, verification, rename and manifest
+            for (String point : points) {
+                Set<Path> finalsBefore = finalDumps(backups);
                 Process run = OxyCli.spawn(env(backups), "backup");
-                boolean finished = run.waitFor(killAfter, java.util.concurrent.TimeUnit.MILLISECONDS);
-                if (!finished) {
-                    run.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
-                }
-                outcomes.add(killAfter + " ms: " + (finished ? "finished, exit " + run.exitValue() : "killed"));
+                boolean reached = awaitKillPoint(run, point, backups, baselineBytes, finalsBefore);
+                if (reached) run.destroyForcibly(); // SIGKILL: no shutdown hook runs
+                run.waitFor();
+                boolean killed = reached && run.exitValue() == 137;
+                outcomes.add(point + ": " + (killed ? "killed" : "finished, exit " + run.exitValue()));
                 assertEveryFinalNameVerifies(backups, tools);
-                assertTrue(Files.exists(backups.resolve(baseline)), "the previous backup survives the kill at " + killAfter + " ms");
+                assertTrue(Files.exists(baseline), "the previous backup survives the kill at " + point);
             }
             // the next run clears what the killed ones left (temporary files, tool containers) and succeeds
             OxyCli.Result after = OxyCli.run(env(backups), "backup");
@@ -109,6 +114,41 @@ class BackupCrashSafetyTest {
             assertEveryFinalNameVerifies(backups, tools);
             System.out.println("kill points: " + outcomes);
             assertTrue(outcomes.stream().filter(o -> o.endsWith("killed")).count() >= 10, "at least 10 kills landed: " + outcomes);
+        }
+    }
+
+    /**
+     * Waits until the run reaches the point: "start" at once (the JVM is starting), "Dumping" when it says so,
+     * "N%" when its temporary dump holds N % of the previous backup's bytes, "renamed" when a new final name
+     * appears (the manifest is next). False when the run ended first.
+     */
+    private static boolean awaitKillPoint(Process run, String point, Path backups, long baselineBytes, Set<Path> finalsBefore) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (run.isAlive()) {
+            boolean reached = switch (point) {
+                case "start" -> true;
+                case "Dumping" -> OxyCli.output(run, -1).stdout().contains("Dumping");
+                case "renamed" -> !finalsBefore.containsAll(finalDumps(backups));
+                default -> OxyCli.output(run, -1).stdout().contains("Dumping") // leftovers of earlier kills are gone by then
+                    && partialDumpBytes(backups) * 100 >= baselineBytes * Long.parseLong(point.replace("%", ""));
+            };
+            if (reached) return true;
+            if (System.nanoTime() > deadline) fail("the backup never reached kill point " + point + ":\n" + OxyCli.output(run, -1));
+            Thread.sleep(5);
+        }
+        return false;
+    }
+
+    private static Set<Path> finalDumps(Path backups) throws Exception {
+        try (Stream<Path> files = Files.list(backups)) {
+            return files.filter(p -> p.getFileName().toString().matches("oxy_\\d{8}_\\d{6}(_\\d+)?\\.dump")).collect(Collectors.toSet());
+        }
+    }
+
+    private static long partialDumpBytes(Path backups) throws Exception {
+        try (Stream<Path> files = Files.list(backups)) {
+            return files.filter(p -> p.getFileName().toString().startsWith(".partial-") && p.toString().endsWith(".dump"))
+                .mapToLong(p -> p.toFile().length()).max().orElse(0);
         }
     }
 
@@ -192,6 +232,10 @@ class BackupCrashSafetyTest {
             assertNotEquals(0, full.exitCode(), full.toString());
             assertTrue(full.stderr().contains("disk is full"), full.toString());
             assertTrue(full.stderr().lines().filter(l -> !l.isBlank()).count() <= 8, "a short message, no stack trace: " + full);
+            OxyCli.Result quiet = OxyCli.run(env, "backup", "--keep-last", "1", "--quiet");
+            assertNotEquals(0, quiet.exitCode(), quiet.toString());
+            assertEquals(List.of(), quiet.all().lines().filter(l -> !l.isBlank() && !l.contains("disk is full")).toList(),
+                "--quiet (cron): the error is one line: " + quiet);
             assertEquals(1, manifests(backups), "the last good backup is kept (retention never ran)");
             try (Stream<Path> files = Files.list(backups)) {
                 assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".partial-")).toList());
