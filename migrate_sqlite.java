@@ -36,6 +36,7 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.temporal.ChronoField;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -118,16 +119,22 @@ public class migrate_sqlite implements Callable<Integer> {
         long started = System.nanoTime();
         try (Connection sqlite = openSource(source)) {
             checkIntegrity(sqlite, source);
+            Map<String, SourceTable> sourceTables = readSourceSchema(sqlite);
+            if (sourceTables.isEmpty()) {
+                throw new OxyError(ExitCode.REFUSED, source + " holds no tables: nothing to migrate", "Check --from (or SQLITE_URL); nothing was written.");
+            }
+            refuseEmptyColumnNames(sourceTables);
             try (Connection pg = connectTarget(target)) {
                 List<SchemaMigrations.Migration> pending = prepareSchema(target);
                 pg.setAutoCommit(false);
                 if (dryRun) applyInTransaction(pg, pending);
-                Map<String, SourceTable> sourceTables = readSourceSchema(sqlite);
                 if (createSchema) createMissingTables(pg, sourceTables);
                 Map<String, TargetTable> targetTables = readTargetSchema(pg);
                 List<String> problems = new ArrayList<>();
                 List<TablePlan> plan = plan(sourceTables, targetTables, problems);
                 Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
+                findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
+                findDuplicateKeys(sqlite, pg, plan, problems);
                 checkTargetEmpty(pg, plan, problems);
                 if (!problems.isEmpty() && !dryRun) throw refused(problems);
                 if (dryRun) {
@@ -190,6 +197,9 @@ public class migrate_sqlite implements Callable<Integer> {
             throw new OxyError(ExitCode.REFUSED, "no SQLite file at " + file, "Check --from (or SQLITE_URL); Oxy keeps it at ~/.local/share/oxy/db.sqlite.");
         }
         if (!Files.isReadable(file)) throw new OxyError(ExitCode.REFUSED, "cannot read " + file + " (permission denied)", null);
+        if (Files.size(file) == 0) {
+            throw new OxyError(ExitCode.REFUSED, file + " is empty (0 bytes): not an SQLite database", "Check --from (or SQLITE_URL); nothing was written.");
+        }
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.setOpenMode(org.sqlite.SQLiteOpenMode.READONLY);
@@ -259,18 +269,32 @@ public class migrate_sqlite implements Callable<Integer> {
 
     record SourceColumn(String name, String declaredType, boolean notNull, String defaultValue, int primaryKeyIndex) {}
 
-    record SourceTable(String name, List<SourceColumn> columns, List<String[]> foreignKeys) {}
+    /** hasRowid: false for WITHOUT ROWID tables, whose rows are named by their key alone. */
+    record SourceTable(String name, List<SourceColumn> columns, List<String[]> foreignKeys, boolean hasRowid) {}
 
     static final Set<String> LEDGERS = Set.of("seaql_migrations", "flyway_schema_history");
 
     Map<String, SourceTable> readSourceSchema(Connection sqlite) throws SQLException {
         Map<String, SourceTable> tables = new LinkedHashMap<>();
-        List<String> names = new ArrayList<>();
+        Map<String, Boolean> names = new TreeMap<>(); // name -> has a rowid
+        List<String> virtual = new ArrayList<>(), shadow = new ArrayList<>();
+        // SQLite's own list says what a table is: shadow tables (an FTS index's insides) are no data of their own
         try (Statement statement = sqlite.createStatement();
-             ResultSet result = statement.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")) {
-            while (result.next()) names.add(result.getString(1));
+             ResultSet result = statement.executeQuery("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main' "
+                 + "AND type IN ('table', 'virtual', 'shadow') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")) {
+            while (result.next()) {
+                String type = result.getString(2);
+                if (type.equals("shadow")) shadow.add(result.getString(1));
+                else names.put(result.getString(1), result.getInt(3) == 0);
+                if (type.equals("virtual")) virtual.add(result.getString(1));
+            }
         }
-        for (String name : names) {
+        if (!virtual.isEmpty()) {
+            console.warn("Virtual table(s) " + virtual + " (full-text search and the like): their columns move as plain tables; "
+                + "the index behind them does not (build one in PostgreSQL, e.g. with tsvector)");
+        }
+        if (!shadow.isEmpty()) console.info("Skipping " + shadow.size() + " shadow table(s) of those virtual tables: " + shadow);
+        for (String name : names.keySet()) {
             List<SourceColumn> columns = new ArrayList<>();
             try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA table_info(" + quote(name) + ")")) {
                 while (result.next()) {
@@ -282,9 +306,25 @@ public class migrate_sqlite implements Callable<Integer> {
             try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA foreign_key_list(" + quote(name) + ")")) {
                 while (result.next()) foreignKeys.add(new String[] {result.getString("from"), result.getString("table"), result.getString("to")});
             }
-            tables.put(name, new SourceTable(name, columns, foreignKeys));
+            tables.put(name, new SourceTable(name, columns, foreignKeys, names.get(name)));
         }
         return tables;
+    }
+
+    /** SQLite allows a column named "" (CREATE TABLE t ("" TEXT)); PostgreSQL has no such name, so there is nowhere to put it. */
+    void refuseEmptyColumnNames(Map<String, SourceTable> tables) {
+        List<String> problems = new ArrayList<>();
+        for (SourceTable table : tables.values()) {
+            for (int i = 0; i < table.columns().size(); i++) {
+                if (table.columns().get(i).name().isEmpty()) {
+                    problems.add("column " + (i + 1) + " of table " + table.name() + " has an empty name, which PostgreSQL does not allow");
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new OxyError(ExitCode.REFUSED, problems.get(0), "Rename it in SQLite first (ALTER TABLE ... RENAME COLUMN \"\" TO name); nothing was written.",
+                problems.subList(1, problems.size()), null);
+        }
     }
 
     record TargetColumn(String name, String type, boolean nullable, boolean hasDefault, Integer maxLength) {}
@@ -420,6 +460,11 @@ public class migrate_sqlite implements Callable<Integer> {
                 value = row.getObject(1);
             }
         }
+        return !parentHas(sqlite, parent, parentColumn, value);
+    }
+
+    /** Whether the parent has the value in that column, in any of the forms that convert to the same value (uuid text or blob). */
+    boolean parentHas(Connection sqlite, String parent, String parentColumn, Object value) throws SQLException {
         List<Object> forms = new ArrayList<>(List.of(value));
         try {
             UUID uuid = Values.uuid(value);
@@ -434,9 +479,102 @@ public class migrate_sqlite implements Callable<Integer> {
         try (PreparedStatement statement = sqlite.prepareStatement(sql)) {
             for (int i = 0; i < forms.size(); i++) statement.setObject(i + 1, forms.get(i));
             try (ResultSet found = statement.executeQuery()) {
-                return !found.next();
+                return found.next();
             }
         }
+    }
+
+    /** A key, unique constraint or (non-partial) unique index of a target table, or a foreign key with its parent's columns. */
+    record TargetConstraint(String table, String name, String kind, List<String> columns, String parent, List<String> parentColumns) {}
+
+    List<TargetConstraint> targetConstraints(Connection pg) throws SQLException {
+        String columnsOf = "array_to_string(ARRAY(SELECT a.attname FROM unnest(%s) WITH ORDINALITY k(n, i) JOIN pg_attribute a "
+            + "ON a.attrelid = %s AND a.attnum = k.n ORDER BY k.i), ',')";
+        String sql = "SELECT con.conrelid::regclass::text, con.conname, con.contype::text, " + String.format(columnsOf, "con.conkey", "con.conrelid")
+            + ", con.confrelid::regclass::text, " + String.format(columnsOf, "con.confkey", "con.confrelid") + " FROM pg_constraint con "
+            + "JOIN pg_namespace n ON n.oid = con.connamespace WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f') "
+            + "UNION ALL SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, 'i', " + String.format(columnsOf, "i.indkey::int2[]", "i.indrelid")
+            + ", NULL, NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            + "WHERE n.nspname = current_schema() AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL "
+            + "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)";
+        List<TargetConstraint> constraints = new ArrayList<>();
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            while (result.next()) {
+                String parent = result.getString(5);
+                constraints.add(new TargetConstraint(unquote(result.getString(1)), result.getString(2), result.getString(3),
+                    List.of(result.getString(4).split(",")), parent == null ? null : unquote(parent),
+                    parent == null ? List.of() : List.of(result.getString(6).split(","))));
+            }
+        }
+        return constraints;
+    }
+
+    /**
+     * Foreign keys only the target has (SQLite's file does not declare them, so its own check cannot see them):
+     * rows pointing nowhere are orphans all the same, found before the load like SQLite's own, and skipped
+     * with --skip-orphans like them.
+     */
+    void findOrphansOfTargetKeys(Connection sqlite, Connection pg, List<TablePlan> plan, Map<String, Set<Long>> orphans, List<String> problems)
+            throws SQLException {
+        Map<String, TablePlan> byName = new LinkedHashMap<>();
+        plan.forEach(table -> byName.put(table.name(), table));
+        for (TargetConstraint key : targetConstraints(pg)) {
+            TablePlan child = byName.get(key.table());
+            TablePlan parent = key.parent() == null ? null : byName.get(key.parent());
+            if (!key.kind().equals("f") || child == null || parent == null || key.columns().size() != 1 || !child.source().hasRowid()) continue;
+            String column = key.columns().get(0), parentColumn = key.parentColumns().get(0);
+            if (!child.columns().contains(column) || !parent.columns().contains(parentColumn)) continue;
+            boolean declared = child.source().foreignKeys().stream().anyMatch(fk -> fk[0].equals(column) && fk[1].equalsIgnoreCase(parent.source().name()));
+            if (declared) continue; // SQLite's own check covered it
+            String candidates = "SELECT c.rowid, c." + quote(column) + " FROM " + quote(child.source().name()) + " c WHERE c." + quote(column)
+                + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + quote(parent.source().name()) + " p WHERE p." + quote(parentColumn) + " = c." + quote(column) + ")";
+            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(candidates)) {
+                while (result.next()) {
+                    long rowid = result.getLong(1);
+                    if (parentHas(sqlite, parent.source().name(), parentColumn, result.getObject(2))) continue; // the same uuid in another form
+                    if (!orphans.computeIfAbsent(child.name(), name -> new LinkedHashSet<>()).add(rowid)) continue;
+                    if (skipOrphans) console.warn("Skipping orphan " + child.name() + " rowid " + rowid + " (the target's foreign key " + key.name() + ")");
+                    if (!skipOrphans) {
+                        problems.add("orphan: " + child.name() + " rowid " + rowid + " points to a missing row of " + parent.name()
+                            + " (the target's foreign key " + key.name() + "; SQLite's file does not declare it)");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows that the target's keys and unique constraints would refuse: equal after conversion (a uuid as text
+     * and as a blob, an integer as text and as a number), or never unique in SQLite, which may not declare the key.
+     */
+    void findDuplicateKeys(Connection sqlite, Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
+        Map<String, TablePlan> byName = new LinkedHashMap<>();
+        plan.forEach(table -> byName.put(table.name(), table));
+        for (TargetConstraint key : targetConstraints(pg)) {
+            TablePlan table = byName.get(key.table());
+            if (key.kind().equals("f") || table == null || !table.columns().containsAll(key.columns())) continue;
+            List<String> normalized = key.columns().stream().map(column -> comparable(column, table.target().columns().get(column))).toList();
+            String sql = "SELECT " + String.join(" || ', ' || ", normalized.stream().map(n -> "quote(" + n + ")").toList()) + ", count(*) FROM "
+                + quote(table.source().name()) + " WHERE " + String.join(" AND ", key.columns().stream().map(c -> quote(c) + " IS NOT NULL").toList())
+                + " GROUP BY " + String.join(", ", normalized) + " HAVING count(*) > 1 LIMIT 3";
+            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+                while (result.next()) {
+                    problems.add("duplicate key: " + table.name() + " (" + String.join(", ", key.columns()) + ") = (" + result.getString(1) + ") appears "
+                        + result.getLong(2) + " times, but the target's " + (key.kind().equals("p") ? "primary key " : "unique ") + key.name()
+                        + " allows it once: remove or change the duplicates in SQLite");
+                }
+            }
+        }
+    }
+
+    /** A SQLite expression that is equal for two values exactly when they convert to equal target values (as far as SQL can tell). */
+    static String comparable(String column, TargetColumn target) {
+        String quoted = quote(column);
+        return switch (category(target.type())) {
+            case UUID -> "lower(CASE typeof(" + quoted + ") WHEN 'blob' THEN hex(" + quoted + ") ELSE replace(" + quoted + ", '-', '') END)";
+            case INTEGER -> "CAST(" + quoted + " AS INTEGER)";
+            default -> quoted;
+        };
     }
 
     void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
@@ -447,14 +585,42 @@ public class migrate_sqlite implements Callable<Integer> {
         }
         if (filled.isEmpty()) return;
         if (truncate) {
+            Set<String> emptied = new LinkedHashSet<>(plan.stream().map(TablePlan::name).toList());
+            Map<String, Long> referencing = tablesReferencing(pg, emptied);
+            referencing.forEach((table, count) -> {
+                if (count > 0) problems.add("target table " + table + " is not in the SQLite file and its " + count + " row(s) reference "
+                    + "the tables --truncate empties: empty or drop it first (--truncate never empties a table it does not load)");
+            });
+            if (referencing.values().stream().anyMatch(count -> count > 0)) return;
+            emptied.addAll(referencing.keySet()); // empty tables outside the file that point at loaded ones: TRUNCATE must name them too
             console.step("Emptying " + filled.size() + " target table(s) first (--truncate): " + filled);
             try (Statement statement = pg.createStatement()) {
-                statement.execute("TRUNCATE " + String.join(", ", plan.stream().map(t -> quote(t.name())).toList()) + " RESTART IDENTITY");
+                statement.execute("TRUNCATE " + String.join(", ", emptied.stream().map(migrate_sqlite::quote).toList()) + " RESTART IDENTITY");
             }
             return;
         }
         filled.forEach((table, count) -> problems.add("target table " + table + " already holds " + count + " row(s)"));
         problems.add("the target is not empty: rerun with --truncate to replace its rows (in the same transaction)");
+    }
+
+    /** Tables outside `tables` whose foreign keys lead into them, directly or through each other, with their row counts. */
+    Map<String, Long> tablesReferencing(Connection pg, Set<String> tables) throws SQLException {
+        Map<String, Set<String>> referencedBy = new HashMap<>();
+        String sql = "SELECT con.confrelid::regclass::text, con.conrelid::regclass::text FROM pg_constraint con "
+            + "JOIN pg_namespace n ON n.oid = con.connamespace WHERE con.contype = 'f' AND n.nspname = current_schema()";
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            while (result.next()) referencedBy.computeIfAbsent(unquote(result.getString(1)), k -> new LinkedHashSet<>()).add(unquote(result.getString(2)));
+        }
+        Map<String, Long> found = new LinkedHashMap<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(tables);
+        while (!todo.isEmpty()) {
+            for (String child : referencedBy.getOrDefault(todo.pop(), Set.of())) {
+                if (tables.contains(child) || found.containsKey(child)) continue;
+                found.put(child, count(pg, "SELECT count(*) FROM " + quote(child)));
+                todo.push(child);
+            }
+        }
+        return found;
     }
 
     // ---- 4. load ------------------------------------------------------------------------------------------
@@ -582,22 +748,37 @@ public class migrate_sqlite implements Callable<Integer> {
      */
     long walkRows(Connection sqlite, TablePlan table, Set<Long> skip, RowSink sink, java.util.function.Consumer<OxyError> onBadValue) throws SQLException {
         List<ValueConverter> converters = table.columns().stream().map(name -> converterFor(table.target().columns().get(name))).toList();
+        boolean[] notNull = new boolean[converters.size()];
+        for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
         long rows = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             Object[] values = new Object[converters.size()];
             while (result.next()) {
                 long rowid = result.getLong(1);
                 if (skip.contains(rowid)) continue;
-                for (int i = 0; i < values.length; i++) {
-                    Object raw = result.getObject(i + 2);
-                    try {
-                        values[i] = raw == null ? null : converters.get(i).convert(raw);
-                    } catch (BadValue bad) {
-                        values[i] = null;
-                        onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()));
+                try {
+                    long rowBytes = 0;
+                    for (int i = 0; i < values.length; i++) {
+                        Object raw = result.getObject(i + 2);
+                        rowBytes += raw instanceof byte[] bytes ? bytes.length : raw instanceof String text ? 2L * text.length() : 8;
+                        try {
+                            if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
+                            values[i] = raw == null ? null : converters.get(i).convert(raw);
+                        } catch (BadValue bad) {
+                            values[i] = null;
+                            onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()));
+                        }
                     }
+                    if (rowBytes > MAX_ROW_BYTES) { // the dry run says so too: it converts but does not encode
+                        java.util.Arrays.fill(values, null);
+                        onBadValue.accept(rowTooLarge(table, result, rowid));
+                        continue;
+                    }
+                    sink.accept(values, ++rows);
+                } catch (OutOfMemoryError tooLarge) {
+                    java.util.Arrays.fill(values, null); // what the row held is garbage by now
+                    throw rowTooLarge(table, result, rowid);
                 }
-                sink.accept(values, ++rows);
             }
         }
         return rows;
@@ -606,6 +787,15 @@ public class migrate_sqlite implements Callable<Integer> {
     ProgressBar progressBar(String label, long total) {
         if (!Console.isTerminal() || total < 10_000) return null;
         return new ProgressBarBuilder().setTaskName(label).setInitialMax(total).setUpdateIntervalMillis(250).showSpeed().continuousUpdate().build();
+    }
+
+    /** One row's values and their COPY encoding must fit in the heap together, with room to spare. */
+    static final long MAX_ROW_BYTES = Runtime.getRuntime().maxMemory() / 4;
+
+    OxyError rowTooLarge(TablePlan table, ResultSet row, long rowid) {
+        return new OxyError(ExitCode.REFUSED, "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ": the row is too large to move "
+            + "in one piece (more than " + MAX_ROW_BYTES / (1 << 20) + " MB of values, a quarter of the " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap)",
+            "Nothing was written. Shrink that row's values in SQLite (a file that large belongs beside the database, not in it).");
     }
 
     OxyError badValue(TablePlan table, ResultSet row, long rowid, String column, Object raw, String reason) {
@@ -632,7 +822,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 parts.add(key + "=?");
             }
         }
-        parts.add("rowid " + rowid);
+        if (table.source().hasRowid()) parts.add("rowid " + rowid);
         return String.join(", ", parts);
     }
 
@@ -954,7 +1144,7 @@ public class migrate_sqlite implements Callable<Integer> {
             .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
             .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
             .optionalStart().appendOffset("+HH", "Z").optionalEnd()
-            .toFormatter(Locale.ROOT);
+            .toFormatter(Locale.ROOT).withResolverStyle(java.time.format.ResolverStyle.STRICT); // February 30th is refused, not moved to the 29th
 
         static UUID uuid(Object value) throws BadValue {
             if (value instanceof byte[] bytes) {
@@ -989,6 +1179,8 @@ public class migrate_sqlite implements Callable<Integer> {
                 number = ((Number) value).longValue();
             } else if (value instanceof Double d) {
                 if (d != Math.rint(d) || Double.isInfinite(d)) throw new BadValue("not a whole number");
+                // SQLite keeps integers past bigint as REAL; longValue() would clamp them to the largest bigint
+                if (d >= 0x1p63 || d < -0x1p63) throw new BadValue("out of range for " + type);
                 number = d.longValue();
             } else {
                 try {
@@ -1388,15 +1580,23 @@ public class migrate_sqlite implements Callable<Integer> {
         private final ObjectMapper canonicalJson = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
-        private final StringBuilder text = new StringBuilder();
+        private static final long FNV_PRIME = 0x100000001b3L;
+        private static final char[] HEX = "0123456789abcdef".toCharArray();
 
+        /** FNV-1a over each value's canonical text and a separator, fed value by value: a 20 MB value is never copied whole again. */
         long of(Object[] values) {
-            text.setLength(0);
-            for (Object value : values) text.append(canonical(value)).append('\u0001');
             long hash = 0xcbf29ce484222325L;
-            for (int i = 0; i < text.length(); i++) {
-                hash ^= text.charAt(i);
-                hash *= 0x100000001b3L;
+            for (Object value : values) {
+                if (value instanceof byte[] bytes) { // its lower-case hex, digit by digit
+                    for (byte b : bytes) {
+                        hash = (hash ^ HEX[(b >> 4) & 0xf]) * FNV_PRIME;
+                        hash = (hash ^ HEX[b & 0xf]) * FNV_PRIME;
+                    }
+                } else {
+                    String text = canonical(value);
+                    for (int i = 0; i < text.length(); i++) hash = (hash ^ text.charAt(i)) * FNV_PRIME;
+                }
+                hash = (hash ^ '\u0001') * FNV_PRIME;
             }
             hash ^= hash >>> 33; // final avalanche (splitmix-style) so that sums of similar rows do not cancel
             hash *= 0xff51afd7ed558ccdL;
@@ -1458,7 +1658,7 @@ public class migrate_sqlite implements Callable<Integer> {
 
     /** The source rows of a planned table: rowid first, then the mapped columns in plan order. */
     static String selectRows(TablePlan table) {
-        return "SELECT rowid, " + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList()) + " FROM " + quote(table.source().name());
+        return "SELECT " + (table.source().hasRowid() ? "rowid" : "NULL") + ", " + String.join(", ", table.columns().stream().map(migrate_sqlite::quote).toList()) + " FROM " + quote(table.source().name());
     }
 
     /** A quoted identifier; SQLite and PostgreSQL quote alike (standard SQL). */

@@ -326,6 +326,159 @@ class MigrateSqliteTest {
         assertEquals(0, appRows());
     }
 
+    /** Values that cannot be moved as they are: refused by name in the dry run and the real run, never changed silently. */
+    @Test
+    void impossibleDatesAndIntegersPastBigintAreRefusedNotChanged() throws Exception {
+        Path dates = files.resolve("dates.db");
+        sqlite(dates, "CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TIMESTAMP NOT NULL)",
+            "INSERT INTO events VALUES (1, '2024-02-29 10:00:00'), (2, '2024-02-30 10:00:00')");
+        Path huge = files.resolve("huge.db");
+        sqlite(huge, "CREATE TABLE counters (id INTEGER PRIMARY KEY, hits BIGINT)",
+            "INSERT INTO counters VALUES (1, 9223372036854775807), (2, 9223372036854775808), (3, 2.5)");
+        for (Path file : new Path[] {dates, huge}) {
+            for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema"}}) {
+                OxyCli.Result result = migrate(file, flags);
+                assertEquals(ExitCode.REFUSED, result.exitCode(), result.toString());
+                String said = result.all();
+                if (file == dates) {
+                    assertTrue(said.contains("created_at") && said.contains("2024-02-30 10:00:00"), said);
+                } else {
+                    assertTrue(said.contains("column hits: out of range for int8"), said);
+                    if (flags.length == 2) assertTrue(said.contains("column hits: not a whole number"), "the dry run names the fraction too: " + said);
+                }
+            }
+        }
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('events', 'counters')"),
+                "nothing was written");
+        }
+    }
+
+    /**
+     * --truncate on the app's schema when the file lacks a table that references the loaded ones: an empty one is
+     * emptied along (TRUNCATE must name it), one with rows is refused by name, and nothing changes.
+     */
+    @Test
+    void truncateWorksWhenATableOutsideTheFileReferencesTheLoadedOnes() throws Exception {
+        Path partial = OxySqliteFile.create(files.resolve("partial.sqlite")).withSampleData().path();
+        sqlite(partial, "DROP TABLE secrets"); // secrets.created_by references users
+        assertEquals(0, migrate(partial).exitCode());
+        long loaded = appRows();
+        OxyCli.Result replaced = migrate(partial, "--truncate");
+        assertEquals(0, replaced.exitCode(), replaced.toString());
+        assertEquals(loaded, appRows());
+        try (Connection connection = target()) {
+            OxyCli.execute(connection, "INSERT INTO secrets (id, name, encrypted_value, created_by) SELECT gen_random_uuid(), 'k', 'v', id FROM users LIMIT 1");
+        }
+        OxyCli.Result refused = migrate(partial, "--truncate");
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("target table secrets is not in the SQLite file"), refused.toString());
+        assertFalse(refused.all().contains("unexpected error"), refused.toString());
+        assertEquals(loaded + 1, appRows(), "nothing changed");
+    }
+
+    /** An empty (0-byte) file, or one without tables: refused before anything is written to the target. */
+    @Test
+    void anEmptyOrTablelessFileIsRefusedBeforeAnythingIsWritten() throws Exception {
+        Path empty = Files.createFile(files.resolve("empty.db"));
+        Path tableless = files.resolve("tableless.db");
+        sqlite(tableless, "PRAGMA user_version = 7");
+        for (Path file : new Path[] {empty, tableless}) {
+            OxyCli.Result result = migrate(file);
+            assertEquals(ExitCode.REFUSED, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains(file == empty ? "is empty (0 bytes)" : "holds no tables"), result.toString());
+            assertFalse(result.all().contains("unexpected error"), result.toString());
+        }
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+                "no migration was applied");
+        }
+    }
+
+    /**
+     * Real-world SQLite shapes: a WITHOUT ROWID table moves by its key; an FTS5 table moves its columns as a
+     * plain table and its shadow tables (the index's insides) are skipped, said in one line each; a column with
+     * an empty name (which PostgreSQL cannot have) is refused by table and position; a blank one moves.
+     */
+    @Test
+    void withoutRowidFtsAndOddColumnNamesAreHandledAndSaid() throws Exception {
+        Path shapes = files.resolve("shapes.db");
+        sqlite(shapes, "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID", "INSERT INTO kv VALUES ('a', '1'), ('b', '2')",
+            "CREATE VIRTUAL TABLE docs USING fts5(title, body)", "INSERT INTO docs VALUES ('t1', 'hello world')",
+            "CREATE TABLE odd (\" \" INTEGER, x INT)", "INSERT INTO odd VALUES (1, 2)");
+        for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema", "--verify"}}) {
+            OxyCli.Result result = migrate(shapes, flags);
+            assertEquals(0, result.exitCode(), result.toString());
+            assertTrue(result.stdout().contains("Virtual table(s) [docs]") && result.stdout().contains("Skipping 5 shadow table(s)"), result.toString());
+        }
+        try (Connection connection = target()) {
+            assertEquals(2, OxyCli.queryLong(connection, "SELECT count(*) FROM kv"));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM docs WHERE body = 'hello world'"));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT \" \" FROM odd"));
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'docs\\_%'"));
+        }
+        Path empty = files.resolve("empty-name.db");
+        sqlite(empty, "CREATE TABLE t (\"\" TEXT, x INT)", "INSERT INTO t VALUES ('e', 1)");
+        for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema"}}) {
+            OxyCli.Result refused = migrate(empty, flags);
+            assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("column 1 of table t has an empty name"), refused.toString());
+            assertFalse(refused.all().contains("unexpected error"), refused.toString());
+        }
+    }
+
+    /** One row of 40 MB of text and 40 MB of blob: refused by name in both runs, never an OutOfMemoryError. */
+    @Test
+    void aRowTooLargeForTheHeapIsRefusedByName() throws Exception {
+        Path big = files.resolve("big.db");
+        sqlite(big, "CREATE TABLE files (id INTEGER PRIMARY KEY, body TEXT, data BLOB)",
+            "INSERT INTO files VALUES (1, 'small', x'00')",
+            "INSERT INTO files VALUES (2, printf('%.*c', 40000000, 'x'), zeroblob(40000000))");
+        for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema"}}) {
+            OxyCli.Result refused = migrate(big, flags);
+            assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+            assertTrue(refused.all().contains("table files, id=2") && refused.all().contains("too large to move"), refused.toString());
+            assertFalse(refused.all().contains("OutOfMemoryError") || refused.all().contains("unexpected error"), refused.toString());
+        }
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'files'"));
+        }
+    }
+
+    /**
+     * What only the target enforces, where SQLite's file declares nothing (a table rebuilt without its
+     * constraints): a NULL in a NOT NULL column, a duplicate primary key, an orphan of a foreign key SQLite
+     * does not know. The dry run names each, the real run refuses the same, and --skip-orphans skips the orphan.
+     */
+    @Test
+    void theDryRunRefusesWhatTheRealRunRefusesOnTheTargetsConstraints() throws Exception {
+        String strayUser = "x'" + "ab".repeat(16) + "'";
+        String[][] cases = {
+            {"NULL, but the PostgreSQL column is NOT NULL", "INSERT INTO users (id, email, name) VALUES (x'" + "11".repeat(16) + "', NULL, 'no mail')"},
+            {"duplicate key: users (id)", "INSERT INTO users SELECT * FROM users LIMIT 1"},
+            {"the target's foreign key fk_secrets_created_by", "UPDATE secrets SET created_by = " + strayUser + " WHERE rowid = 1"}};
+        for (String[] testCase : cases) {
+            Path sqlite = OxySqliteFile.create(files.resolve(UUID.randomUUID() + ".sqlite")).withSampleData().path();
+            // as another tool leaves a table: CREATE TABLE AS keeps the rows and drops every constraint
+            sqlite(sqlite, "PRAGMA foreign_keys = OFF", "CREATE TABLE users_copy AS SELECT * FROM users", "DROP TABLE users",
+                "ALTER TABLE users_copy RENAME TO users", "CREATE TABLE secrets_copy AS SELECT * FROM secrets", "DROP TABLE secrets",
+                "ALTER TABLE secrets_copy RENAME TO secrets", testCase[1]);
+            OxyCli.Result dry = migrate(sqlite, "--dry-run");
+            assertEquals(ExitCode.REFUSED, dry.exitCode(), dry.toString());
+            assertTrue(dry.all().contains(testCase[0]), "the dry run names it: " + dry);
+            OxyCli.Result real = migrate(sqlite);
+            assertEquals(ExitCode.REFUSED, real.exitCode(), real.toString());
+            assertTrue(real.all().contains(testCase[0]), "the real run refuses the same: " + real);
+            assertEquals(0, appRows(), "nothing was written");
+        }
+        Path orphaned = OxySqliteFile.create(files.resolve("orphaned.sqlite")).withSampleData().path();
+        sqlite(orphaned, "CREATE TABLE secrets_copy AS SELECT * FROM secrets", "DROP TABLE secrets", "ALTER TABLE secrets_copy RENAME TO secrets",
+            "UPDATE secrets SET created_by = " + strayUser + " WHERE rowid = 1");
+        OxyCli.Result skipped = migrate(orphaned, "--skip-orphans");
+        assertEquals(0, skipped.exitCode(), skipped.toString());
+        assertEquals(1, rows("secrets"), "the orphan was left out: " + skipped);
+    }
+
     @Test
     void aSelfReferencingTableLoadsWhateverTheRowOrder() throws Exception {
         Path sqlite = files.resolve("tree.db");
