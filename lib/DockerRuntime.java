@@ -344,10 +344,10 @@ public final class DockerRuntime implements DatabaseRuntime {
         }
         Map<String, String> commands = new LinkedHashMap<>();
         commands.put("logs", "docker logs -f " + options.container);
-        commands.put("psql", "docker exec -it " + options.container + " psql -U " + options.user + " -d " + options.database);
+        commands.put("psql", "docker exec -it " + Cli.shellQuote(options.container) + " psql -U " + Cli.shellQuote(options.user) + " -d " + Cli.shellQuote(options.database));
         commands.put("stop", "./jbang oxy stop");
         String volume = found.flatMap(DockerRuntime::mountedVolume).orElse(options.volume);
-        commands.put("remove", "docker rm -f " + Cli.shellQuote(options.container) + "   (data stays in volume " + volume
+        commands.put("remove", "docker rm -f -v " + Cli.shellQuote(options.container) + "   (data stays in volume " + volume
             + "; 'docker volume rm " + Cli.shellQuote(volume) + "' deletes it)");
         return new Report(running, facts, troubles, commands);
     }

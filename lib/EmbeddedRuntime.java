@@ -336,7 +336,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         }
         Map<String, String> commands = new LinkedHashMap<>();
         commands.put("logs", "tail -f " + logFile);
-        commands.put("psql", "psql \"postgresql://" + options.user + "@localhost:" + runningPort().orElse(options.postgresPort) + "/" + options.database + "\"");
+        commands.put("psql", "psql " + Cli.shellQuote(PostgresUrl.local(runningPort().orElse(options.postgresPort), options.user, null, options.database).toString()));
         commands.put("stop", "./jbang oxy stop");
         commands.put("remove", "./jbang oxy stop && rm -rf " + Cli.shellQuote(dataDir.toString()) + "   (deletes the data)");
         return new Report(pid.isPresent(), facts, troubles, commands);

@@ -42,7 +42,7 @@ public final class ExternalRuntime implements DatabaseRuntime {
         facts.put("host", url.host());
         facts.put("port", url.port());
         Map<String, String> commands = new LinkedHashMap<>();
-        commands.put("psql", "psql \"" + url + "\"   (password from PGPASSWORD or ~/.pgpass)");
+        commands.put("psql", "psql " + Cli.shellQuote(url.withoutPassword().toString()) + "   (password from PGPASSWORD or ~/.pgpass)");
         return new Report(true, facts, List.of(), commands);
     }
 }

@@ -166,6 +166,11 @@ public final class PostgresUrl {
         return new PostgresUrl(user, password, host, port, otherDatabase, query);
     }
 
+    /** The same URL without a password: what a printed command may carry (psql then asks, or reads PGPASSWORD / ~/.pgpass). */
+    public PostgresUrl withoutPassword() {
+        return new PostgresUrl(user, null, host, port, database, withoutParameters(query, SECRET_PARAMETERS));
+    }
+
     /** The URL with its password, for the app's OXY_DATABASE_URL. Never print it. */
     public String secret() { return render(false); }
 

@@ -49,7 +49,7 @@ class DockerRuntimeTest {
     @AfterEach
     void removeContainerAndVolume() {
         if (docker == null) return;
-        try { docker.removeContainerCmd(container).withForce(true).exec(); } catch (NotFoundException ignored) { }
+        try { docker.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec(); } catch (NotFoundException ignored) { }
         try { docker.removeVolumeCmd(volume).exec(); } catch (NotFoundException ignored) { }
     }
 

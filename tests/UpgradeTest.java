@@ -37,7 +37,7 @@ class UpgradeTest {
     void removeEverything() {
         if (docker == null) return;
         for (String name : new String[] {container, container + "-pg17", container + "-upgrade-18"}) {
-            try { docker.removeContainerCmd(name).withForce(true).exec(); } catch (NotFoundException ignored) { }
+            try { docker.removeContainerCmd(name).withForce(true).withRemoveVolumes(true).exec(); } catch (NotFoundException ignored) { }
         }
         for (String name : new String[] {volume, volume + "-18"}) {
             try { docker.removeVolumeCmd(name).exec(); } catch (NotFoundException ignored) { }
@@ -145,7 +145,7 @@ class UpgradeTest {
         startPostgres17WithUsers(200, "'n'");
         OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
         assertEquals(0, upgraded.exitCode(), upgraded.toString());
-        docker.removeContainerCmd(container + "-pg17").withForce(true).exec();
+        docker.removeContainerCmd(container + "-pg17").withForce(true).withRemoveVolumes(true).exec();
         docker.removeVolumeCmd(volume).exec();
         OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
         assertEquals(ExitCode.DATA_NEEDS_ATTENTION, back.exitCode(), back.toString());
