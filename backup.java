@@ -121,7 +121,6 @@ public class backup implements Callable<Integer> {
         if (!verify.equals("archive") && !verify.equals("full")) {
             throw new OxyError(ExitCode.USAGE, "--verify " + verify + " is not archive or full", null);
         }
-        if (jobs < 1) throw new OxyError(ExitCode.USAGE, "--jobs must be 1 or more", null);
         if (jobs > 1 && format != BackupArchive.Format.DIRECTORY) {
             throw new OxyError(ExitCode.USAGE, "--jobs needs --format directory (pg_dump dumps in parallel only into a directory)", null);
         }
@@ -132,6 +131,9 @@ public class backup implements Callable<Integer> {
     private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, BackupStore backups, DatabaseRuntime database) {
         try (AutoCloseable lock = backups.lock("backup")) {
             backups.removeLeftovers();
+            // a directory we did not create keeps its mode (it is not ours to change); the files in it are 0600 anyway
+            backups.modeIfOpenToOthers().ifPresent(mode -> console.warn("the backup directory " + backups.directory() + " is open to others (" + mode
+                + "): the backups are 0600, but their names and sizes show. 'chmod 700 " + Cli.shellQuote(backups.directory().toString()) + "' closes it"));
             PostgresUrl url = database.url();
             BackupMaker maker = new BackupMaker(database, url, backups, console);
             BackupManifest made = maker.make(settings, verify.equals("full"));

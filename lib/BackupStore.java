@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +20,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -69,6 +71,17 @@ public final class BackupStore {
         } catch (IOException e) {
             throw new OxyError(ExitCode.FAILED, "cannot create the backup directory " + directory + " (" + e.getMessage() + ")",
                 "Choose a writable place with --dir or OXY_BACKUP_DIR.", e);
+        }
+    }
+
+    /** The directory's mode ("rwxr-xr-x") when group or others may read or enter it; empty when it is private. */
+    public Optional<String> modeIfOpenToOthers() {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(directory);
+            boolean open = mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"));
+            return open ? Optional.of(PosixFilePermissions.toString(mode)) : Optional.empty();
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
         }
     }
 

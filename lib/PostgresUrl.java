@@ -60,6 +60,7 @@ public final class PostgresUrl {
         if (!scheme.equals("postgresql") && !scheme.equals("postgres")) {
             throw badUrl("the database URL has scheme '" + scheme + "://', not postgresql://");
         }
+        value = asciiHost(value);
         URI uri;
         try {
             uri = new URI(value);
@@ -68,10 +69,16 @@ public final class PostgresUrl {
         }
         String host = uri.getHost();
         if (host == null && uri.getRawAuthority() != null && !uri.getRawAuthority().isEmpty()) {
-            String authority = uri.getRawAuthority();
-            String portText = authority.substring(authority.lastIndexOf(':') + 1);
+            // java.net.URI gives no host for either a bad host or a bad port: say which one it is
+            String hostAndPort = uri.getRawAuthority().substring(uri.getRawAuthority().lastIndexOf('@') + 1);
+            int colon = hostAndPort.lastIndexOf(':');
+            String portText = colon < 0 ? "" : hostAndPort.substring(colon + 1);
+            if (colon < 0 || portText.matches("\\d{1,5}") && Integer.parseInt(portText) >= 1 && Integer.parseInt(portText) <= 65535) {
+                throw badUrl("the database URL has a host '" + decode(colon < 0 ? hostAndPort : hostAndPort.substring(0, colon)) + "' that is not a valid host name");
+            }
             throw badUrl("the database URL has an invalid port '" + portText + "' (use a number from 1 to 65535)");
         }
+        if (host != null && host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1); // IPv6: bracketed again when shown
         int port = uri.getPort();
         if (port == 0 || port > 65535) {
             throw badUrl("the database URL has an invalid port '" + port + "' (use a number from 1 to 65535)");
@@ -124,6 +131,20 @@ public final class PostgresUrl {
         return Arrays.stream(query.split("&")).filter(p -> !p.isEmpty())
             .map(p -> SECRET_PARAMETERS.contains(parameterName(p)) ? p.substring(0, Math.max(p.indexOf('='), 0)) + "=****" : p)
             .collect(Collectors.joining("&"));
+    }
+
+    /**
+     * An internationalised host name (bücher.example) in its ASCII form (xn--bcher-kva.example), as DNS and
+     * libpq take it; java.net.URI reads no other. One that has none is named as the problem, not its port.
+     */
+    private static String asciiHost(String url) {
+        java.util.regex.Matcher authority = java.util.regex.Pattern.compile("^([^:]+://(?:[^@/?#]*@)?)([^:/?#\\[\\]]+)(.*)$", java.util.regex.Pattern.DOTALL).matcher(url);
+        if (!authority.matches() || authority.group(2).chars().allMatch(c -> c < 128)) return url;
+        try {
+            return authority.group(1) + java.net.IDN.toASCII(authority.group(2), java.net.IDN.ALLOW_UNASSIGNED) + authority.group(3);
+        } catch (IllegalArgumentException e) {
+            throw badUrl("the database URL has a host '" + authority.group(2) + "' that is not a valid host name (" + e.getMessage() + ")");
+        }
     }
 
     private static String orEnv(String value, Map<String, String> env, String name, String fallback) {

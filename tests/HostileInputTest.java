@@ -1,6 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -162,5 +163,28 @@ class HostileInputTest {
         } finally {
             OxyCli.run(env, "stop");
         }
+    }
+
+    /** A unicode host is used in its ASCII form; a host that is not one is named as the problem, not its port. */
+    @Test
+    void aUnicodeHostIsUsedAndABadHostIsNamed() {
+        assertEquals("xn--hst-kna.example", PostgresUrl.parse("postgresql://u:p@hôst.example:26015/oxy", Map.of()).host());
+        OxyError bad = assertThrows(OxyError.class, () -> PostgresUrl.parse("postgresql://u:p@a_b:26015/oxy", Map.of()));
+        assertTrue(bad.getMessage().contains("host 'a_b' that is not a valid host name"), bad.getMessage());
+        OxyError port = assertThrows(OxyError.class, () -> PostgresUrl.parse("postgresql://u:p@db:abc/oxy", Map.of()));
+        assertTrue(port.getMessage().contains("invalid port 'abc'"), port.getMessage());
+        assertEquals("postgresql://u:****@[::1]:5432/oxy", PostgresUrl.parse("postgresql://u:p@[::1]:5432/oxy", Map.of()).toString());
+    }
+
+    /** A backup directory someone else made 0755 keeps its mode (not ours to change), and backup says so. */
+    @Test
+    void aBackupDirectoryOpenToOthersIsSaid() throws Exception {
+        Path backups = Files.createDirectories(state.resolve("shared-backups"));
+        Files.setPosixFilePermissions(backups, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        OxyCli.Result backup = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", backups.toString()),
+            "backup", "--url", "postgresql://u:pw@127.0.0.1:" + OxyCli.freePort() + "/oxy");
+        assertEquals(ExitCode.DATABASE_UNAVAILABLE, backup.exitCode(), backup.toString());
+        assertTrue(backup.stdout().contains("is open to others (rwxr-xr-x)") && backup.stdout().contains("chmod 700"), backup.toString());
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(backups)));
     }
 }
