@@ -125,23 +125,30 @@ public class migrate_sqlite implements Callable<Integer> {
             }
             refuseEmptyColumnNames(sourceTables);
             try (Connection pg = connectTarget(target)) {
-                List<SchemaMigrations.Migration> pending = prepareSchema(target);
+                List<SchemaMigrations.Migration> pending = pendingMigrations(target);
                 pg.setAutoCommit(false);
-                if (dryRun) applyInTransaction(pg, pending);
+                // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
+                // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
+                applyInTransaction(pg, pending);
                 if (createSchema) createMissingTables(pg, sourceTables);
-                Map<String, TargetTable> targetTables = readTargetSchema(pg);
                 List<String> problems = new ArrayList<>();
-                List<TablePlan> plan = plan(sourceTables, targetTables, problems);
+                List<TablePlan> plan = plan(sourceTables, readTargetSchema(pg), problems);
                 Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
                 findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
                 findDuplicateKeys(sqlite, pg, plan, problems);
-                checkTargetEmpty(pg, plan, problems);
-                if (!problems.isEmpty() && !dryRun) throw refused(problems);
+                checkTargetEmpty(pg, plan, problems, false);
                 if (dryRun) {
                     int exitCode = reportDryRun(sqlite, plan, orphans, pending, problems);
                     pg.rollback(); // the dry run's schema and checks leave nothing behind
                     return exitCode;
                 }
+                pg.rollback();
+                if (!problems.isEmpty()) throw refused(problems);
+                // for real: the same schema, now through Flyway (its history), then the load in one transaction
+                applyMigrations(target);
+                if (createSchema) createMissingTables(pg, sourceTables);
+                plan = plan(sourceTables, readTargetSchema(pg), new ArrayList<>());
+                checkTargetEmpty(pg, plan, new ArrayList<>(), true);
                 LoadResult loaded = load(sqlite, pg, plan, orphans);
                 resetSequences(pg, plan);
                 verifyCounts(pg, plan, loaded);
@@ -236,19 +243,17 @@ public class migrate_sqlite implements Callable<Integer> {
         }
     }
 
-    /** Real run: apply pending migrations (Flyway). Dry run: only list them; they are applied inside the rolled-back transaction. */
-    List<SchemaMigrations.Migration> prepareSchema(PostgresUrl url) {
-        SchemaMigrations migrations = new SchemaMigrations(url);
-        if (dryRun) {
-            List<SchemaMigrations.Migration> pending = migrations.state().pending();
-            if (pending.isEmpty()) console.ok("Schema is up to date");
-            else console.info("[DRY RUN] Schema migrations that would be applied: " + pending);
-            return pending;
-        }
-        List<SchemaMigrations.Migration> applied = migrations.migrate();
-        if (applied.isEmpty()) console.ok("Schema is up to date");
-        else applied.forEach(m -> console.ok("Applied migration " + m));
-        return List.of();
+    /** The migrations this database still needs (none when it is ours and current). */
+    List<SchemaMigrations.Migration> pendingMigrations(PostgresUrl url) {
+        List<SchemaMigrations.Migration> pending = new SchemaMigrations(url).state().pending();
+        if (pending.isEmpty()) console.ok("Schema is up to date");
+        else if (dryRun) console.info("[DRY RUN] Schema migrations that would be applied: " + pending);
+        return pending;
+    }
+
+    /** After the pre-flight passed: the migrations through Flyway, committed with its history. */
+    void applyMigrations(PostgresUrl url) {
+        new SchemaMigrations(url).migrate().forEach(m -> console.ok("Applied migration " + m));
     }
 
     /** Runs pending migration scripts in this (to be rolled back) transaction, so a dry run sees the tables they create. */
@@ -577,7 +582,8 @@ public class migrate_sqlite implements Callable<Integer> {
         };
     }
 
-    void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
+    /** forReal: --truncate's TRUNCATE is the load's (the pre-flight's ran in its rolled-back transaction, unsaid). */
+    void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems, boolean forReal) throws SQLException {
         Map<String, Long> filled = new LinkedHashMap<>();
         for (TablePlan table : plan) {
             long count = count(pg, "SELECT count(*) FROM " + quote(table.name()));
@@ -593,7 +599,7 @@ public class migrate_sqlite implements Callable<Integer> {
             });
             if (referencing.values().stream().anyMatch(count -> count > 0)) return;
             emptied.addAll(referencing.keySet()); // empty tables outside the file that point at loaded ones: TRUNCATE must name them too
-            console.step("Emptying " + filled.size() + " target table(s) first (--truncate): " + filled);
+            if (forReal || dryRun) console.step("Emptying " + filled.size() + " target table(s) first (--truncate): " + filled);
             try (Statement statement = pg.createStatement()) {
                 statement.execute("TRUNCATE " + String.join(", ", emptied.stream().map(migrate_sqlite::quote).toList()) + " RESTART IDENTITY");
             }
@@ -698,7 +704,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 statement.execute(sql);
             } catch (SQLException e) {
                 throw new OxyError(ExitCode.REFUSED, "the loaded rows break a constraint: " + Cli.describe(e).lines().findFirst().orElse(""),
-                    "Nothing was written (the transaction was rolled back). --dry-run lists orphans; --skip-orphans leaves them out.", e);
+                    "No row was written (the load's transaction was rolled back). --dry-run lists what the target's constraints refuse.", e);
             }
         }
     }
@@ -727,7 +733,7 @@ public class migrate_sqlite implements Callable<Integer> {
         } catch (SQLException e) {
             if (in.isActive()) in.cancelCopy();
             throw new OxyError(ExitCode.REFUSED, "loading " + table.name() + " failed: " + Cli.describe(e).lines().findFirst().orElse(""),
-                "Nothing was written (the transaction was rolled back). Fix the source row, or see --skip-orphans / --strip-nul.", e);
+                "No row was written (the load's transaction was rolled back). Fix the source row, or see --skip-orphans / --strip-nul.", e);
         } catch (RuntimeException e) {
             if (in.isActive()) in.cancelCopy();
             throw e;
@@ -795,13 +801,13 @@ public class migrate_sqlite implements Callable<Integer> {
     OxyError rowTooLarge(TablePlan table, ResultSet row, long rowid) {
         return new OxyError(ExitCode.REFUSED, "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ": the row is too large to move "
             + "in one piece (more than " + MAX_ROW_BYTES / (1 << 20) + " MB of values, a quarter of the " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap)",
-            "Nothing was written. Shrink that row's values in SQLite (a file that large belongs beside the database, not in it).");
+            "No row was written. Shrink that row's values in SQLite (a file that large belongs beside the database, not in it).");
     }
 
     OxyError badValue(TablePlan table, ResultSet row, long rowid, String column, Object raw, String reason) {
         return new OxyError(ExitCode.REFUSED,
             "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ", column " + column + ": " + reason + " (value: " + preview(raw) + ")",
-            "Nothing was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul." : "."));
+            "No row was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul." : "."));
     }
 
     String rowIdentity(TablePlan table, ResultSet row, long rowid) {
@@ -933,7 +939,7 @@ public class migrate_sqlite implements Callable<Integer> {
             pg.commit();
         } catch (SQLException e) {
             throw new OxyError(ExitCode.REFUSED, "PostgreSQL refused the commit: " + Cli.describe(e).lines().findFirst().orElse(""),
-                "Nothing was written (the transaction was rolled back).", e);
+                "No row was written (the load's transaction was rolled back).", e);
         }
     }
 
