@@ -4,7 +4,6 @@
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.exception.NotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -654,45 +653,19 @@ public class upgrade implements Callable<Integer> {
             removeVolumeIfExists(state.to());
         }
 
-        private boolean volumeExists(String volume) {
-            try {
-                client.inspectVolumeCmd(volume).exec();
-                return true;
-            } catch (NotFoundException e) {
-                return false;
-            }
-        }
-
-        private void removeVolumeIfExists(String volume) {
-            try {
-                client.removeVolumeCmd(volume).exec();
-            } catch (NotFoundException ignored) {
-                // never created
-            }
-        }
-
         @Override
         public void removeOld(UpgradeState state) {
             if (exists(state.kept())) client.removeContainerCmd(state.kept()).withForce(true).withRemoveVolumes(true).exec(); // anonymous ones only
             client.removeVolumeCmd(state.from()).exec();
         }
 
-        private boolean exists(String container) {
-            try {
-                client.inspectContainerCmd(container).exec();
-                return true;
-            } catch (NotFoundException e) {
-                return false;
-            }
-        }
+        private boolean exists(String container) { return docker.engine().containerExists(container); }
 
-        private void removeIfExists(String container) {
-            try {
-                client.removeContainerCmd(container).withForce(true).withRemoveVolumes(true).exec();
-            } catch (NotFoundException ignored) {
-                // not there
-            }
-        }
+        private boolean volumeExists(String volume) { return docker.engine().volumeExists(volume); }
+
+        private void removeIfExists(String container) { docker.engine().removeContainerIfExists(container); }
+
+        private void removeVolumeIfExists(String volume) { docker.engine().removeVolumeIfExists(volume); }
 
         private DockerRuntime dockerRuntime(String container, String volume, String image, int port) {
             RuntimeOptions copy = runtime.copy(RuntimeOptions.Kind.DOCKER, port);

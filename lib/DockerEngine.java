@@ -28,6 +28,43 @@ public final class DockerEngine {
     }
 
     public DockerClient client() { return client; }
+
+    // docker-java answers "not there" with an exception; these say it as a value
+
+    public boolean containerExists(String name) {
+        try {
+            client.inspectContainerCmd(name).exec();
+            return true;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            return false;
+        }
+    }
+
+    public boolean volumeExists(String name) {
+        try {
+            client.inspectVolumeCmd(name).exec();
+            return true;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Removes a container, whatever it runs, with its anonymous volumes (named ones stay); none there is fine. */
+    public void removeContainerIfExists(String name) {
+        try {
+            client.removeContainerCmd(name).withForce(true).withRemoveVolumes(true).exec();
+        } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
+            // not there
+        }
+    }
+
+    public void removeVolumeIfExists(String name) {
+        try {
+            client.removeVolumeCmd(name).exec();
+        } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
+            // never created
+        }
+    }
     public String host() { return host; }
     public String version() { return version; }
 

@@ -185,14 +185,7 @@ public final class DockerRuntime implements DatabaseRuntime {
         return new VolumeFacts(major, free);
     }
 
-    private boolean volumeExists() {
-        try {
-            docker.inspectVolumeCmd(options.volume).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        }
-    }
+    private boolean volumeExists() { return engine.volumeExists(options.volume); }
 
     /** Runs a shell script in a throwaway container of an image; its output lines (upgrade's pre-checks). */
     public List<String> runInImage(String image, String script) {

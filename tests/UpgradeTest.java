@@ -2,7 +2,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.exception.NotFoundException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Map;
@@ -15,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Real docker-runtime upgrades from PostgreSQL 17 to 18, with the way back, and the cases upgrade must refuse. */
 class UpgradeTest {
     @TempDir Path state;
+    DockerEngine engine;
     DockerClient docker;
     String container;
     String volume;
@@ -24,7 +24,8 @@ class UpgradeTest {
     @BeforeEach
     void setUp() throws Exception {
         OxyCli.requireDocker();
-        docker = DockerEngine.connect().client();
+        engine = DockerEngine.connect();
+        docker = engine.client();
         String id = UUID.randomUUID().toString().substring(0, 8);
         container = "oxy-up-" + id;
         volume = "oxy-up-" + id + "-data";
@@ -36,31 +37,13 @@ class UpgradeTest {
     @AfterEach
     void removeEverything() {
         if (docker == null) return;
-        for (String name : new String[] {container, container + "-pg17", container + "-upgrade-18"}) {
-            try { docker.removeContainerCmd(name).withForce(true).withRemoveVolumes(true).exec(); } catch (NotFoundException ignored) { }
-        }
-        for (String name : new String[] {volume, volume + "-18"}) {
-            try { docker.removeVolumeCmd(name).exec(); } catch (NotFoundException ignored) { }
-        }
+        for (String name : new String[] {container, container + "-pg17", container + "-upgrade-18"}) engine.removeContainerIfExists(name);
+        for (String name : new String[] {volume, volume + "-18"}) engine.removeVolumeIfExists(name);
     }
 
-    private boolean volumeExists(String name) {
-        try {
-            docker.inspectVolumeCmd(name).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        }
-    }
+    private boolean volumeExists(String name) { return engine.volumeExists(name); }
 
-    private boolean containerExists(String name) {
-        try {
-            docker.inspectContainerCmd(name).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        }
-    }
+    private boolean containerExists(String name) { return engine.containerExists(name); }
 
     /** The docker runtime's container, started and migrated on that image. */
     private void startOn(String image) throws Exception {
@@ -145,7 +128,7 @@ class UpgradeTest {
         startPostgres17WithUsers(200, "'n'");
         OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
         assertEquals(0, upgraded.exitCode(), upgraded.toString());
-        docker.removeContainerCmd(container + "-pg17").withForce(true).withRemoveVolumes(true).exec();
+        engine.removeContainerIfExists(container + "-pg17");
         docker.removeVolumeCmd(volume).exec();
         OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
         assertEquals(ExitCode.DATA_NEEDS_ATTENTION, back.exitCode(), back.toString());
