@@ -48,7 +48,8 @@ public final class PreDataSection {
     public static PreDataSection ofDatabase(DatabaseRuntime runtime, PostgresUrl database, int toolMajor, Console console) {
         Path work;
         try {
-            work = Files.createTempDirectory("oxy-schema-");
+            removeAbandonedWorkDirectories();
+            work = Files.createTempDirectory(WORK_PREFIX + ProcessHandle.current().pid() + "-");
         } catch (IOException e) {
             throw new OxyError(ExitCode.FAILED, "cannot make a temporary directory: " + e.getMessage(), "Check java.io.tmpdir.", e);
         }
@@ -59,6 +60,20 @@ public final class PreDataSection {
                 BackupStore.deleteRecursively(work);
             } catch (IOException ignored) {
                 // a temporary directory; the system cleans it
+            }
+        }
+    }
+
+    private static final String WORK_PREFIX = "oxy-schema-";
+
+    /** Work directories of runs killed with -9 (their pid is gone), with the schema they held. */
+    private static void removeAbandonedWorkDirectories() throws IOException {
+        Path temp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var entries = Files.newDirectoryStream(temp, WORK_PREFIX + "*")) {
+            for (Path entry : entries) {
+                String[] parts = entry.getFileName().toString().substring(WORK_PREFIX.length()).split("-");
+                boolean alive = parts.length > 1 && parts[0].matches("\\d+") && ProcessHandle.of(Long.parseLong(parts[0])).isPresent();
+                if (!alive) BackupStore.deleteRecursively(entry);
             }
         }
     }
