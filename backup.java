@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
+//SOURCES lib/**/*.java
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,8 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
-//DEPS org.xerial:sqlite-jdbc:3.54.1.0
-//DEPS me.tongfei:progressbar:0.10.2
+//SOURCES lib/**/*.java
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

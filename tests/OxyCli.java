@@ -57,12 +57,12 @@ final class OxyCli {
         return process;
     }
 
-    /** The JVM options JBang gives every script (lib/Cli.java's //JAVA_OPTIONS: the bounded heap), so tests run as users do. */
+    /** The JVM options JBang gives every script (lib/cli/Cli.java's //JAVA_OPTIONS: the bounded heap), so tests run as users do. */
     static final List<String> JAVA_OPTIONS = javaOptions();
 
     private static List<String> javaOptions() {
         try {
-            return Files.readAllLines(Path.of("lib/Cli.java")).stream().filter(line -> line.startsWith("//JAVA_OPTIONS "))
+            return Files.readAllLines(Path.of("lib/cli/Cli.java")).stream().filter(line -> line.startsWith("//JAVA_OPTIONS "))
                 .flatMap(line -> java.util.Arrays.stream(line.substring("//JAVA_OPTIONS ".length()).trim().split("\\s+"))).toList();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

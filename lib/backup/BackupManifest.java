@@ -1,6 +1,3 @@
-//DEPS com.fasterxml.jackson.core:jackson-databind:2.22.4
-//DEPS com.fasterxml.jackson.datatype:jackson-datatype-jsr310:2.22.4
-
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,3 @@
-//DEPS com.github.luben:zstd-jni:1.5.7-6
-
 import com.github.luben.zstd.ZstdInputStream;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

