@@ -1,0 +1,97 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The value converter, the schema splitter and retention, in-process: what they decide, without a server. */
+@Tag("unit")
+class ConversionAndRetentionTest {
+
+    @Test
+    void timestampsParseStrictlyInOxysTwoFormsAndOthers() throws Exception {
+        assertEquals(Instant.parse("2025-06-11T01:56:38.123457Z"), migrate_sqlite.Values.instant("2025-06-11T01:56:38.123456789+00:00"),
+            "nine fraction digits rounded to PostgreSQL's microseconds");
+        assertEquals(Instant.parse("2025-06-11T01:56:38Z"), migrate_sqlite.Values.instant("2025-06-11 01:56:38"), "no zone is UTC");
+        assertEquals(Instant.parse("2025-06-10T20:26:38Z"), migrate_sqlite.Values.instant("2025-06-11 01:56:38 +05:30"));
+        assertEquals(Instant.parse("2024-02-29T10:00:00Z"), migrate_sqlite.Values.instant("2024-02-29 10:00:00"));
+        for (String impossible : List.of("2024-02-30 10:00:00", "2023-02-29T10:00:00Z", "2024-04-31", "2024-13-01 00:00:00")) {
+            assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.instant(impossible), impossible + " is refused, not moved");
+        }
+    }
+
+    @Test
+    void integersAreRangeCheckedWhateverSqliteStoredThemAs() throws Exception {
+        assertEquals(42L, migrate_sqlite.Values.integer(42, "int4"));
+        assertEquals(Long.MAX_VALUE, migrate_sqlite.Values.integer(Long.MAX_VALUE, "int8"));
+        assertEquals(7L, migrate_sqlite.Values.integer(7.0, "int8"));
+        // SQLite keeps 9223372036854775808 as REAL 9.223372036854776E18: past bigint, not clamped to it
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(9.223372036854775807E18, "int8"));
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(-1e19, "int8"));
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(2.5, "int8"));
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(3_000_000_000L, "int4"));
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer("9223372036854775808", "int8"));
+    }
+
+    @Test
+    void aUuidIsTheSameAsABlobAsTextAndAsHex() throws Exception {
+        UUID id = UUID.fromString("0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7b");
+        byte[] blob = java.nio.ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
+        assertEquals(id, migrate_sqlite.Values.uuid(blob));
+        assertEquals(id, migrate_sqlite.Values.uuid(id.toString()));
+        assertEquals(id, migrate_sqlite.Values.uuid(id.toString().replace("-", "").toUpperCase()));
+        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.uuid(new byte[] {1, 2, 3}));
+    }
+
+    @Test
+    void aDumpsSchemaSplitsAsTheServerReadsIt() {
+        String sql = "\\\\restrict abc\nSET client_min_messages = warning;\n-- Name: f; Type: FUNCTION\n"
+            + "CREATE FUNCTION public.f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM 1; RETURN 2; END; $$;\n"
+            + "CREATE TABLE public.\"odd;name\" (a text DEFAULT 'x;y');\n"
+            + "ALTER TABLE ONLY public.t ALTER COLUMN a SET (pg_attver=26895040);\n\\\\unrestrict abc\n";
+        List<String> statements = PreDataSection.statementsOf(sql);
+        assertEquals(4, statements.size(), statements.toString());
+        assertTrue(statements.get(1).contains("RETURN 2; END; $$"), "a dollar-quoted body is one statement");
+        assertTrue(statements.get(2).contains("'x;y'"), "a quoted semicolon splits nothing");
+        assertTrue(PreDataSection.ColumnOptionFilter.isColumnOptions(statements.get(3)));
+        assertTrue(!PreDataSection.ColumnOptionFilter.isColumnOptions(statements.get(2)));
+    }
+
+    /**
+     * 90 nightly backups up to Tuesday 2026-12-01: --keep-daily 7 --keep-weekly 4 --keep-monthly 3 keeps the
+     * last 7 nights, the newest of the two ISO weeks before those (Nov 22, Nov 15) and of October (Oct 31).
+     */
+    @Test
+    void retentionKeepsTheNewestOfEachPeriod() {
+        Instant night = Instant.parse("2026-12-01T03:00:00Z");
+        List<BackupStore.Entry> newestFirst = new ArrayList<>();
+        for (int day = 0; day < 90; day++) newestFirst.add(entry(night.minus(day, ChronoUnit.DAYS)));
+        backup.Retention retention = new backup.Retention();
+        retention.daily = 7;
+        retention.weekly = 4;
+        retention.monthly = 3;
+        List<String> kept = new ArrayList<>(newestFirst.stream().map(BackupStore.Entry::name).toList());
+        kept.removeAll(retention.expired(newestFirst).stream().map(BackupStore.Entry::name).toList());
+        assertEquals(List.of("oxy_20261201_030000", "oxy_20261130_030000", "oxy_20261129_030000", "oxy_20261128_030000", "oxy_20261127_030000",
+            "oxy_20261126_030000", "oxy_20261125_030000", "oxy_20261122_030000", "oxy_20261115_030000", "oxy_20261031_030000"), kept);
+        assertTrue(retention.expired(newestFirst).stream().noneMatch(e -> e == newestFirst.get(0)));
+        backup.Retention none = new backup.Retention();
+        none.last = 0;
+        assertEquals(89, none.expired(newestFirst).size(), "--keep-last 0 still keeps the newest");
+    }
+
+    private static BackupStore.Entry entry(Instant startedAt) {
+        String name = "oxy_" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(java.time.ZoneOffset.UTC).format(startedAt);
+        BackupManifest manifest = new BackupManifest(name, name + ".dump", "custom", "zstd:3", "00", 1, "oxy", "docker", "18.6", "18.6", "1",
+            Map.of(), startedAt, startedAt.plusSeconds(5), 5, "archive", "oxy-ops test");
+        return new BackupStore.Entry(manifest, Path.of("/nonexistent", name + ".dump"));
+    }
+}
