@@ -185,7 +185,7 @@ public class upgrade implements Callable<Integer> {
         boolean restoredEarlier = state.did(UpgradeState.RESTORED); // by a run that was interrupted
         // the new server's initdb and start, and the schema's rehearsal on it, need no downtime
         if (!restoredEarlier) staging.start(console, Duration.ofSeconds(120));
-        if (!state.did(UpgradeState.BACKED_UP)) rehearseSchema(installation, state, staging);
+        Map<String, Integer> saidAtRehearsal = state.did(UpgradeState.BACKED_UP) ? Map.of() : rehearseSchema(installation, state, staging);
         Instant writersStopped = Instant.now();
         if (!state.did(UpgradeState.BACKED_UP)) {
             PostgresUrl url = installation.startOldServer();
@@ -204,7 +204,9 @@ public class upgrade implements Callable<Integer> {
             BackupArchive archive = BackupArchive.resolve(state.backup(), backups);
             try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), staging, List.of(backups.directory()), console)) {
                 emptyDatabase(staging);
-                PreDataSection.reportLeftOut(console, archive.restoreInto(tools, staging.url(), 2, false, false));
+                Map<String, Integer> leftOut = new java.util.LinkedHashMap<>(archive.restoreInto(tools, staging.url(), 2, false, false));
+                leftOut.keySet().removeAll(saidAtRehearsal.keySet()); // said once is enough
+                PreDataSection.reportLeftOut(console, leftOut);
             }
             state = state.with(UpgradeState.RESTORED);
             state.write(installation.stateFile());
@@ -229,7 +231,7 @@ public class upgrade implements Callable<Integer> {
      * back: whatever the target rejects ends the upgrade here, with the old server running and the new one
      * removed, before the downtime begins.
      */
-    private void rehearseSchema(Installation installation, UpgradeState state, DatabaseRuntime staging) {
+    private Map<String, Integer> rehearseSchema(Installation installation, UpgradeState state, DatabaseRuntime staging) {
         PostgresUrl old = installation.startOldServer();
         PreDataSection schema = PreDataSection.ofDatabase(installation.oldRuntime(), old, installation.dumpMajor(state), console);
         Map<String, Integer> leftOut;
@@ -247,6 +249,7 @@ public class upgrade implements Callable<Integer> {
         }
         console.ok("Schema rehearsed on " + state.toImage() + ": " + schema.size() + " statements accepted");
         PreDataSection.reportLeftOut(console, leftOut);
+        return leftOut;
     }
 
     /** --dry-run: the plan, then the rehearsal on a new server that is removed again, so every refusal shows. */
