@@ -18,37 +18,37 @@ class ConversionAndRetentionTest {
 
     @Test
     void timestampsParseStrictlyInOxysTwoFormsAndOthers() throws Exception {
-        assertEquals(Instant.parse("2025-06-11T01:56:38.123457Z"), migrate_sqlite.Values.instant("2025-06-11T01:56:38.123456789+00:00"),
+        assertEquals(Instant.parse("2025-06-11T01:56:38.123457Z"), Values.instant("2025-06-11T01:56:38.123456789+00:00"),
             "nine fraction digits rounded to PostgreSQL's microseconds");
-        assertEquals(Instant.parse("2025-06-11T01:56:38Z"), migrate_sqlite.Values.instant("2025-06-11 01:56:38"), "no zone is UTC");
-        assertEquals(Instant.parse("2025-06-10T20:26:38Z"), migrate_sqlite.Values.instant("2025-06-11 01:56:38 +05:30"));
-        assertEquals(Instant.parse("2024-02-29T10:00:00Z"), migrate_sqlite.Values.instant("2024-02-29 10:00:00"));
+        assertEquals(Instant.parse("2025-06-11T01:56:38Z"), Values.instant("2025-06-11 01:56:38"), "no zone is UTC");
+        assertEquals(Instant.parse("2025-06-10T20:26:38Z"), Values.instant("2025-06-11 01:56:38 +05:30"));
+        assertEquals(Instant.parse("2024-02-29T10:00:00Z"), Values.instant("2024-02-29 10:00:00"));
         for (String impossible : List.of("2024-02-30 10:00:00", "2023-02-29T10:00:00Z", "2024-04-31", "2024-13-01 00:00:00")) {
-            assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.instant(impossible), impossible + " is refused, not moved");
+            assertThrows(BadValue.class, () -> Values.instant(impossible), impossible + " is refused, not moved");
         }
     }
 
     @Test
     void integersAreRangeCheckedWhateverSqliteStoredThemAs() throws Exception {
-        assertEquals(42L, migrate_sqlite.Values.integer(42, "int4"));
-        assertEquals(Long.MAX_VALUE, migrate_sqlite.Values.integer(Long.MAX_VALUE, "int8"));
-        assertEquals(7L, migrate_sqlite.Values.integer(7.0, "int8"));
+        assertEquals(42L, Values.integer(42, "int4"));
+        assertEquals(Long.MAX_VALUE, Values.integer(Long.MAX_VALUE, "int8"));
+        assertEquals(7L, Values.integer(7.0, "int8"));
         // SQLite keeps 9223372036854775808 as REAL 9.223372036854776E18: past bigint, not clamped to it
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(9.223372036854775807E18, "int8"));
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(-1e19, "int8"));
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(2.5, "int8"));
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer(3_000_000_000L, "int4"));
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.integer("9223372036854775808", "int8"));
+        assertThrows(BadValue.class, () -> Values.integer(9.223372036854775807E18, "int8"));
+        assertThrows(BadValue.class, () -> Values.integer(-1e19, "int8"));
+        assertThrows(BadValue.class, () -> Values.integer(2.5, "int8"));
+        assertThrows(BadValue.class, () -> Values.integer(3_000_000_000L, "int4"));
+        assertThrows(BadValue.class, () -> Values.integer("9223372036854775808", "int8"));
     }
 
     @Test
     void aUuidIsTheSameAsABlobAsTextAndAsHex() throws Exception {
         UUID id = UUID.fromString("0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7b");
         byte[] blob = java.nio.ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
-        assertEquals(id, migrate_sqlite.Values.uuid(blob));
-        assertEquals(id, migrate_sqlite.Values.uuid(id.toString()));
-        assertEquals(id, migrate_sqlite.Values.uuid(id.toString().replace("-", "").toUpperCase()));
-        assertThrows(migrate_sqlite.BadValue.class, () -> migrate_sqlite.Values.uuid(new byte[] {1, 2, 3}));
+        assertEquals(id, Values.uuid(blob));
+        assertEquals(id, Values.uuid(id.toString()));
+        assertEquals(id, Values.uuid(id.toString().replace("-", "").toUpperCase()));
+        assertThrows(BadValue.class, () -> Values.uuid(new byte[] {1, 2, 3}));
     }
 
     @Test

@@ -1,0 +1,131 @@
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/** The rows of a planned table read from the SQLite file, each value converted by its target column's type. */
+public final class SourceRows {
+    /** One row's values and their COPY encoding must fit in the heap together, with room to spare. */
+    public static final long MAX_ROW_BYTES = Runtime.getRuntime().maxMemory() / 4;
+
+    /** Takes each converted row with its number (from 1). */
+    @FunctionalInterface
+    public interface RowSink {
+        void accept(Object[] values, long number) throws SQLException;
+    }
+
+    private final Connection sqlite;
+    private final boolean stripNul;
+
+    /** stripNul: as --strip-nul, NULs removed instead of refused. */
+    public SourceRows(Connection sqlite, boolean stripNul) {
+        this.sqlite = sqlite;
+        this.stripNul = stripNul;
+    }
+
+    /**
+     * Streams a table's source rows, orphans in skip left out, each value converted by its target column's type,
+     * to the sink; returns how many rows it handed on. A bad value goes to onBadValue, which throws (the load) or
+     * records it (the dry run, which goes on converting). The values array is reused from row to row.
+     */
+    public long walk(TablePlan table, Set<Long> skip, RowSink sink, Consumer<OxyError> onBadValue) throws SQLException {
+        List<ValueConverter> converters = table.targetColumns().stream().map(this::converterFor).toList();
+        boolean[] notNull = new boolean[converters.size()];
+        for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
+        long rows = 0;
+        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
+            Object[] values = new Object[converters.size()];
+            while (result.next()) {
+                long rowid = result.getLong(1);
+                if (skip.contains(rowid)) continue;
+                try {
+                    long rowBytes = 0;
+                    for (int i = 0; i < values.length; i++) {
+                        Object raw = result.getObject(i + 2);
+                        rowBytes += raw instanceof byte[] bytes ? bytes.length : raw instanceof String text ? 2L * text.length() : 8;
+                        try {
+                            if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
+                            values[i] = raw == null ? null : converters.get(i).convert(raw);
+                        } catch (BadValue bad) {
+                            values[i] = null;
+                            onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()));
+                        }
+                    }
+                    if (rowBytes > MAX_ROW_BYTES) { // the dry run says so too: it converts but does not encode
+                        Arrays.fill(values, null);
+                        onBadValue.accept(rowTooLarge(table, result, rowid));
+                        continue;
+                    }
+                    sink.accept(values, ++rows);
+                } catch (OutOfMemoryError tooLarge) {
+                    Arrays.fill(values, null); // what the row held is garbage by now
+                    throw rowTooLarge(table, result, rowid);
+                }
+            }
+        }
+        return rows;
+    }
+
+    private ValueConverter converterFor(TargetSchema.Column column) {
+        return ValueConverter.forColumn(column, stripNul);
+    }
+
+    /** The source rows of a planned table: rowid first, then the mapped columns in plan order. */
+    private static String selectRows(TablePlan table) {
+        return "SELECT " + (table.source().hasRowid() ? "rowid" : "NULL") + ", " + String.join(", ", table.columns().stream().map(Databases::quote).toList())
+            + " FROM " + Databases.quote(table.source().name());
+    }
+
+    private OxyError rowTooLarge(TablePlan table, ResultSet row, long rowid) {
+        return new OxyError(ExitCode.REFUSED, "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ": the row is too large to move "
+            + "in one piece (more than " + MAX_ROW_BYTES / (1 << 20) + " MB of values, a quarter of the " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap)",
+            "No row was written. Shrink that row's values in SQLite (a file that large belongs beside the database, not in it).");
+    }
+
+    private OxyError badValue(TablePlan table, ResultSet row, long rowid, String column, Object raw, String reason) {
+        return new OxyError(ExitCode.REFUSED,
+            "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ", column " + column + ": " + reason + " (value: " + preview(raw) + ")",
+            "No row was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul." : "."));
+    }
+
+    /** The row's primary key as the target will hold it (raw where it does not convert), and its rowid. */
+    private String rowIdentity(TablePlan table, ResultSet row, long rowid) {
+        List<String> parts = new ArrayList<>();
+        for (String key : table.target().primaryKey()) {
+            int index = table.columns().indexOf(key);
+            if (index < 0) continue;
+            try {
+                Object raw = row.getObject(index + 2);
+                Object shown = raw;
+                try {
+                    if (raw != null) shown = converterFor(table.target().columns().get(key)).convert(raw);
+                } catch (BadValue ignored) {
+                    // show the raw value
+                }
+                parts.add(key + "=" + preview(shown));
+            } catch (SQLException e) {
+                parts.add(key + "=?");
+            }
+        }
+        if (table.source().hasRowid()) parts.add("rowid " + rowid);
+        return String.join(", ", parts);
+    }
+
+    private static String preview(Object value) {
+        if (value == null) return "NULL";
+        if (value instanceof byte[] bytes) {
+            String hex = HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 24));
+            return "x'" + hex + (bytes.length > 24 ? "..." : "") + "' (" + bytes.length + " bytes)";
+        }
+        if (value instanceof UUID || value instanceof Number || value instanceof Boolean) return value.toString();
+        String text = String.valueOf(value).replace("\0", "\\0").replace("\n", "\\n");
+        return "'" + (text.length() > 60 ? text.substring(0, 60) + "..." : text) + "'";
+    }
+}

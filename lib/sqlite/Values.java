@@ -1,0 +1,253 @@
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.ResolverStyle;
+import java.time.temporal.ChronoField;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** The conversions themselves: SQLite's dynamic values in, typed Java values out, or the reason they cannot be. */
+public final class Values {
+    /** JSON text that has been checked, sent as is (jsonb normalises it). */
+    public record JsonText(String text) {}
+
+    /** Text for a type we do not convert (PostgreSQL parses it). */
+    public record RawText(String text) {}
+
+    private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern UUID_HEX = Pattern.compile("[0-9a-fA-F]{32}");
+    private static final Pattern DIGITS = Pattern.compile("-?\\d+");
+    private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
+    private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final long MILLIS_FROM = 100_000_000_000L; // epoch seconds this large are past year 5000: such values are milliseconds
+    private static final DateTimeFormatter TIMESTAMP = new DateTimeFormatterBuilder()
+        .append(DateTimeFormatter.ISO_LOCAL_DATE).appendLiteral('T')
+        .appendValue(ChronoField.HOUR_OF_DAY, 2).appendLiteral(':').appendValue(ChronoField.MINUTE_OF_HOUR, 2)
+        .optionalStart().appendLiteral(':').appendValue(ChronoField.SECOND_OF_MINUTE, 2).optionalEnd()
+        .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
+        .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
+        .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
+        .optionalStart().appendOffset("+HH", "Z").optionalEnd()
+        .toFormatter(Locale.ROOT).withResolverStyle(ResolverStyle.STRICT); // February 30th is refused, not moved to the 29th
+
+    public static UUID uuid(Object value) throws BadValue {
+        if (value instanceof byte[] bytes) {
+            if (bytes.length != 16) throw new BadValue("a " + bytes.length + "-byte blob is not a uuid (16 bytes)");
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            return new UUID(buffer.getLong(), buffer.getLong());
+        }
+        String text = String.valueOf(value).strip();
+        if (UUID_TEXT.matcher(text).matches()) return UUID.fromString(text);
+        if (UUID_HEX.matcher(text).matches()) {
+            return UUID.fromString(text.substring(0, 8) + "-" + text.substring(8, 12) + "-" + text.substring(12, 16) + "-" + text.substring(16, 20) + "-" + text.substring(20));
+        }
+        throw new BadValue(text.isEmpty() ? "an empty string is not a uuid" : "not a uuid");
+    }
+
+    public static Boolean bool(Object value) throws BadValue {
+        if (value instanceof Number number && (number instanceof Integer || number instanceof Long)) {
+            if (number.longValue() == 0) return false;
+            if (number.longValue() == 1) return true;
+            throw new BadValue("only 0 and 1 are booleans");
+        }
+        return switch (String.valueOf(value).strip().toLowerCase(Locale.ROOT)) {
+            case "t", "true", "1" -> true;
+            case "f", "false", "0" -> false;
+            default -> throw new BadValue("not a boolean (0/1, t/f, true/false)");
+        };
+    }
+
+    public static Long integer(Object value, String type) throws BadValue {
+        long number;
+        if (value instanceof Integer || value instanceof Long) {
+            number = ((Number) value).longValue();
+        } else if (value instanceof Double d) {
+            if (d != Math.rint(d) || Double.isInfinite(d)) throw new BadValue("not a whole number");
+            // SQLite keeps integers past bigint as REAL; longValue() would clamp them to the largest bigint
+            if (d >= 0x1p63 || d < -0x1p63) throw new BadValue("out of range for " + type);
+            number = d.longValue();
+        } else {
+            try {
+                number = new BigDecimal(String.valueOf(value).strip()).longValueExact();
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new BadValue("not a whole number within the range of " + type);
+            }
+        }
+        long min = type.equals("int2") ? Short.MIN_VALUE : type.equals("int4") ? Integer.MIN_VALUE : Long.MIN_VALUE;
+        long max = type.equals("int2") ? Short.MAX_VALUE : type.equals("int4") ? Integer.MAX_VALUE : Long.MAX_VALUE;
+        if (number < min || number > max) throw new BadValue("out of range for " + type);
+        return number;
+    }
+
+    public static BigDecimal numeric(Object value) throws BadValue {
+        if (value instanceof Integer || value instanceof Long) return BigDecimal.valueOf(((Number) value).longValue());
+        if (value instanceof Double d) return BigDecimal.valueOf(d);
+        try {
+            return new BigDecimal(String.valueOf(value).strip());
+        } catch (NumberFormatException e) {
+            throw new BadValue("not a number");
+        }
+    }
+
+    public static Double floating(Object value) throws BadValue {
+        if (value instanceof Number number) return number.doubleValue();
+        try {
+            return Double.parseDouble(String.valueOf(value).strip());
+        } catch (NumberFormatException e) {
+            throw new BadValue("not a number");
+        }
+    }
+
+    /** ISO-8601 text with or without zone (no zone = UTC, as SQLite's CURRENT_TIMESTAMP), epoch seconds or milliseconds. */
+    public static Instant instant(Object value) throws BadValue {
+        if (value instanceof Integer || value instanceof Long) return fromEpoch(((Number) value).longValue(), 0);
+        if (value instanceof Double d) return fromEpoch((long) Math.floor(d), d - Math.floor(d));
+        String text = String.valueOf(value).strip();
+        Instant common = commonIsoForm(text);
+        if (common != null) return common;
+        if (DIGITS.matcher(text).matches()) {
+            try {
+                return fromEpoch(Long.parseLong(text), 0);
+            } catch (NumberFormatException e) {
+                throw new BadValue("not a timestamp");
+            }
+        }
+        if (text.length() == 10) text = text + "T00:00";
+        if (text.length() > 10 && text.charAt(10) == ' ') text = text.substring(0, 10) + 'T' + text.substring(11);
+        text = ZONE_NAME.matcher(text).replaceFirst("Z");
+        text = SPACE_BEFORE_OFFSET.matcher(text).replaceFirst("$1");
+        try {
+            var parsed = TIMESTAMP.parseBest(text, OffsetDateTime::from, LocalDateTime::from);
+            Instant instant = parsed instanceof OffsetDateTime offset ? offset.toInstant() : ((LocalDateTime) parsed).toInstant(ZoneOffset.UTC);
+            return roundToMicros(instant);
+        } catch (DateTimeException e) {
+            throw new BadValue("not a timestamp (ISO-8601, 'YYYY-MM-DD HH:MM:SS', or epoch seconds/milliseconds)");
+        }
+    }
+
+    /**
+     * The two forms Oxy writes ('2025-06-11T01:56:38.123456789+00:00' and '2025-06-11 01:56:38'), parsed by
+     * hand: the general formatter costs more than the rest of a row. Anything else returns null.
+     */
+    public static Instant commonIsoForm(String text) {
+        int length = text.length();
+        if (length < 19 || text.charAt(4) != '-' || text.charAt(7) != '-' || (text.charAt(10) != 'T' && text.charAt(10) != ' ')
+            || text.charAt(13) != ':' || text.charAt(16) != ':') return null;
+        int year = digits(text, 0, 4), month = digits(text, 5, 7), day = digits(text, 8, 10);
+        int hour = digits(text, 11, 13), minute = digits(text, 14, 16), second = digits(text, 17, 19);
+        if ((year | month | day | hour | minute | second) < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+        int position = 19;
+        long nanos = 0;
+        if (position < length && text.charAt(position) == '.') {
+            int start = ++position;
+            while (position < length && Character.isDigit(text.charAt(position))) position++;
+            int count = position - start;
+            if (count == 0 || count > 9) return null;
+            nanos = digits(text, start, position);
+            for (int i = count; i < 9; i++) nanos *= 10;
+        }
+        int offsetSeconds = 0;
+        if (position < length) {
+            char sign = text.charAt(position);
+            if (sign == 'Z' && position + 1 == length) {
+                offsetSeconds = 0;
+            } else if ((sign == '+' || sign == '-') && length - position == 6 && text.charAt(position + 3) == ':') {
+                int hours = digits(text, position + 1, position + 3), minutes = digits(text, position + 4, position + 6);
+                if ((hours | minutes) < 0) return null;
+                offsetSeconds = (sign == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+            } else {
+                return null;
+            }
+        }
+        try {
+            long epochSecond = LocalDate.of(year, month, day).toEpochDay() * 86400 + hour * 3600L + minute * 60L + second - offsetSeconds;
+            return roundToMicros(Instant.ofEpochSecond(epochSecond, nanos));
+        } catch (DateTimeException e) {
+            return null; // e.g. February 30th: let the general parser name it
+        }
+    }
+
+    /** The decimal number in text[from, to), or -1 if any character is not a digit. */
+    private static int digits(String text, int from, int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') return -1;
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    private static Instant fromEpoch(long whole, double fraction) throws BadValue {
+        try {
+            Instant instant = Math.abs(whole) >= MILLIS_FROM
+                ? Instant.ofEpochMilli(whole).plusNanos((long) (fraction * 1_000_000))
+                : Instant.ofEpochSecond(whole).plusNanos((long) (fraction * 1_000_000_000));
+            return roundToMicros(instant);
+        } catch (DateTimeException | ArithmeticException e) {
+            throw new BadValue("epoch value out of range");
+        }
+    }
+
+    /** PostgreSQL keeps microseconds; rounding here makes what we send exactly what it stores. */
+    private static Instant roundToMicros(Instant instant) {
+        return instant.plusNanos(500).truncatedTo(ChronoUnit.MICROS);
+    }
+
+    public static JsonText json(Object value, boolean stripNul, boolean jsonb) throws BadValue {
+        String text = value instanceof byte[] bytes ? utf8(bytes) : String.valueOf(value);
+        if (text.indexOf('\0') >= 0) {
+            if (!stripNul) throw new BadValue("JSON containing a NUL character");
+            text = text.replace("\0", "");
+        }
+        if (jsonb && text.contains("\\u0000")) {
+            if (!stripNul) throw new BadValue("JSON containing \\u0000, which jsonb rejects (NUL)");
+            text = text.replaceAll("(?<!\\\\)((?:\\\\\\\\)*)\\\\u0000", "$1");
+        }
+        try (JsonParser parser = JSON.createParser(text)) {
+            if (parser.nextToken() == null) throw new BadValue("empty JSON");
+            parser.skipChildren();
+            if (parser.nextToken() != null) throw new BadValue("invalid JSON: more than one value");
+        } catch (IOException e) {
+            throw new BadValue("invalid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        return new JsonText(text);
+    }
+
+    public static String text(Object value, boolean stripNul, Integer maxLength) throws BadValue {
+        String text = value instanceof byte[] bytes ? utf8(bytes) : value instanceof Double d ? BigDecimal.valueOf(d).toPlainString() : String.valueOf(value);
+        if (text.indexOf('\0') >= 0) {
+            if (!stripNul) throw new BadValue("text containing a NUL character, which PostgreSQL rejects");
+            text = text.replace("\0", "");
+        }
+        if (maxLength != null && text.codePointCount(0, text.length()) > maxLength) {
+            throw new BadValue("longer than " + maxLength + " characters");
+        }
+        return text;
+    }
+
+    public static String utf8(byte[] bytes) throws BadValue {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadValue("binary data that is not UTF-8 text");
+        }
+    }
+}
