@@ -1,0 +1,147 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.reflect.Proxy;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.postgresql.copy.CopyIn;
+
+/** The COPY encoder and the row checksum, in-process: the exact bytes PostgreSQL is sent, and what the checksum sees. */
+@Tag("unit")
+class SqliteCopyEncodingTest {
+
+    private static TargetSchema.Column column(String type) {
+        return new TargetSchema.Column("c_" + type, type, true, false, null);
+    }
+
+    private static String text(Object... values) {
+        CopyEncoder encoder = CopyEncoder.text();
+        encoder.encode(values);
+        return new String(encoder.encoded(), StandardCharsets.UTF_8);
+    }
+
+    private static String binaryHex(List<TargetSchema.Column> columns, Object... values) {
+        CopyEncoder encoder = CopyEncoder.binary(columns);
+        encoder.encode(values);
+        return HexFormat.of().formatHex(encoder.encoded());
+    }
+
+    @Test
+    void textFormatEscapesTabNewlineCarriageReturnAndBackslash() {
+        assertEquals("a\\tb\\nc\\\\d\\re\n", text("a\tb\nc\\d\re"));
+        assertEquals("one\ttwo\t\\N\n", text("one", "two", null), "fields split by a real tab; NULL is \\N");
+        assertEquals("\\\\N\n", text("\\N"), "the text \\N is not NULL");
+        assertArrayEquals(new byte[] {(byte) 0xc3, (byte) 0xa9, '\n'}, textBytes("\u00e9"), "UTF-8");
+    }
+
+    private static byte[] textBytes(Object... values) {
+        CopyEncoder encoder = CopyEncoder.text();
+        encoder.encode(values);
+        return encoder.encoded();
+    }
+
+    @Test
+    void textFormatWritesByteaAsEscapedHexAndOtherTypesAsPostgreSQLReadsThem() {
+        assertEquals("\\\\x0aff00\n", text((Object) new byte[] {0x0a, (byte) 0xff, 0}), "bytea: \\x then hex, its backslash escaped");
+        assertEquals("\\\\x\n", text((Object) new byte[0]));
+        assertEquals("t\tf\t1.50\t-7\n", text(true, false, new BigDecimal("1.50"), -7L));
+        assertEquals("2025-06-11 01:56:38.123457+00:00\n", text(OffsetDateTime.of(2025, 6, 11, 1, 56, 38, 123_457_000, ZoneOffset.UTC)));
+        assertEquals("{\"k\": \"a\\\\tb\"}\n", text(new Values.JsonText("{\"k\": \"a\\tb\"}")), "JSON's own backslashes are escaped too");
+    }
+
+    @Test
+    void nulIsRefusedOrStrippedBeforeEncodingNeverSent() throws Exception {
+        TargetSchema.Column textColumn = column("text");
+        BadValue refused = assertThrows(BadValue.class, () -> ValueConverter.forColumn(textColumn, false).convert("a\0b"));
+        assertTrue(refused.getMessage().contains("NUL"), refused.getMessage());
+        assertEquals("ab\n", text(ValueConverter.forColumn(textColumn, true).convert("a\0b")), "--strip-nul drops it");
+        TargetSchema.Column jsonb = column("jsonb");
+        assertThrows(BadValue.class, () -> ValueConverter.forColumn(jsonb, false).convert("{\"k\": \"\\u0000\"}"));
+        assertEquals("{\"k\": \"\"}\n", text(ValueConverter.forColumn(jsonb, true).convert("{\"k\": \"\\u0000\"}")));
+    }
+
+    @Test
+    void binaryFormatIsChosenOnlyWhenEveryColumnHasABinaryEncoding() {
+        assertEquals(" WITH (FORMAT binary)", CopyEncoder.forColumns(List.of(column("text"), column("bytea"), column("int8"))).options());
+        assertEquals("", CopyEncoder.forColumns(List.of(column("text"), column("numeric"))).options(), "numeric goes as text");
+        assertEquals("", CopyEncoder.forColumns(List.of(column("inet"))).options());
+    }
+
+    @Test
+    void binaryFormatFieldsAreLengthThenSendFormat() {
+        assertEquals("0001" + "00000003" + "0102ff", binaryHex(List.of(column("bytea")), (Object) new byte[] {1, 2, (byte) 0xff}));
+        assertEquals("0002" + "ffffffff" + "00000004" + "00000007", binaryHex(List.of(column("text"), column("int4")), null, 7L));
+        assertEquals("0001" + "00000002" + "fffe", binaryHex(List.of(column("int2")), -2L));
+        assertEquals("0001" + "00000003" + "01" + "7b7d", binaryHex(List.of(column("jsonb")), new Values.JsonText("{}")), "jsonb: version 1, then the text");
+        assertEquals("0001" + "00000002" + "7b7d", binaryHex(List.of(column("json")), new Values.JsonText("{}")));
+        assertEquals("0001" + "00000010" + "00112233445566778899aabbccddeeff",
+            binaryHex(List.of(column("uuid")), UUID.fromString("00112233-4455-6677-8899-aabbccddeeff")));
+        assertEquals("0001" + "00000008" + "0000000000000001", binaryHex(List.of(column("timestamptz")),
+            OffsetDateTime.of(2000, 1, 1, 0, 0, 0, 1000, ZoneOffset.UTC)), "microseconds since 2000-01-01");
+        assertEquals("0001" + "00000004" + "6109620a", binaryHex(List.of(column("text")), "a\tb\n"), "binary text is not escaped");
+    }
+
+    @Test
+    void theBufferSendsHeaderRowsAndTrailerInOrder() throws Exception {
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        CopyIn copy = (CopyIn) Proxy.newProxyInstance(CopyIn.class.getClassLoader(), new Class<?>[] {CopyIn.class}, (proxy, method, args) -> {
+            switch (method.getName()) {
+                case "writeToCopy" -> sent.write((byte[]) args[0], (int) args[1], (int) args[2]);
+                case "endCopy" -> { return 0L; }
+                case "isActive" -> { return false; }
+                default -> { }
+            }
+            return null;
+        });
+        CopyBuffer buffer = new CopyBuffer(copy, CopyEncoder.binary(List.of(column("bool"))));
+        buffer.row(new Object[] {true});
+        buffer.row(new Object[] {null});
+        buffer.finish();
+        assertEquals("5047434f50590aff0d0a00" + "00000000" + "00000000" + "0001" + "00000001" + "01" + "0001" + "ffffffff" + "ffff",
+            HexFormat.of().formatHex(sent.toByteArray()));
+        assertEquals(sent.size(), buffer.bytes());
+
+        sent.reset();
+        CopyBuffer textBuffer = new CopyBuffer(copy, CopyEncoder.text());
+        textBuffer.row(new Object[] {"x\ty", null});
+        textBuffer.finish();
+        assertEquals("x\\ty\t\\N\n", sent.toString(StandardCharsets.UTF_8), "text format: no header, no trailer");
+    }
+
+    @Test
+    void theChecksumIgnoresRowOrderButSeesEveryChangedValue() {
+        RowChecksum checksum = new RowChecksum();
+        Object[] first = {1L, "alpha", null};
+        Object[] second = {2L, "beta", new byte[] {1, 2}};
+        Object[] third = {3L, "gamma", new Values.JsonText("{\"a\": 1}")};
+        assertEquals(checksum.of(first) + checksum.of(second) + checksum.of(third), checksum.of(third) + checksum.of(first) + checksum.of(second));
+
+        assertNotEquals(checksum.of(first), checksum.of(new Object[] {1L, "alphA", null}), "a changed value");
+        assertNotEquals(checksum.of(second), checksum.of(new Object[] {2L, "beta", new byte[] {1, 3}}), "a changed byte");
+        assertNotEquals(checksum.of(new Object[] {"a", "b"}), checksum.of(new Object[] {"b", "a"}), "values swapped between columns");
+        assertNotEquals(checksum.of(new Object[] {"ab", ""}), checksum.of(new Object[] {"a", "b"}), "a value moved across the separator");
+        assertNotEquals(checksum.of(new Object[] {null}), checksum.of(new Object[] {""}), "NULL is not the empty text");
+    }
+
+    @Test
+    void theChecksumComparesWhatPostgreSQLNormalises() {
+        RowChecksum checksum = new RowChecksum();
+        assertEquals(checksum.of(new Object[] {new Values.JsonText("{\"a\": 1.50, \"b\": [1, {\"y\": 2, \"x\": 3}]}")}),
+            checksum.of(new Object[] {new Values.JsonText("{\"b\":[1.0,{\"x\":3,\"y\":2}],\"a\":1.5}")}), "jsonb reorders keys and numbers");
+        assertEquals(checksum.of(new Object[] {new BigDecimal("2.50")}), checksum.of(new Object[] {new BigDecimal("2.5")}));
+        assertEquals(checksum.of(new Object[] {OffsetDateTime.of(2025, 1, 1, 12, 0, 0, 0, ZoneOffset.ofHours(2))}),
+            checksum.of(new Object[] {OffsetDateTime.of(2025, 1, 1, 10, 0, 0, 0, ZoneOffset.UTC)}), "the same instant in another zone");
+        assertNotEquals(checksum.of(new Object[] {new Values.JsonText("{\"a\": 1}")}), checksum.of(new Object[] {new Values.JsonText("{\"a\": 2}")}));
+    }
+}
