@@ -95,7 +95,7 @@ public class backup implements Callable<Integer> {
         Instant started = Instant.now();
         try {
             BackupStore backups = BackupStore.create(store.directory(runtime));
-            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            DatabaseRuntime database = Runtimes.select(runtime);
             databaseName = database.url().database();
             BackupManifest made = makeBackup(console, settings, backups, database);
             writeMetrics(made, started, true);
@@ -150,7 +150,7 @@ public class backup implements Callable<Integer> {
     }
 
     private Integer showPlan(Console console, BackupMaker.Settings settings, BackupStore backups) {
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
             + ", compression " + settings.compression() + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
             + ", verification " + verify);
@@ -327,7 +327,7 @@ public class backup implements Callable<Integer> {
             BackupArchive archive = BackupArchive.resolve(what, BackupStore.at(store.directory(runtime)));
             archive.checkChecksum();
             if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
-            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            DatabaseRuntime database = Runtimes.select(runtime);
             if (archive.format() == BackupArchive.Format.PLAIN && !full) {
                 archive.checkReadable(null);
             } else {

@@ -187,7 +187,7 @@ public class migrate_sqlite implements Callable<Integer> {
     PostgresUrl targetUrl() {
         if (to != null && !to.isBlank()) return PostgresUrl.parse(to);
         if (runtime.url != null && !runtime.url.isBlank()) return PostgresUrl.parse(runtime.url);
-        DatabaseRuntime local = DatabaseRuntime.select(runtime);
+        DatabaseRuntime local = Runtimes.select(runtime);
         if (!local.report().running()) {
             throw new OxyError(ExitCode.USAGE, "no target database: --to is not given and no local PostgreSQL is running",
                 "Pass --to " + PostgresUrl.EXPECTED + " (or set POSTGRES_URL), or start one with './jbang oxy start --detach'.");

@@ -86,7 +86,7 @@ public class start implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         refuseDetachWithApp();
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         refuseHalfSwappedUpgrade(database);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));

@@ -45,7 +45,7 @@ public class status implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         DatabaseRuntime database;
         try {
-            database = DatabaseRuntime.select(runtime);
+            database = Runtimes.select(runtime);
         } catch (OxyError e) {
             if (e.exitCode() != ExitCode.DOCKER_UNAVAILABLE) throw e;
             reportDocker(report, Optional.empty(), e);

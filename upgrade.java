@@ -80,7 +80,7 @@ public class upgrade implements Callable<Integer> {
             throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
         }
         if (fromUrl != null || toUrl != null) return moveBetweenServers();
-        Installation installation = installation(DatabaseRuntime.select(runtime));
+        Installation installation = installation(Runtimes.select(runtime));
         Path stateFile = installation.stateFile();
         Optional<UpgradeState> pending = UpgradeState.read(stateFile);
         if (rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
