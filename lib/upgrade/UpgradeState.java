@@ -44,9 +44,7 @@ public record UpgradeState(String runtime, String name, String fromImage, String
     public boolean swapped() { return did(SWAPPED); }
 
     /** The state file of the docker runtime's container, or of the embedded runtime. */
-    public static Path file(RuntimeOptions options, boolean docker) {
-        return options.stateDir.resolve("upgrade-" + (docker ? options.container : "embedded") + ".json");
-    }
+    public static Path file(RuntimeOptions options, boolean docker) { return options.upgradeStateFile(docker); }
 
     public static Optional<UpgradeState> read(Path file) throws IOException {
         if (!Files.exists(file)) return Optional.empty();
