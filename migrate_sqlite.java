@@ -231,7 +231,7 @@ public class migrate_sqlite implements Callable<Integer> {
     Connection connectTarget(PostgresUrl url) throws Exception {
         try {
             Connection connection = Retry.attempts(20, Duration.ofMillis(500), Duration.ofSeconds(5))
-                .givingUpOn(DatabaseRuntime::isPermanent)
+                .givingUpOn(Readiness::isPermanent)
                 .run(url::connect, (attempt, wait, error) -> console.warn("PostgreSQL at " + url.host() + ":" + url.port()
                     + " not reachable (" + Cli.describe(error) + "); retry " + (attempt + 1) + "/20 in " + wait.toMillis() + " ms"));
             console.ok("PostgreSQL at " + url + " is reachable");

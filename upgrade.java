@@ -544,7 +544,7 @@ public class upgrade implements Callable<Integer> {
         public PostgresUrl startOldServer() {
             if (!Boolean.TRUE.equals(oldContainer().getState().getRunning())) {
                 client.startContainerCmd(runtime.container).exec();
-                DatabaseRuntime.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
+                Readiness.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
             }
             return docker.url();
         }
@@ -733,7 +733,7 @@ public class upgrade implements Callable<Integer> {
             }
             int port = HostPorts.nextFree(runtime.postgresPort).orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port", null));
             startOldCluster(oldBinaries(dataMajor), dataMajor, port);
-            DatabaseRuntime.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
+            Readiness.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
             return embedded.url();
         }
 

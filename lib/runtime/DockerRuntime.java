@@ -71,11 +71,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             createContainer(console);
             started = true;
         }
-        PostgresUrl url = url();
-        // the maintenance database first: a volume initialised by another tool may not have ours yet
-        String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, this::failIfContainerStopped);
-        DatabaseRuntime.createDatabaseIfMissing(url);
-        console.ok("PostgreSQL " + version + " is ready at " + url);
+        Readiness.awaitLocal(console, url(), timeout, this::failIfContainerStopped);
         return started;
     }
 

@@ -102,9 +102,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         if (isRunning()) {
             console.ok("Using running embedded PostgreSQL (pid " + pid().orElseThrow() + ", data " + dataDir + ")");
             // as after a fresh start: a start killed before it created the app's database left a server without it
-            String version = DatabaseRuntime.waitUntilReady(url().withDatabase("postgres"), timeout, () -> {});
-            DatabaseRuntime.createDatabaseIfMissing(url());
-            console.ok("PostgreSQL " + version + " is ready at " + url());
+            Readiness.awaitLocal(console, url(), timeout, () -> {});
             return false;
         }
         boolean initialised = checkDataDirectory();
@@ -118,10 +116,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
             throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "embedded PostgreSQL did not start (pg_ctl exit " + started.exitCode() + ")",
                 "The server log is " + logFile + ".", logTail(15), null);
         }
-        PostgresUrl url = url();
-        String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, () -> {});
-        DatabaseRuntime.createDatabaseIfMissing(url);
-        console.ok("PostgreSQL " + version + " is ready at " + url);
+        Readiness.awaitLocal(console, url(), timeout, () -> {});
         return true;
     }
 

@@ -22,8 +22,7 @@ public final class ExternalRuntime implements DatabaseRuntime {
     @Override
     public boolean start(Console console, Duration timeout) {
         console.ok("Using external PostgreSQL at " + url);
-        String version = DatabaseRuntime.waitUntilReady(url, timeout, () -> {});
-        console.ok("PostgreSQL " + version + " is ready");
+        Readiness.awaitExternal(console, url, timeout);
         return false;
     }
 
