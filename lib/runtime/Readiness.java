@@ -56,7 +56,7 @@ public final class Readiness {
             exists.setString(1, url.database());
             if (exists.executeQuery().next()) return;
             try (Statement create = connection.createStatement()) {
-                create.execute("CREATE DATABASE \"" + url.database().replace("\"", "\"\"") + "\"");
+                create.execute("CREATE DATABASE " + Databases.quote(url.database()));
             }
         } catch (SQLException e) {
             throw url.unavailable(e);
