@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -224,9 +223,7 @@ public class backup implements Callable<Integer> {
         values.forEach((name, value) -> text.append("# TYPE ").append(name).append(" gauge\n")
             .append(name).append("{database=\"").append(database).append("\"} ").append(value).append('\n'));
         try {
-            Path temporary = metricsFile.resolveSibling(metricsFile.getFileName() + ".tmp");
-            Files.writeString(temporary, text);
-            Files.move(temporary, metricsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.writeAtomically(metricsFile, text.toString());
         } catch (IOException e) {
             Console.standard().warn("could not write the metrics file " + metricsFile + " (" + e.getMessage() + ")");
         }

@@ -157,7 +157,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         Path staging = dataDir.resolveSibling(dataDir.getFileName() + ".initdb");
         Path passwordFile = null;
         try {
-            deleteRecursively(staging);
+            DurableFiles.deleteRecursively(staging);
             Files.createDirectories(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
             passwordFile = Files.createTempFile(options.stateDir, ".pw", "", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -186,10 +186,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     }
 
     public static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) return;
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(p);
-        }
+        DurableFiles.deleteRecursively(path); // callers move to DurableFiles.deleteRecursively
     }
 
     @Override
