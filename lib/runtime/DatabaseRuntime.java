@@ -1,6 +1,8 @@
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Where PostgreSQL runs: a Docker container, an embedded server under the state dir, or an external URL. */
 public interface DatabaseRuntime {
@@ -28,6 +30,18 @@ public interface DatabaseRuntime {
 
     /** A fast look at the runtime for status; never starts anything. */
     Report report();
+
+    /** True when PostgreSQL runs on this host (docker, embedded); an external server is someone else's. */
+    boolean isLocal();
+
+    /** Whether the server is there to start or use: its container, or its data directory. An external one always is. */
+    boolean serverExists();
+
+    /** The Docker engine PostgreSQL runs on; empty unless it runs in Docker. */
+    default Optional<DockerEngine> dockerEngine() { return Optional.empty(); }
+
+    /** The container PostgreSQL runs in, while it runs; empty unless it runs in Docker. */
+    default Optional<InspectContainerResponse> runningContainer() { return Optional.empty(); }
 
     /** Major version from a PG_VERSION file's content or a server_version string ("18.1 (Debian ...)"). */
     static int majorOf(String version) {

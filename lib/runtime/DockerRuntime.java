@@ -50,7 +50,16 @@ public final class DockerRuntime implements DatabaseRuntime {
         }
     }
 
-    public boolean containerExists() { return container().isPresent(); }
+    @Override public boolean isLocal() { return true; }
+
+    @Override public boolean serverExists() { return container().isPresent(); }
+
+    @Override public Optional<DockerEngine> dockerEngine() { return Optional.of(engine); }
+
+    @Override
+    public Optional<InspectContainerResponse> runningContainer() {
+        return container().filter(c -> Boolean.TRUE.equals(c.getState().getRunning()));
+    }
 
     @Override
     public boolean start(Console console, Duration timeout) {

@@ -59,6 +59,10 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
 
     public boolean isRunning() { return pid().isPresent(); }
 
+    @Override public boolean isLocal() { return true; }
+
+    @Override public boolean serverExists() { return Files.exists(dataDir.resolve("PG_VERSION")); }
+
     private Optional<Integer> runningPort() {
         return isRunning() ? postmasterPidLine(3).map(Integer::parseInt) : Optional.empty();
     }

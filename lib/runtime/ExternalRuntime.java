@@ -19,6 +19,10 @@ public final class ExternalRuntime implements DatabaseRuntime {
 
     @Override public PostgresUrl url() { return url; }
 
+    @Override public boolean isLocal() { return false; }
+
+    @Override public boolean serverExists() { return true; }
+
     @Override
     public boolean start(Console console, Duration timeout) {
         console.ok("Using external PostgreSQL at " + url);

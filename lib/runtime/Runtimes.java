@@ -34,8 +34,7 @@ public final class Runtimes {
         if (engine.isEmpty()) return embedded;
         DockerRuntime docker = new DockerRuntime(options, engine.get());
         // embedded data (or an embedded upgrade under way) and no container yet: stay where the data is
-        if (!docker.containerExists() && (Files.exists(options.embeddedDataDir().resolve("PG_VERSION"))
-            || Files.exists(options.upgradeStateFile(false)))) return embedded;
+        if (!docker.serverExists() && (embedded.serverExists() || Files.exists(options.upgradeStateFile(false)))) return embedded;
         return docker;
     }
 }
