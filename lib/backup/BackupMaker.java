@@ -122,11 +122,8 @@ public final class BackupMaker {
 
     /** "18.1", from the server itself; exit 3 with what to do when it does not answer. */
     public static String serverVersion(PostgresUrl url) {
-        try (Connection connection = url.connect();
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
-            result.next();
-            return result.getString(1).split(" ")[0];
+        try (Connection connection = url.connect()) {
+            return Databases.serverVersion(connection).split(" ")[0];
         } catch (SQLException e) {
             throw url.unavailable(e);
         }

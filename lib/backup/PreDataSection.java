@@ -153,11 +153,9 @@ public final class PreDataSection {
     /** "PostgreSQL 18.6 rejects the schema of X: <the server's error> in: <the statement>", and what to do. */
     private OxyError rejected(Connection connection, SQLException e, String sql, String whatStaysAsItWas) {
         String version;
-        try (Statement statement = connection.createStatement()) {
+        try {
             connection.rollback();
-            var result = statement.executeQuery("SELECT current_setting('server_version')");
-            result.next();
-            version = result.getString(1);
+            version = Databases.serverVersion(connection);
         } catch (SQLException unreadable) {
             version = "the target";
         }

@@ -1,6 +1,5 @@
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -28,11 +27,8 @@ public final class Readiness {
         try {
             return Retry.until(timeout).givingUpOn(Readiness::isPermanent).run(() -> {
                 checkStillStarting.run();
-                try (Connection connection = url.connect();
-                     Statement statement = connection.createStatement();
-                     ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
-                    result.next();
-                    return result.getString(1);
+                try (Connection connection = url.connect()) {
+                    return Databases.serverVersion(connection);
                 }
             });
         } catch (OxyError e) {
