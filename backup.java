@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -95,7 +94,7 @@ public class backup implements Callable<Integer> {
         Instant started = Instant.now();
         try {
             BackupStore backups = BackupStore.create(store.directory(runtime));
-            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            DatabaseRuntime database = Runtimes.select(runtime);
             databaseName = database.url().database();
             BackupManifest made = makeBackup(console, settings, backups, database);
             writeMetrics(made, started, true);
@@ -150,7 +149,7 @@ public class backup implements Callable<Integer> {
     }
 
     private Integer showPlan(Console console, BackupMaker.Settings settings, BackupStore backups) {
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
             + ", compression " + settings.compression() + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
             + ", verification " + verify);
@@ -224,9 +223,7 @@ public class backup implements Callable<Integer> {
         values.forEach((name, value) -> text.append("# TYPE ").append(name).append(" gauge\n")
             .append(name).append("{database=\"").append(database).append("\"} ").append(value).append('\n'));
         try {
-            Path temporary = metricsFile.resolveSibling(metricsFile.getFileName() + ".tmp");
-            Files.writeString(temporary, text);
-            Files.move(temporary, metricsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.writeAtomically(metricsFile, text.toString());
         } catch (IOException e) {
             Console.standard().warn("could not write the metrics file " + metricsFile + " (" + e.getMessage() + ")");
         }
@@ -327,7 +324,7 @@ public class backup implements Callable<Integer> {
             BackupArchive archive = BackupArchive.resolve(what, BackupStore.at(store.directory(runtime)));
             archive.checkChecksum();
             if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
-            DatabaseRuntime database = DatabaseRuntime.select(runtime);
+            DatabaseRuntime database = Runtimes.select(runtime);
             if (archive.format() == BackupArchive.Format.PLAIN && !full) {
                 archive.checkReadable(null);
             } else {

@@ -159,7 +159,7 @@ public class migrate_sqlite implements Callable<Integer> {
     PostgresUrl targetUrl() {
         if (to != null && !to.isBlank()) return PostgresUrl.parse(to);
         if (runtime.url != null && !runtime.url.isBlank()) return PostgresUrl.parse(runtime.url);
-        DatabaseRuntime local = DatabaseRuntime.select(runtime);
+        DatabaseRuntime local = Runtimes.select(runtime);
         if (!local.report().running()) {
             throw new OxyError(ExitCode.USAGE, "no target database: --to is not given and no local PostgreSQL is running",
                 "Pass --to " + PostgresUrl.EXPECTED + " (or set POSTGRES_URL), or start one with './jbang oxy start --detach'.");
@@ -203,7 +203,7 @@ public class migrate_sqlite implements Callable<Integer> {
     Connection connectTarget(PostgresUrl url) throws Exception {
         try {
             Connection connection = Retry.attempts(20, Duration.ofMillis(500), Duration.ofSeconds(5))
-                .givingUpOn(DatabaseRuntime::isPermanent)
+                .givingUpOn(Readiness::isPermanent)
                 .run(url::connect, (attempt, wait, error) -> console.warn("PostgreSQL at " + url.host() + ":" + url.port()
                     + " not reachable (" + Cli.describe(error) + "); retry " + (attempt + 1) + "/20 in " + wait.toMillis() + " ms"));
             console.ok("PostgreSQL at " + url + " is reachable");

@@ -86,7 +86,7 @@ public class restore implements Callable<Integer> {
         if (inPlace && toDb != null) throw new OxyError(ExitCode.USAGE, "--in-place and --to-db exclude each other", null);
         BackupArchive archive = BackupArchive.resolve(what, backups);
         archive.checkChecksum();
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         PostgresUrl live = database.url();
         Databases databases = new Databases(live);
         String target = toDb != null ? toDb : live.database();
@@ -336,7 +336,7 @@ public class restore implements Callable<Integer> {
     }
 
     private Integer keptDatabases() throws SQLException {
-        PostgresUrl live = DatabaseRuntime.select(runtime).url();
+        PostgresUrl live = Runtimes.select(runtime).url();
         Databases databases = new Databases(live);
         List<String> kept = databases.withPrefix(live.database() + "_pre_restore_");
         if (kept.isEmpty()) {

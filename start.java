@@ -73,11 +73,8 @@ public class start implements Callable<Integer> {
      * there would create an empty database. Say what to do instead.
      */
     private void refuseHalfSwappedUpgrade(DatabaseRuntime database) {
-        boolean docker = database instanceof DockerRuntime;
-        if (!docker && !(database instanceof EmbeddedRuntime)) return;
-        boolean serverMissing = docker ? !((DockerRuntime) database).containerExists()
-            : !java.nio.file.Files.exists(runtime.embeddedDataDir().resolve("PG_VERSION"));
-        if (serverMissing && java.nio.file.Files.exists(UpgradeState.file(runtime, docker))) {
+        if (!database.isLocal() || database.serverExists()) return;
+        if (java.nio.file.Files.exists(UpgradeState.file(runtime, database.dockerEngine().isPresent()))) {
             throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "an upgrade was interrupted while swapping the old and the new server",
                 "Finish it with './jbang oxy upgrade --to <major>' or go back with './jbang oxy upgrade --rollback'; nothing was started.");
         }
@@ -86,7 +83,7 @@ public class start implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         refuseDetachWithApp();
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         refuseHalfSwappedUpgrade(database);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));

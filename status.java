@@ -45,7 +45,7 @@ public class status implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         DatabaseRuntime database;
         try {
-            database = DatabaseRuntime.select(runtime);
+            database = Runtimes.select(runtime);
         } catch (OxyError e) {
             if (e.exitCode() != ExitCode.DOCKER_UNAVAILABLE) throw e;
             reportDocker(report, Optional.empty(), e);
@@ -55,9 +55,10 @@ public class status implements Callable<Integer> {
             return print(report, ExitCode.DOCKER_UNAVAILABLE);
         }
         // Docker matters to the local runtimes only; an external URL never needs it
-        if (database instanceof DockerRuntime docker) {
-            reportDocker(report, Optional.of(docker.engine()), null);
-        } else if (database instanceof EmbeddedRuntime) {
+        Optional<DockerEngine> engine = database.dockerEngine();
+        if (engine.isPresent()) {
+            reportDocker(report, engine, null);
+        } else if (database.isLocal()) {
             try {
                 reportDocker(report, Optional.of(DockerEngine.connect()), null);
             } catch (OxyError e) {
@@ -167,7 +168,7 @@ public class status implements Callable<Integer> {
 
     /** An upgrade that was started and not finalized or rolled back (its state file is in the state dir). */
     private void reportPendingUpgrade(Map<String, Object> report, DatabaseRuntime database) {
-        java.nio.file.Path file = UpgradeState.file(runtime, database instanceof DockerRuntime);
+        java.nio.file.Path file = UpgradeState.file(runtime, database.dockerEngine().isPresent());
         try {
             UpgradeState state = UpgradeState.read(file).orElse(null);
             if (state == null) return;

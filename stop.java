@@ -21,7 +21,7 @@ public class stop implements Callable<Integer> {
     @Override
     public Integer call() {
         Console console = Console.standard();
-        DatabaseRuntime database = DatabaseRuntime.select(runtime);
+        DatabaseRuntime database = Runtimes.select(runtime);
         if (!database.stop(console) && !database.name().equals("external")) {
             console.ok("PostgreSQL (" + database.name() + ") is not running; nothing to stop");
         }

@@ -80,7 +80,7 @@ public class upgrade implements Callable<Integer> {
             throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
         }
         if (fromUrl != null || toUrl != null) return moveBetweenServers();
-        Installation installation = installation(DatabaseRuntime.select(runtime));
+        Installation installation = installation(Runtimes.select(runtime));
         Path stateFile = installation.stateFile();
         Optional<UpgradeState> pending = UpgradeState.read(stateFile);
         if (rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
@@ -544,7 +544,7 @@ public class upgrade implements Callable<Integer> {
         public PostgresUrl startOldServer() {
             if (!Boolean.TRUE.equals(oldContainer().getState().getRunning())) {
                 client.startContainerCmd(runtime.container).exec();
-                DatabaseRuntime.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
+                Readiness.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
             }
             return docker.url();
         }
@@ -733,7 +733,7 @@ public class upgrade implements Callable<Integer> {
             }
             int port = HostPorts.nextFree(runtime.postgresPort).orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port", null));
             startOldCluster(oldBinaries(dataMajor), dataMajor, port);
-            DatabaseRuntime.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
+            Readiness.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
             return embedded.url();
         }
 

@@ -67,7 +67,7 @@ public final class BackupMaker {
             console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe());
             Thread onInterrupt = new Thread(() -> {
                 try {
-                    BackupStore.deleteRecursively(temporary);
+                    DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {
                     // removed with the leftovers of the next run
                 }
@@ -80,7 +80,7 @@ public final class BackupMaker {
                     snapshot = dumpUnderSnapshot(tools, settings, temporary);
                 }
                 BackupStore.restrict(temporary);
-                BackupStore.fsync(temporary);
+                DurableFiles.fsync(temporary);
                 String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
                 if (restoreTest) {
                     restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
@@ -95,7 +95,7 @@ public final class BackupMaker {
                     Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION);
                 if (restoreTest) manifest = manifest.verifiedBy("full");
                 manifest.write(store.directory());
-                BackupStore.fsync(store.directory());
+                DurableFiles.fsync(store.directory());
                 return manifest;
             } catch (IOException e) {
                 throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
@@ -107,7 +107,7 @@ public final class BackupMaker {
                     // the hook is running
                 }
                 try {
-                    BackupStore.deleteRecursively(temporary);
+                    DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {
                     // removed with the leftovers of the next run
                 }
@@ -122,11 +122,8 @@ public final class BackupMaker {
 
     /** "18.1", from the server itself; exit 3 with what to do when it does not answer. */
     public static String serverVersion(PostgresUrl url) {
-        try (Connection connection = url.connect();
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
-            result.next();
-            return result.getString(1).split(" ")[0];
+        try (Connection connection = url.connect()) {
+            return Databases.serverVersion(connection).split(" ")[0];
         } catch (SQLException e) {
             throw url.unavailable(e);
         }

@@ -3,7 +3,6 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
@@ -91,12 +90,8 @@ public record BackupManifest(
 
     /** Written to a temporary name, synced, then renamed: a manifest is whole or absent. */
     public void write(Path directory) throws IOException {
-        Path target = pathFor(directory, name);
         Path temporary = directory.resolve(BackupStore.TEMPORARY_PREFIX + name + SUFFIX);
-        Files.write(temporary, JSON.writeValueAsBytes(this));
-        BackupStore.restrict(temporary);
-        BackupStore.fsync(temporary);
-        Files.move(temporary, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.writePrivateAndSynced(pathFor(directory, name), temporary, JSON.writeValueAsBytes(this));
     }
 
     public String toJson() {

@@ -123,7 +123,7 @@ public final class BackupStore {
     public void removeLeftovers() {
         try (Stream<Path> entries = Files.list(directory)) {
             for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
-                deleteRecursively(leftover);
+                DurableFiles.deleteRecursively(leftover);
             }
         } catch (IOException e) {
             // what cannot be listed now is removed by the next run
@@ -177,7 +177,7 @@ public final class BackupStore {
         return found;
     }
 
-    // --- files: permissions, durability, checksums ---
+    // --- files: permissions, checksums (durability: DurableFiles) ---
 
     /** 0600 for files, 0700 for directories: a dump holds every row of the database. */
     static void restrict(Path path) throws IOException {
@@ -188,18 +188,6 @@ public final class BackupStore {
             }
         } else {
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-        }
-    }
-
-    /** Forces a file, or a directory and its files, to disk. */
-    static void fsync(Path path) throws IOException {
-        if (Files.isDirectory(path)) {
-            try (Stream<Path> files = Files.list(path)) {
-                for (Path file : files.toList()) fsync(file);
-            }
-        }
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            channel.force(true);
         }
     }
 
@@ -241,19 +229,9 @@ public final class BackupStore {
         }
     }
 
-    public static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        if (Files.isDirectory(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (Stream<Path> children = Files.list(path)) {
-                for (Path child : children.toList()) deleteRecursively(child);
-            }
-        }
-        Files.deleteIfExists(path);
-    }
-
     /** Deletes a backup: data first, then its manifest (a manifest without data lists as missing). */
     public void delete(Entry entry) throws IOException {
-        deleteRecursively(entry.data());
+        DurableFiles.deleteRecursively(entry.data());
         Files.deleteIfExists(BackupManifest.pathFor(directory, entry.name()));
     }
 }

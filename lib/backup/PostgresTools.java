@@ -67,9 +67,8 @@ public final class PostgresTools implements AutoCloseable {
      */
     public static PostgresTools find(int minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
         // the docker runtime's own image has the server's exact tools, and is already here
-        Optional<InspectContainerResponse> server = runtime instanceof DockerRuntime docker
-            ? docker.container().filter(c -> Boolean.TRUE.equals(c.getState().getRunning())) : Optional.empty();
-        if (server.isPresent()) return containerTools(minimumMajor, server, ((DockerRuntime) runtime).engine(), directories, console);
+        Optional<InspectContainerResponse> server = runtime.runningContainer();
+        if (server.isPresent()) return containerTools(minimumMajor, server, runtime.dockerEngine().orElseThrow(), directories, console);
         Optional<PostgresTools> host = hostTools(minimumMajor);
         if (host.isPresent()) return host.get();
         DockerEngine engine = DockerEngine.tryConnect().orElse(null);

@@ -57,7 +57,7 @@ public final class PreDataSection {
             return written(tools, "pg_dump", List.of("--section=pre-data", "--no-password"), database.database(), work, database, "database " + database.database());
         } finally {
             try {
-                BackupStore.deleteRecursively(work);
+                DurableFiles.deleteRecursively(work);
             } catch (IOException ignored) {
                 // a temporary directory; the system cleans it
             }
@@ -73,7 +73,7 @@ public final class PreDataSection {
             for (Path entry : entries) {
                 String[] parts = entry.getFileName().toString().substring(WORK_PREFIX.length()).split("-");
                 boolean alive = parts.length > 1 && parts[0].matches("\\d+") && ProcessHandle.of(Long.parseLong(parts[0])).isPresent();
-                if (!alive) BackupStore.deleteRecursively(entry);
+                if (!alive) DurableFiles.deleteRecursively(entry);
             }
         }
     }
@@ -153,11 +153,9 @@ public final class PreDataSection {
     /** "PostgreSQL 18.6 rejects the schema of X: <the server's error> in: <the statement>", and what to do. */
     private OxyError rejected(Connection connection, SQLException e, String sql, String whatStaysAsItWas) {
         String version;
-        try (Statement statement = connection.createStatement()) {
+        try {
             connection.rollback();
-            var result = statement.executeQuery("SELECT current_setting('server_version')");
-            result.next();
-            version = result.getString(1);
+            version = Databases.serverVersion(connection);
         } catch (SQLException unreadable) {
             version = "the target";
         }

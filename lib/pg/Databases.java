@@ -15,6 +15,15 @@ public final class Databases {
 
     public static String quote(String identifier) { return "\"" + identifier.replace("\"", "\"\"") + "\""; }
 
+    /** The server's version as it says it: "18.1", or "18.1 (Debian 18.1-1.pgdg13+2)". */
+    public static String serverVersion(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
+            result.next();
+            return result.getString(1);
+        }
+    }
+
     public boolean exists(String name) {
         return names("SELECT datname FROM pg_database WHERE datname = ?", name).size() == 1;
     }

@@ -1,9 +1,4 @@
-import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,87 +31,17 @@ public interface DatabaseRuntime {
     /** A fast look at the runtime for status; never starts anything. */
     Report report();
 
-    /** Picks the runtime the options ask for; "auto" prefers the runtime that already holds the data. */
-    static DatabaseRuntime select(RuntimeOptions options) {
-        if (options.postgresPort < 1 || options.postgresPort > 65535) {
-            throw new OxyError(ExitCode.USAGE, "--postgres-port " + options.postgresPort + " is not a port",
-                "Use a number from 1 to 65535 (default 15432).");
-        }
-        options.requireValidNames();
-        boolean urlGiven = options.url != null && !options.url.isBlank();
-        if (urlGiven && (options.runtime == RuntimeOptions.Kind.DOCKER || options.runtime == RuntimeOptions.Kind.EMBEDDED)) {
-            throw new OxyError(ExitCode.USAGE, "--runtime " + options.runtime.name().toLowerCase(java.util.Locale.ROOT)
-                + " and a database URL (--url or OXY_DATABASE_URL) exclude each other: a URL is an external server",
-                "Drop one of them; nothing was changed.");
-        }
-        return switch (options.runtime) {
-            case EXTERNAL -> new ExternalRuntime(options);
-            case EMBEDDED -> new EmbeddedRuntime(options);
-            case DOCKER -> new DockerRuntime(options, DockerEngine.connect());
-            case AUTO -> selectAutomatically(options);
-        };
-    }
+    /** True when PostgreSQL runs on this host (docker, embedded); an external server is someone else's. */
+    boolean isLocal();
 
-    private static DatabaseRuntime selectAutomatically(RuntimeOptions options) {
-        if (options.url != null && !options.url.isBlank()) return new ExternalRuntime(options);
-        EmbeddedRuntime embedded = new EmbeddedRuntime(options);
-        if (embedded.isRunning()) return embedded;
-        Optional<DockerEngine> engine = DockerEngine.tryConnect();
-        if (engine.isEmpty()) return embedded;
-        DockerRuntime docker = new DockerRuntime(options, engine.get());
-        // embedded data (or an embedded upgrade under way) and no container yet: stay where the data is
-        if (!docker.containerExists() && (Files.exists(options.embeddedDataDir().resolve("PG_VERSION"))
-            || Files.exists(UpgradeState.file(options, false)))) return embedded;
-        return docker;
-    }
+    /** Whether the server is there to start or use: its container, or its data directory. An external one always is. */
+    boolean serverExists();
 
-    /** Waits until PostgreSQL accepts a real query from this host, with backoff; returns its version. */
-    static String waitUntilReady(PostgresUrl url, Duration timeout, Runnable checkStillStarting) {
-        try {
-            return Retry.until(timeout).givingUpOn(DatabaseRuntime::isPermanent).run(() -> {
-                checkStillStarting.run();
-                try (Connection connection = url.connect();
-                     Statement statement = connection.createStatement();
-                     ResultSet result = statement.executeQuery("SELECT current_setting('server_version')")) {
-                    result.next();
-                    return result.getString(1);
-                }
-            });
-        } catch (OxyError e) {
-            throw e;
-        } catch (SQLException e) {
-            OxyError reason = url.unavailable(e);
-            throw new OxyError(ExitCode.DATABASE_UNAVAILABLE,
-                "PostgreSQL did not become ready within " + timeout.toSeconds() + " s: " + reason.getMessage(), reason.hint(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new OxyError(ExitCode.INTERRUPTED, "interrupted while waiting for PostgreSQL", null, e);
-        } catch (Exception e) {
-            throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "PostgreSQL did not become ready: " + Cli.describe(e), null, e);
-        }
-    }
+    /** The Docker engine PostgreSQL runs on; empty unless it runs in Docker. */
+    default Optional<DockerEngine> dockerEngine() { return Optional.empty(); }
 
-    /** Creates the app's database on a local server that does not have it yet. */
-    static void createDatabaseIfMissing(PostgresUrl url) {
-        try (Connection connection = url.withDatabase("postgres").connect();
-             PreparedStatement exists = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-            exists.setString(1, url.database());
-            if (exists.executeQuery().next()) return;
-            try (Statement create = connection.createStatement()) {
-                create.execute("CREATE DATABASE \"" + url.database().replace("\"", "\"\"") + "\"");
-            }
-        } catch (SQLException e) {
-            throw url.unavailable(e);
-        }
-    }
-
-    /** Failures that waiting for a starting server cannot fix: bad credentials, no such database, unknown host. */
-    static boolean isPermanent(Exception error) {
-        if (!(error instanceof SQLException sql)) return false;
-        String state = sql.getSQLState() == null ? "" : sql.getSQLState();
-        return state.equals("28P01") || state.equals("28000") || state.equals("3D000")
-            || sql.getCause() instanceof java.net.UnknownHostException;
-    }
+    /** The container PostgreSQL runs in, while it runs; empty unless it runs in Docker. */
+    default Optional<InspectContainerResponse> runningContainer() { return Optional.empty(); }
 
     /** Major version from a PG_VERSION file's content or a server_version string ("18.1 (Debian ...)"). */
     static int majorOf(String version) {

@@ -50,14 +50,23 @@ public final class DockerRuntime implements DatabaseRuntime {
         }
     }
 
-    public boolean containerExists() { return container().isPresent(); }
+    @Override public boolean isLocal() { return true; }
+
+    @Override public boolean serverExists() { return container().isPresent(); }
+
+    @Override public Optional<DockerEngine> dockerEngine() { return Optional.of(engine); }
+
+    @Override
+    public Optional<InspectContainerResponse> runningContainer() {
+        return container().filter(DockerRuntime::isRunning);
+    }
 
     @Override
     public boolean start(Console console, Duration timeout) {
         console.ok("Docker is available (" + engine.version() + " at " + engine.host() + ")");
         Optional<InspectContainerResponse> existing = container();
         boolean started;
-        if (existing.isPresent() && Boolean.TRUE.equals(existing.get().getState().getRunning())) {
+        if (existing.isPresent() && isRunning(existing.get())) {
             console.ok("Using running container " + options.container);
             noteImageDifference(console, existing.get());
             started = false;
@@ -71,11 +80,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             createContainer(console);
             started = true;
         }
-        PostgresUrl url = url();
-        // the maintenance database first: a volume initialised by another tool may not have ours yet
-        String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, this::failIfContainerStopped);
-        DatabaseRuntime.createDatabaseIfMissing(url);
-        console.ok("PostgreSQL " + version + " is ready at " + url);
+        Readiness.awaitLocal(console, url(), timeout, this::failIfContainerStopped);
         return started;
     }
 
@@ -276,11 +281,15 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private void failIfContainerStopped() {
         InspectContainerResponse container = docker.inspectContainerCmd(options.container).exec();
-        if (!Boolean.TRUE.equals(container.getState().getRunning())) {
+        if (!isRunning(container)) {
             throw new OxyError(ExitCode.DATABASE_UNAVAILABLE,
                 "container " + options.container + " stopped while starting (exit code " + container.getState().getExitCodeLong() + ")",
                 "See 'docker logs " + options.container + "'.", logs(options.container, 15), null);
         }
+    }
+
+    private static boolean isRunning(InspectContainerResponse container) {
+        return Boolean.TRUE.equals(container.getState().getRunning());
     }
 
     static Optional<Integer> publishedPort(InspectContainerResponse container) {
@@ -292,8 +301,7 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     @Override
     public boolean stop(Console console) {
-        Optional<InspectContainerResponse> container = container();
-        if (container.isEmpty() || !Boolean.TRUE.equals(container.get().getState().getRunning())) return false;
+        if (runningContainer().isEmpty()) return false;
         docker.stopContainerCmd(options.container).withTimeout(30).exec();
         console.ok("Stopped container " + options.container + " (data kept in volume " + options.volume + ")");
         return true;
@@ -321,7 +329,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             troubles.add("Create and start it: ./jbang oxy start --runtime docker");
         } else {
             InspectContainerResponse container = found.get();
-            running = Boolean.TRUE.equals(container.getState().getRunning());
+            running = isRunning(container);
             facts.put("state", container.getState().getStatus());
             facts.put("image", container.getConfig().getImage());
             publishedPort(container).ifPresent(port -> facts.put("port", port));

@@ -59,6 +59,10 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
 
     public boolean isRunning() { return pid().isPresent(); }
 
+    @Override public boolean isLocal() { return true; }
+
+    @Override public boolean serverExists() { return Files.exists(dataDir.resolve("PG_VERSION")); }
+
     private Optional<Integer> runningPort() {
         return isRunning() ? postmasterPidLine(3).map(Integer::parseInt) : Optional.empty();
     }
@@ -102,9 +106,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         if (isRunning()) {
             console.ok("Using running embedded PostgreSQL (pid " + pid().orElseThrow() + ", data " + dataDir + ")");
             // as after a fresh start: a start killed before it created the app's database left a server without it
-            String version = DatabaseRuntime.waitUntilReady(url().withDatabase("postgres"), timeout, () -> {});
-            DatabaseRuntime.createDatabaseIfMissing(url());
-            console.ok("PostgreSQL " + version + " is ready at " + url());
+            Readiness.awaitLocal(console, url(), timeout, () -> {});
             return false;
         }
         boolean initialised = checkDataDirectory();
@@ -118,10 +120,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
             throw new OxyError(ExitCode.DATABASE_UNAVAILABLE, "embedded PostgreSQL did not start (pg_ctl exit " + started.exitCode() + ")",
                 "The server log is " + logFile + ".", logTail(15), null);
         }
-        PostgresUrl url = url();
-        String version = DatabaseRuntime.waitUntilReady(url.withDatabase("postgres"), timeout, () -> {});
-        DatabaseRuntime.createDatabaseIfMissing(url);
-        console.ok("PostgreSQL " + version + " is ready at " + url);
+        Readiness.awaitLocal(console, url(), timeout, () -> {});
         return true;
     }
 
@@ -162,7 +161,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         Path staging = dataDir.resolveSibling(dataDir.getFileName() + ".initdb");
         Path passwordFile = null;
         try {
-            deleteRecursively(staging);
+            DurableFiles.deleteRecursively(staging);
             Files.createDirectories(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
             passwordFile = Files.createTempFile(options.stateDir, ".pw", "", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -191,10 +190,7 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
     }
 
     public static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) return;
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) Files.delete(p);
-        }
+        DurableFiles.deleteRecursively(path); // callers move to DurableFiles.deleteRecursively
     }
 
     @Override

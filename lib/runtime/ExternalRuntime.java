@@ -19,11 +19,14 @@ public final class ExternalRuntime implements DatabaseRuntime {
 
     @Override public PostgresUrl url() { return url; }
 
+    @Override public boolean isLocal() { return false; }
+
+    @Override public boolean serverExists() { return true; }
+
     @Override
     public boolean start(Console console, Duration timeout) {
         console.ok("Using external PostgreSQL at " + url);
-        String version = DatabaseRuntime.waitUntilReady(url, timeout, () -> {});
-        console.ok("PostgreSQL " + version + " is ready");
+        Readiness.awaitExternal(console, url, timeout);
         return false;
     }
 

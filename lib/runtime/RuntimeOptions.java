@@ -80,6 +80,11 @@ public class RuntimeOptions {
 
     public Path embeddedDataDir() { return stateDir.resolve("postgres"); }
 
+    /** Where an upgrade of the docker runtime's container, or of the embedded runtime, records its steps. */
+    public Path upgradeStateFile(boolean docker) {
+        return stateDir.resolve("upgrade-" + (docker ? container : "embedded") + ".json");
+    }
+
     /** The same settings for another server of the same app (upgrade's old and new servers), on another port. */
     public RuntimeOptions copy(Kind kind, int port) {
         RuntimeOptions copy = new RuntimeOptions();

@@ -1,7 +1,6 @@
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,9 +43,7 @@ public record UpgradeState(String runtime, String name, String fromImage, String
     public boolean swapped() { return did(SWAPPED); }
 
     /** The state file of the docker runtime's container, or of the embedded runtime. */
-    public static Path file(RuntimeOptions options, boolean docker) {
-        return options.stateDir.resolve("upgrade-" + (docker ? options.container : "embedded") + ".json");
-    }
+    public static Path file(RuntimeOptions options, boolean docker) { return options.upgradeStateFile(docker); }
 
     public static Optional<UpgradeState> read(Path file) throws IOException {
         if (!Files.exists(file)) return Optional.empty();
@@ -56,8 +53,6 @@ public record UpgradeState(String runtime, String name, String fromImage, String
     /** Written to a temporary file and renamed over the old one: a kill leaves the old state or the new, never half. */
     public void write(Path file) throws IOException {
         Files.createDirectories(file.getParent());
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(temporary, BackupManifest.json().writeValueAsBytes(this));
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.writeAtomically(file, BackupManifest.json().writeValueAsBytes(this));
     }
 }
