@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,11 +50,17 @@ public class restore implements Callable<Integer> {
     @Option(names = "--no-safety-backup", description = "Skip the backup of the current database taken before anything changes.")
     boolean noSafetyBackup;
 
-    @Option(names = "--to-db", paramLabel = "NAME", description = "Restore into a new database NAME beside the live one; nothing is swapped.")
-    String toDb;
+    @ArgGroup(exclusive = true)
+    Destination destination = new Destination();
 
-    @Option(names = "--in-place", description = "For roles that may not create databases: restore into the database itself, in one transaction.")
-    boolean inPlace;
+    /** Where the dump goes instead of a new database swapped in: one or the other, picocli refuses both. */
+    static class Destination {
+        @Option(names = "--to-db", paramLabel = "NAME", description = "Restore into a new database NAME beside the live one; nothing is swapped.")
+        String toDb;
+
+        @Option(names = "--in-place", description = "For roles that may not create databases: restore into the database itself, in one transaction.")
+        boolean inPlace;
+    }
 
     @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_restore jobs for archives (default ${DEFAULT-VALUE}).")
     int jobs;
@@ -83,18 +90,17 @@ public class restore implements Callable<Integer> {
             console.plain("Restore one: ./jbang oxy restore <NAME|latest> (add --dry-run to see the plan)");
             return ExitCode.OK;
         }
-        if (inPlace && toDb != null) throw new OxyError(ExitCode.USAGE, "--in-place and --to-db exclude each other", null);
         BackupArchive archive = BackupArchive.resolve(what, backups);
         archive.checkChecksum();
         DatabaseRuntime database = Runtimes.select(runtime);
         PostgresUrl live = database.url();
         Databases databases = new Databases(live);
-        String target = toDb != null ? toDb : live.database();
-        boolean replacing = toDb == null && databases.exists(target);
-        if (toDb != null && databases.exists(toDb)) {
-            throw new OxyError(ExitCode.REFUSED, "database " + toDb + " already exists", "Choose a new name for --to-db; nothing was changed.");
+        String target = destination.toDb != null ? destination.toDb : live.database();
+        boolean replacing = destination.toDb == null && databases.exists(target);
+        if (destination.toDb != null && databases.exists(destination.toDb)) {
+            throw new OxyError(ExitCode.REFUSED, "database " + destination.toDb + " already exists", "Choose a new name for --to-db; nothing was changed.");
         }
-        if (!inPlace && !databases.mayCreate()) {
+        if (!destination.inPlace && !databases.mayCreate()) {
             throw new OxyError(ExitCode.REFUSED, "user '" + live.user() + "' may not create databases, so restore cannot load into a new one",
                 "Use --in-place: it restores into " + live.database() + " itself in one transaction, so a failure still changes nothing.");
         }
@@ -110,7 +116,7 @@ public class restore implements Callable<Integer> {
             try (AutoCloseable lock = writable.lock("restore")) {
                 if (replacing) reopenIfLeftClosed(databases, target);
                 if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
-                if (inPlace) restoreInPlace(archive, tools, tableOfContents, live);
+                if (destination.inPlace) restoreInPlace(archive, tools, tableOfContents, live);
                 else restoreBeside(archive, tools, live, databases, target, replacing);
             }
         }
@@ -140,15 +146,15 @@ public class restore implements Callable<Integer> {
                 + RowCounts.total(m.rowCounts()) + " rows in " + m.rowCounts().size() + " tables").orElse(", no manifest: row counts cannot be compared") + ")");
         console.info("  server    " + live.withDatabase(target));
         if (replacing && !noSafetyBackup) console.info("  1. safety backup of " + target + " into " + BackupStore.defaultDirectory(store.dir, runtime));
-        if (inPlace) {
+        if (destination.inPlace) {
             console.info("  2. restore into " + target + " itself, in one transaction (a failure changes nothing)");
         } else {
             console.info("  2. restore into a new database " + target + "_restoring_<time>, stopping at the first error");
         }
         console.info("  3. compare row counts with the manifest, apply migrations/, ANALYZE");
-        if (!inPlace && replacing) {
+        if (!destination.inPlace && replacing) {
             console.info("  4. end the sessions on " + target + ", rename it to " + target + "_pre_restore_<time>, rename the new one to " + target);
-        } else if (!inPlace) {
+        } else if (!destination.inPlace) {
             console.info("  4. rename the new database to " + target);
         }
     }
@@ -232,28 +238,7 @@ public class restore implements Callable<Integer> {
 
     /** Row counts as the manifest says (before migrations change anything), then migrations/ and ANALYZE. */
     private void checkAndMigrate(BackupArchive archive, PostgresUrl loaded) {
-        try (Connection connection = loaded.connect()) {
-            if (archive.manifest().isPresent()) {
-                Map<String, Long> expected = archive.manifest().get().rowCounts();
-                RowCounts.requireMatching(expected, RowCounts.exact(connection), "the manifest", null);
-                console.ok("Row counts match the manifest (" + RowCounts.total(expected) + " rows in " + expected.size() + " tables)");
-            }
-            if (SchemaMigrations.appliedVersion(connection).isEmpty() && !RowCounts.tables(connection).isEmpty()) {
-                // not a database our migrations made (no history): restored as it was, not migrated over
-                console.warn("the restored database has no Flyway schema history; migrations/ were not applied");
-            } else {
-                List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
-                applied.forEach(m -> console.ok("Applied migration " + m));
-            }
-            try (Statement statement = connection.createStatement()) {
-                // the first stage of vacuumdb --analyze-in-stages: usable plans at once, autovacuum refines them
-                statement.execute("SET default_statistics_target = 10");
-                statement.execute("ANALYZE");
-            }
-            console.ok("Analyzed (statistics target 10; autovacuum refines them)");
-        } catch (SQLException e) {
-            throw loaded.unavailable(e);
-        }
+        new PostLoadCheck(loaded, console).run(archive.manifest().map(BackupManifest::rowCounts).orElse(null), "the manifest", null);
     }
 
     /**

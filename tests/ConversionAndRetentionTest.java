@@ -53,12 +53,15 @@ class ConversionAndRetentionTest {
 
     @Test
     void aDumpsSchemaSplitsAsTheServerReadsIt() {
-        String sql = "\\\\restrict abc\nSET client_min_messages = warning;\n-- Name: f; Type: FUNCTION\n"
+        String sql = "\\restrict abc\nSET client_min_messages = warning;\n-- Name: f; Type: FUNCTION\n"
             + "CREATE FUNCTION public.f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM 1; RETURN 2; END; $$;\n"
             + "CREATE TABLE public.\"odd;name\" (a text DEFAULT 'x;y');\n"
-            + "ALTER TABLE ONLY public.t ALTER COLUMN a SET (pg_attver=26895040);\n\\\\unrestrict abc\n";
+            + "ALTER TABLE ONLY public.t ALTER COLUMN a SET (pg_attver=26895040);\n\\unrestrict abc\n"
+            + "CREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $$ SELECT '\n\\x' $$;\n";
         List<String> statements = PreDataSection.statementsOf(sql);
-        assertEquals(4, statements.size(), statements.toString());
+        assertEquals(5, statements.size(), statements.toString());
+        assertTrue(statements.stream().noneMatch(st -> st.contains("restrict")), "pg_dump's restrict lines are psql's, not SQL: " + statements);
+        assertTrue(statements.get(4).contains("\n\\x' $$"), "a body line that begins with a backslash is kept: " + statements.get(4));
         assertTrue(statements.get(1).contains("RETURN 2; END; $$"), "a dollar-quoted body is one statement");
         assertTrue(statements.get(2).contains("'x;y'"), "a quoted semicolon splits nothing");
         assertTrue(PreDataSection.ColumnOptionFilter.isColumnOptions(statements.get(3)));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +98,10 @@ class HostileInputTest {
         OxyCli.Result both = OxyCli.run(env, "status", "--runtime", "docker", "--url", "postgresql://u:pw@127.0.0.1:1/oxy");
         assertEquals(ExitCode.USAGE, both.exitCode(), both.toString());
         assertTrue(both.stderr().contains("exclude each other"), both.toString());
+        OxyCli.Result twoDestinations = OxyCli.run(env, "restore", "latest", "--in-place", "--to-db", "copy");
+        assertEquals(ExitCode.USAGE, twoDestinations.exitCode(), twoDestinations.toString());
+        assertEquals(List.of("error: --to-db=NAME, --in-place are mutually exclusive (specify only one)", "  see 'oxy restore --help'"),
+            twoDestinations.stderr().lines().filter(l -> !l.isBlank()).toList(), "refused by picocli in one line and a hint");
         assertFalse(Files.exists(state.resolve("b")), "nothing was made");
     }
 

@@ -105,7 +105,9 @@ public final class PreDataSection {
 
     /** pgjdbc's own splitter (quotes, dollar quotes and comments as the server reads them); psql's \restrict lines dropped. */
     static List<String> statementsOf(String sql) {
-        String withoutMetaCommands = sql.lines().filter(line -> !line.startsWith("\\")).collect(Collectors.joining("\n"));
+        // only pg_dump's own restrict and unrestrict meta-commands: a function body's line may begin with a backslash too
+        String withoutMetaCommands = sql.lines().filter(line -> !line.startsWith("\\restrict ") && !line.startsWith("\\unrestrict "))
+            .collect(Collectors.joining("\n"));
         try {
             return org.postgresql.core.Parser.parseJdbcSql(withoutMetaCommands, true, false, true, false, false).stream()
                 .map(query -> query.nativeSql).filter(statement -> !statement.isBlank()).toList();

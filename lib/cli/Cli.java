@@ -31,9 +31,10 @@ public final class Cli {
             .setParameterExceptionHandler((error, parseArgs) -> {
                 CommandLine failed = error.getCommandLine();
                 String help = "see '" + failed.getCommandSpec().qualifiedName() + " --help'";
-                failed.getErr().println("error: " + error.getMessage());
+                String problem = error.getMessage().replaceFirst("^Error: ", ""); // picocli's ArgGroup messages say it themselves
+                failed.getErr().println("error: " + problem);
                 failed.getErr().println("  " + help);
-                if (json) printJsonError(error.getMessage(), help, ExitCode.USAGE);
+                if (json) printJsonError(problem, help, ExitCode.USAGE);
                 return ExitCode.USAGE;
             });
         return cli.execute(args);
