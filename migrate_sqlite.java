@@ -566,11 +566,7 @@ public class migrate_sqlite implements Callable<Integer> {
      */
     void analyze(Connection pg, List<TablePlan> plan) throws SQLException {
         pg.setAutoCommit(true);
-        try (Statement statement = pg.createStatement()) {
-            statement.execute("SET default_statistics_target = 10");
-            for (TablePlan table : plan) statement.execute("ANALYZE " + Databases.quote(table.name()));
-            statement.execute("RESET default_statistics_target");
-        }
+        PostLoadCheck.analyze(pg, plan.stream().map(table -> Databases.quote(table.name())).toArray(String[]::new)); // only the tables loaded
     }
 
     void summarize(List<TablePlan> plan, LoadResult loaded, long started) {
