@@ -19,9 +19,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * upgrade: move the database to a newer PostgreSQL major by a final backup restored into new storage (a new
@@ -43,28 +47,42 @@ public class upgrade implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "MAJOR|IMAGE", description = "Target major (18) or, in the docker runtime, an image (pgvector/pgvector:pg18).")
     String to;
 
-    @Option(names = "--from-url", paramLabel = "URL", description = "External: the server to move the database from (left as it was).")
-    String fromUrl;
+    /** Both or neither; one alone is a usage error (exit 2) said in moveBetweenServers' words, not picocli's "missing argument". */
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    ServerUrls move;
 
-    @Option(names = "--to-url", paramLabel = "URL", description = "External: the server to move it to; its database must be new or empty. "
-        + "Passwords of both come from the URLs, PGPASSWORD or ~/.pgpass.")
-    String toUrl;
+    static final class ServerUrls {
+        @Option(names = "--from-url", paramLabel = "URL", description = "External: the server to move the database from (left as it was).")
+        String from;
+
+        @Option(names = "--to-url", paramLabel = "URL", description = "External: the server to move it to; its database must be new or empty. "
+            + "Passwords of both come from the URLs, PGPASSWORD or ~/.pgpass.")
+        String to;
+    }
 
     @Option(names = "--from-binaries", paramLabel = "DIR", description = "Embedded: the old major's server binaries (bin/ with postgres and "
         + "pg_ctl); found in the usual install places otherwise.")
     Path fromBinaries;
 
-    @Option(names = "--dry-run", description = "Print the plan and the pre-checks; change nothing.")
-    boolean dryRun;
+    /** One at most: picocli refuses two (exit 2) rather than picking one. */
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Action action = new Action();
 
-    @Option(names = "--rollback", description = "Bring back the old server and its data exactly as they were.")
-    boolean rollback;
+    static final class Action {
+        @Option(names = "--dry-run", description = "Print the plan and the pre-checks; change nothing.")
+        boolean dryRun;
 
-    @Option(names = "--finalize", description = "Remove the old container and volume, or data directory (asks first, or --yes).")
-    boolean finalize;
+        @Option(names = "--rollback", description = "Bring back the old server and its data exactly as they were.")
+        boolean rollback;
+
+        @Option(names = "--finalize", description = "Remove the old container and volume, or data directory (asks first, or --yes).")
+        boolean finalize;
+    }
 
     @Option(names = {"-y", "--yes"}, description = "Do not ask; end the app's sessions when it is still connected.")
     boolean yes;
+
+    @Spec CommandSpec spec;
 
     private Console console;
 
@@ -78,12 +96,12 @@ public class upgrade implements Callable<Integer> {
         if (to != null && !to.matches("\\d{1,2}") && !to.matches(RuntimeOptions.IMAGE_REFERENCE)) {
             throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
         }
-        if (fromUrl != null || toUrl != null) return moveBetweenServers();
+        if (move != null) return moveBetweenServers();
         Installation installation = installation(DatabaseRuntime.select(runtime));
         Path stateFile = installation.stateFile();
         Optional<UpgradeState> pending = UpgradeState.read(stateFile);
-        if (rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
-        if (finalize) return finalizeUpgrade(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
+        if (action.rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
+        if (action.finalize) return finalizeUpgrade(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
         if (to == null) throw new OxyError(ExitCode.USAGE, "say which major to upgrade to: --to 18 (or --to postgres:18-alpine)", null);
         if (pending.isPresent() && pending.get().swapped()) {
             throw new OxyError(ExitCode.REFUSED, "an upgrade to PostgreSQL " + pending.get().toMajor() + " is done but not finalized",
@@ -91,7 +109,7 @@ public class upgrade implements Callable<Integer> {
         }
         if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
         UpgradeState state = pending.orElseGet(() -> plan(installation));
-        if (dryRun) return rehearseOnly(installation, state);
+        if (action.dryRun) return rehearseOnly(installation, state);
         return run(installation, state);
     }
 
@@ -104,8 +122,8 @@ public class upgrade implements Callable<Integer> {
 
     /** External servers: the database moved from --from-url to --to-url (lib/upgrade/ServerMove). */
     private Integer moveBetweenServers() throws Exception {
-        if (fromUrl == null || toUrl == null) throw new OxyError(ExitCode.USAGE, "--from-url and --to-url go together", null);
-        return new ServerMove(fromUrl, toUrl, runtime, store.directory(runtime), yes, console).run(dryRun);
+        if (move.from == null || move.to == null) throw new ParameterException(spec.commandLine(), "--from-url and --to-url go together");
+        return new ServerMove(move.from, move.to, runtime, store.directory(runtime), yes, console).run(action.dryRun);
     }
 
     // --- plan and pre-checks ---
