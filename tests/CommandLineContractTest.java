@@ -75,6 +75,22 @@ class CommandLineContractTest {
     }
 
     @Test
+    void upgradeRefusesTwoActionsAndHalfAMoveAsUsageErrors() throws Exception {
+        Map<String, String[]> cases = Map.of(
+            "--rollback, --finalize are mutually exclusive", new String[] {"upgrade", "--rollback", "--finalize"},
+            "--from-url and --to-url go together", new String[] {"upgrade", "--from-url", "postgresql://a@localhost/oxy"});
+        for (Map.Entry<String, String[]> refused : cases.entrySet()) {
+            OxyCli.Result result = OxyCli.run(env(), refused.getValue());
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            List<String> lines = result.stderr().lines().filter(line -> !line.isBlank()).toList();
+            assertEquals(2, lines.size(), "one line and the hint: " + result);
+            assertTrue(lines.get(0).startsWith("error: ") && lines.get(0).contains(refused.getKey()), result.toString());
+            assertEquals("  see 'oxy upgrade --help'", lines.get(1), result.toString());
+            assertTrue(result.stdout().isBlank(), "nothing was done: " + result);
+        }
+    }
+
+    @Test
     void badUrlsGetOneLineAndTheExpectedFormatWithoutThePassword() throws Exception {
         Map<String, String> cases = Map.of(
             "mysql://root:hunter2@localhost/oxy", "has scheme 'mysql://', not postgresql://",

@@ -62,6 +62,14 @@ public final class DockerEngine {
             // never created
         }
     }
+
+    public void startContainer(String name) { client.startContainerCmd(name).exec(); }
+
+    public void renameContainer(String name, String newName) { client.renameContainerCmd(name).withName(newName).exec(); }
+
+    /** Removes a volume that must be there: its absence is an error, not nothing to do. */
+    public void removeVolume(String name) { client.removeVolumeCmd(name).exec(); }
+
     public String host() { return host; }
     public String version() { return version; }
 

@@ -353,7 +353,7 @@ public final class DockerRuntime implements DatabaseRuntime {
         return new Report(running, facts, troubles, commands);
     }
 
-    private static Optional<String> mountedVolume(InspectContainerResponse container) {
+    static Optional<String> mountedVolume(InspectContainerResponse container) {
         if (container.getMounts() == null) return Optional.empty();
         return container.getMounts().stream().filter(m -> m.getName() != null).map(InspectContainerResponse.Mount::getName).findFirst();
     }

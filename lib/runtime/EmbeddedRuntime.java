@@ -189,10 +189,6 @@ public final class EmbeddedRuntime implements DatabaseRuntime {
         }
     }
 
-    public static void deleteRecursively(Path path) throws IOException {
-        DurableFiles.deleteRecursively(path); // callers move to DurableFiles.deleteRecursively
-    }
-
     @Override
     public boolean stop(Console console) {
         if (!isRunning()) return false;

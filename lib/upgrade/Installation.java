@@ -1,0 +1,54 @@
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** Where an upgrade's old and new server live: what differs between the docker and the embedded runtime; upgrade's steps are the same for both. */
+public interface Installation {
+    Path stateFile();
+
+    /** The target --to names, checked to exist. */
+    Target target(String to);
+
+    /** The old server, started when it is not running; its URL. */
+    PostgresUrl startOldServer();
+
+    /** The old server's URL when it runs, else empty. */
+    Optional<PostgresUrl> runningOldServer(UpgradeState state);
+
+    void stopOldServer(UpgradeState state);
+
+    DatabaseRuntime oldRuntime();
+
+    int dataMajor();
+
+    /** Free bytes where the backup and the new data go; -1 when unknown. */
+    long freeBytes();
+
+    UpgradeState newState(int fromMajor, Target target);
+
+    /** The plan's lines for the new storage and for the swap. */
+    List<String> describeSteps(UpgradeState state);
+
+    /** The extensions the target can install (asked only when the database uses some). */
+    Supplier<List<String>> availableExtensions(Target target);
+
+    void warnOfCollationChange(PostgresUrl url, Target target);
+
+    /** The pg_dump/pg_restore major for the final backup and its restore. */
+    int dumpMajor(UpgradeState state);
+
+    /** The new server before the swap, on a free port; started by the steps. */
+    DatabaseRuntime staging(UpgradeState state);
+
+    /** Old server stopped and kept, the new one under the usual name and port. Each part checks what is done already. */
+    void swap(UpgradeState state);
+
+    /** The new server and its storage, gone; the old one is not touched. */
+    void removeStaging(UpgradeState state);
+
+    void rollBack(UpgradeState state) throws IOException;
+
+    void removeOld(UpgradeState state) throws IOException;
+}
