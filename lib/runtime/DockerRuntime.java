@@ -216,9 +216,9 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     /**
      * Probes a killed command left behind, in whatever state the kill found them (created, running, exited),
-     * with the anonymous volume the image gave each.
+     * with the anonymous volume the image gave each. A volume such a probe still mounts cannot be removed.
      */
-    private void removeAbandonedProbes() {
+    public void removeAbandonedProbes() {
         for (var probe : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe")).exec()) {
             String pid = probe.getLabels().get(PROBE_PID_LABEL);
             boolean alive = pid != null && pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();

@@ -128,6 +128,7 @@ public final class DockerInstallation implements Installation {
 
     @Override
     public void removeStaging(UpgradeState state) {
+        docker.removeAbandonedProbes(); // a probe a killed run left on the new volume would keep it
         engine.removeContainerIfExists(state.staging());
         engine.removeVolumeIfExists(state.to());
     }
@@ -150,12 +151,14 @@ public final class DockerInstallation implements Installation {
             engine.renameContainer(state.kept(), state.name());
         }
         docker.start(console, Duration.ofSeconds(120));
+        docker.removeAbandonedProbes(); // a probe a killed run left on the new volume would keep it
         engine.removeVolumeIfExists(state.to());
     }
 
     @Override
     public void removeOld(UpgradeState state) {
         engine.removeContainerIfExists(state.kept()); // with its anonymous volumes only
+        docker.removeAbandonedProbes();
         engine.removeVolume(state.from());
     }
 
