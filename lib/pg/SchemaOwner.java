@@ -1,0 +1,69 @@
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Whose the app's schema in a database is, the one rule every command follows before it writes: EMPTY (no
+ * tables in it), OURS (our Flyway history is there) or FOREIGN (anything else: made by the app's own migrator,
+ * by another program, or holding other apps' tables). Migrations are applied only to EMPTY and OURS; a FOREIGN
+ * database is never written to implicitly.
+ *
+ * @param tables       tables in the schema, our history table not counted
+ * @param appMigrator  the app's own migrator (SeaORM) keeps its ledger there: seaql_migrations
+ * @param ourVersion   the newest of our migrations applied, when the schema is OURS
+ */
+public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigrator, Optional<String> ourVersion) {
+
+    public enum Kind {
+        EMPTY, OURS, FOREIGN;
+
+        /** As --json and the README write it: empty, ours, foreign. */
+        public String label() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** SeaORM's ledger table: its presence means the app's own migrator made (or manages) the schema. */
+    public static final String APP_MIGRATOR_LEDGER = "seaql_migrations";
+
+    /** Looks at the connection's current schema; reads only. */
+    public static SchemaOwner of(Connection connection) throws SQLException {
+        String schema;
+        int tables;
+        boolean ledger;
+        try (Statement statement = connection.createStatement();
+             ResultSet found = statement.executeQuery("SELECT current_schema(), "
+                 + "count(*) FILTER (WHERE c.relname <> 'flyway_schema_history'), count(*) FILTER (WHERE c.relname = '" + APP_MIGRATOR_LEDGER + "') "
+                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')")) {
+            found.next();
+            schema = found.getString(1);
+            tables = found.getInt(2);
+            ledger = found.getInt(3) > 0;
+        }
+        Optional<String> ours = SchemaMigrations.appliedVersion(connection);
+        Kind kind = ours.isPresent() ? Kind.OURS : tables == 0 ? Kind.EMPTY : Kind.FOREIGN;
+        return new SchemaOwner(kind, schema, tables, ledger, ours);
+    }
+
+    /** Connects, looks, disconnects. */
+    public static SchemaOwner of(PostgresUrl url) {
+        try (Connection connection = url.connect()) {
+            return of(connection);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
+    }
+
+    public boolean mayMigrate() { return kind != Kind.FOREIGN; }
+
+    /** One line for the user: what was found. */
+    public String describe() {
+        return switch (kind) {
+            case EMPTY -> "schema " + schema + " is empty";
+            case OURS -> "schema " + schema + " is ours (migrations/ up to V" + ourVersion.orElse("?") + ", " + tables + " tables)";
+            case FOREIGN -> "schema " + schema + " holds " + tables + (tables == 1 ? " table" : " tables") + " and no oxy-ops schema history"
+                + (appMigrator ? " (" + APP_MIGRATOR_LEDGER + ": managed by the app's own migrator)" : "");
+        };
+    }
+}
