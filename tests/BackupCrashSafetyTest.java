@@ -14,11 +14,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
  * What cron backups get wrong elsewhere: a run killed at any moment, and a disk that fills up. Neither
@@ -26,26 +25,20 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  */
 class BackupCrashSafetyTest {
     static final String PASSWORD = "crash-pw";
-    static PostgreSQLContainer server;
+    @RegisterExtension static final ExternalPostgres server = new ExternalPostgres("svc", PASSWORD, "oxy");
     static String url;
 
     @TempDir Path state;
 
     @BeforeAll
-    static void startServer() throws Exception {
-        server = OxyCli.startPostgres("svc", PASSWORD, "oxy");
-        url = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/oxy";
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+    static void fillEvents() throws Exception {
+        url = server.url("oxy");
+        try (Connection connection = server.connect()) {
             // enough rows that pg_dump runs for a few seconds: kills land in every phase
             OxyCli.execute(connection, "CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb, body text)");
             OxyCli.execute(connection, "INSERT INTO events SELECT g, jsonb_build_object('g', g, 'h', md5(g::text)), "
                 + "md5(random()::text) || md5(random()::text) || md5(random()::text) FROM generate_series(1, 400000) g");
         }
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) server.stop();
     }
 
     private Map<String, String> env(Path backups) {
@@ -158,7 +151,7 @@ class BackupCrashSafetyTest {
         Path backups = state.resolve("backups");
         Process backup = OxyCli.spawn(env(backups), "backup");
         OxyCli.awaitOutput(backup, "Dumping", Duration.ofSeconds(60));
-        Thread.sleep(800); // pg_dump is writing
+        Await.whileRunning(backup, Duration.ofSeconds(60), () -> partialDumpBytes(backups) > 0, "pg_dump writing the dump");
         new ProcessBuilder("kill", "-TERM", String.valueOf(backup.pid())).start().waitFor();
         OxyCli.Result stopped = OxyCli.finish(backup, Duration.ofSeconds(60));
         assertNotEquals(0, stopped.exitCode(), stopped.toString());
@@ -173,21 +166,24 @@ class BackupCrashSafetyTest {
     void ctrlCDuringARestoreLeavesTheLiveDatabaseAsItWas() throws Exception {
         Path backups = state.resolve("backups");
         assertEquals(0, OxyCli.run(env(backups), "backup").exitCode());
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        try (Connection connection = server.connect()) {
             OxyCli.execute(connection, "DELETE FROM events WHERE id > 399000");
         }
         Map<String, Long> before;
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        try (Connection connection = server.connect()) {
             before = RowCounts.exact(connection);
         }
         Process restore = OxyCli.spawn(env(backups), "restore", "latest", "--yes", "--no-safety-backup");
         OxyCli.awaitOutput(restore, "into new database", Duration.ofSeconds(60));
-        Thread.sleep(300); // pg_restore is loading (it takes a few seconds)
+        try (Connection watcher = server.connect()) {
+            Await.whileRunning(restore, Duration.ofSeconds(60), () -> OxyCli.queryLong(watcher, "SELECT count(*) FROM pg_stat_activity "
+                + "WHERE datname LIKE 'oxy\\_restoring\\_%' AND state = 'active' AND query LIKE 'COPY %'") > 0, "pg_restore loading rows (a COPY)");
+        }
         new ProcessBuilder("kill", "-INT", String.valueOf(restore.pid())).start().waitFor();
         OxyCli.Result interrupted = OxyCli.finish(restore, Duration.ofSeconds(60));
         assertNotEquals(0, interrupted.exitCode(), interrupted.toString());
         assertTrue(interrupted.stderr().contains("restore interrupted") && interrupted.stderr().contains("is unchanged"), interrupted.toString());
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        try (Connection connection = server.connect()) {
             assertEquals(before, RowCounts.exact(connection), "the live database is exactly as it was");
             long leftovers = OxyCli.queryLong(connection, "SELECT count(*) FROM pg_database WHERE datname LIKE 'oxy\\_%'");
             assertEquals(0, leftovers, "no half-restored or kept database: " + interrupted);
@@ -210,20 +206,20 @@ class BackupCrashSafetyTest {
             if ("true".equals(System.getenv("CI"))) fail("CI=true but a tmpfs cannot be mounted (the full-disk test needs root)");
             org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs needs root; full-disk test skipped");
         }
-        String small = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/small";
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        String small = server.url("small");
+        try (Connection connection = server.connect()) {
             OxyCli.execute(connection, "DROP DATABASE IF EXISTS small");
             OxyCli.execute(connection, "CREATE DATABASE small");
         }
         try {
             Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", small, "OXY_BACKUP_DIR", backups.toString());
-            try (Connection connection = OxyCli.connect(PostgresUrl.parse(small).jdbcUrl(), "svc", PASSWORD)) {
+            try (Connection connection = server.connect(small)) {
                 OxyCli.execute(connection, "CREATE TABLE blobs (id int, data text)");
                 OxyCli.execute(connection, "INSERT INTO blobs SELECT g, md5(g::text) FROM generate_series(1, 100) g");
             }
             OxyCli.Result good = OxyCli.run(env, "backup", "--keep-last", "1");
             assertEquals(0, good.exitCode(), good.toString());
-            try (Connection connection = OxyCli.connect(PostgresUrl.parse(small).jdbcUrl(), "svc", PASSWORD)) {
+            try (Connection connection = server.connect(small)) {
                 // random text compresses to about half: ~6 MB of dump for a 3 MB disk
                 OxyCli.execute(connection, "INSERT INTO blobs SELECT g, string_agg(md5(random()::text), '') FROM generate_series(1, 400) g, "
                     + "generate_series(1, 1000) h GROUP BY g");

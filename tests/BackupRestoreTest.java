@@ -21,12 +21,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.Container.ExecResult;
-import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
  * backup and restore against a real PostgreSQL 18 reached by URL (the external runtime); pg_dump runs in
@@ -35,32 +33,18 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  */
 class BackupRestoreTest {
     static final String PASSWORD = "bk-S3cret-pw";
-    static PostgreSQLContainer server;
+    @RegisterExtension static final ExternalPostgres server = new ExternalPostgres("svc", PASSWORD, "app");
 
     @TempDir Path state;
-
-    @BeforeAll
-    static void startServer() {
-        server = OxyCli.startPostgres("svc", PASSWORD, "app");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) server.stop();
-    }
 
     // --- fixtures ---
 
     /** A new database with the app schema (via start) and a table of jsonb and text rows. */
     private String appDatabase(int rows) throws Exception {
-        String name = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
-            OxyCli.execute(connection, "CREATE DATABASE " + name);
-        }
-        String url = "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/" + name;
+        String url = server.newDatabase();
         OxyCli.Result started = OxyCli.run(env(url), "start", "--detach");
         assertEquals(0, started.exitCode(), started.toString());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "INSERT INTO users (id, email, name) "
                 + "SELECT gen_random_uuid(), 'u' || g || '@example.com', 'User ' || g FROM generate_series(1, 25) g");
             OxyCli.execute(connection, "CREATE TABLE notes (id bigint PRIMARY KEY, body text, doc jsonb)");
@@ -77,18 +61,14 @@ class BackupRestoreTest {
 
     private Path backups() { return state.resolve("backups"); }
 
-    private static Connection connect(String url) throws Exception {
-        return OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), "svc", PASSWORD);
-    }
-
     private static Map<String, Long> counts(String url) throws Exception {
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             return RowCounts.exact(connection);
         }
     }
 
     private static String checksum(String url) throws Exception {
-        try (Connection connection = connect(url); var statement = connection.createStatement();
+        try (Connection connection = server.connect(url); var statement = connection.createStatement();
              var result = statement.executeQuery("SELECT md5(string_agg(n::text, ',' ORDER BY id)) FROM notes n")) {
             result.next();
             return result.getString(1);
@@ -97,7 +77,7 @@ class BackupRestoreTest {
 
     private static List<String> databases() throws Exception {
         List<String> names = new ArrayList<>();
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD);
+        try (Connection connection = server.connect();
              var rows = connection.createStatement().executeQuery("SELECT datname FROM pg_database ORDER BY 1")) {
             while (rows.next()) names.add(rows.getString(1));
         }
@@ -157,7 +137,7 @@ class BackupRestoreTest {
         Map<String, Long> before = counts(url);
         String checksumBefore = checksum(url);
         String database = PostgresUrl.parse(url).database();
-        try (Connection client = connect(url)) {
+        try (Connection client = server.connect(url)) {
             OxyCli.execute(client, "DELETE FROM notes WHERE id > 100; DELETE FROM users");
             OxyCli.Result restored = restore(url, "latest", "--yes");
             assertEquals(0, restored.exitCode(), restored.toString());
@@ -168,7 +148,7 @@ class BackupRestoreTest {
         assertEquals(checksumBefore, checksum(url));
         List<String> kept = databases().stream().filter(n -> n.startsWith(database + "_pre_restore_")).toList();
         assertEquals(1, kept.size(), databases().toString());
-        try (Connection old = connect(url.replace("/" + database, "/" + kept.get(0)))) {
+        try (Connection old = server.connect(url.replace("/" + database, "/" + kept.get(0)))) {
             assertEquals(100, OxyCli.queryLong(old, "SELECT count(*) FROM notes"), "the pre-restore database is kept as it was");
         }
         OxyCli.Result dropped = restore(url, "--drop-kept", "--yes");
@@ -192,7 +172,7 @@ class BackupRestoreTest {
         assertTrue(files.stream().anyMatch(f -> f.matches("oxy_\\d{8}_\\d{6}(_\\d)?")), files.toString());
         for (String name : files.stream().filter(f -> f.endsWith(BackupManifest.SUFFIX)).map(f -> f.replace(BackupManifest.SUFFIX, "")).toList()) {
             {
-                try (Connection connection = connect(url)) {
+                try (Connection connection = server.connect(url)) {
                     OxyCli.execute(connection, "TRUNCATE notes");
                 }
                 OxyCli.Result restored = restore(url, name, "--yes", "--no-safety-backup", "--jobs", "2");
@@ -219,7 +199,7 @@ class BackupRestoreTest {
     void aDatabaseLeftRefusingSessionsIsExplainedAndReopenedByTheNextRestore() throws Exception {
         String url = appDatabase(10);
         assertEquals(0, backup(url).exitCode());
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        try (Connection connection = server.connect()) {
             OxyCli.execute(connection, "ALTER DATABASE " + database(url) + " WITH ALLOW_CONNECTIONS false");
         }
         OxyCli.Result status = OxyCli.run(env(url), "status");
@@ -236,11 +216,11 @@ class BackupRestoreTest {
         String url = appDatabase(150);
         String database = PostgresUrl.parse(url).database();
         Map<String, Long> before = counts(url);
-        ExecResult dumped = server.execInContainer("sh", "-c", "set -o pipefail 2>/dev/null; pg_dump -U svc " + database + " | gzip > /tmp/runbook.sql.gz");
+        ExecResult dumped = server.container().execInContainer("sh", "-c", "set -o pipefail 2>/dev/null; pg_dump -U svc " + database + " | gzip > /tmp/runbook.sql.gz");
         assertEquals(0, dumped.getExitCode(), dumped.getStderr());
         Path file = state.resolve("runbook.sql.gz");
-        server.copyFileFromContainer("/tmp/runbook.sql.gz", file.toString());
-        try (Connection connection = connect(url)) {
+        server.container().copyFileFromContainer("/tmp/runbook.sql.gz", file.toString());
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "DELETE FROM notes WHERE id % 2 = 0");
         }
         OxyCli.Result restored = restore(url, file.toString(), "--yes");
@@ -253,7 +233,7 @@ class BackupRestoreTest {
         String url = appDatabase(3000);
         assertEquals(0, backup(url).exitCode());
         assertEquals(0, backup(url, "--format", "plain").exitCode());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "DELETE FROM notes WHERE id > 2000");
         }
         Map<String, Long> current = counts(url);
@@ -310,7 +290,7 @@ class BackupRestoreTest {
         OxyCli.Result quiet = backup(url, "--quiet");
         assertEquals(0, quiet.exitCode(), quiet.toString());
         assertEquals("", quiet.stdout());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "DELETE FROM notes");
         }
         OxyCli.Result refused = restore(url, "latest");
@@ -330,11 +310,11 @@ class BackupRestoreTest {
     @Test
     void aRoleThatMayNotCreateDatabasesIsOfferedInPlace() throws Exception {
         String role = "app_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
+        try (Connection connection = server.connect()) {
             OxyCli.execute(connection, "CREATE ROLE " + role + " LOGIN PASSWORD 'role-pw' NOCREATEDB");
             OxyCli.execute(connection, "CREATE DATABASE " + role + " OWNER " + role);
         }
-        String url = "postgresql://" + role + ":role-pw@localhost:" + server.getMappedPort(5432) + "/" + role;
+        String url = server.url(role, "role-pw", role);
         assertEquals(0, OxyCli.run(env(url), "start", "--detach").exitCode());
         try (Connection connection = OxyCli.connect(PostgresUrl.parse(url).jdbcUrl(), role, "role-pw")) {
             OxyCli.execute(connection, "CREATE TABLE notes (id int PRIMARY KEY, body text)");
@@ -373,7 +353,7 @@ class BackupRestoreTest {
         String url = appDatabase(20);
         String database = PostgresUrl.parse(url).database();
         assertEquals(0, backup(url).exitCode());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "DELETE FROM notes");
         }
         assertEquals(8, restoreOnTerminal(url, "oxy\n"), "a wrong name is no confirmation");
@@ -388,15 +368,27 @@ class BackupRestoreTest {
         builder.environment().putAll(env(url));
         builder.environment().put("NO_COLOR", "1");
         Process process = builder.start();
-        String output;
+        var output = new java.io.ByteArrayOutputStream(); // its writes and reads are synchronized
+        Thread reader = new Thread(() -> {
+            try (var stdout = process.getInputStream()) {
+                stdout.transferTo(output);
+            } catch (java.io.IOException ignored) {
+                // the pty closed: what was read is all there is
+            }
+        });
+        reader.start();
+        String prompt = "Type the database name (" + database(url) + ") to replace it";
         try (var stdin = process.getOutputStream()) {
-            Thread.sleep(4000); // the prompt comes after the plan; a pty keeps what is typed early anyway
-            stdin.write(typed.getBytes());
-            stdin.flush();
-            output = new String(process.getInputStream().readAllBytes());
+            // typed once the prompt shows, as a person would (it comes after the plan)
+            Await.until(Duration.ofSeconds(120), () -> output.toString().contains(prompt) || !process.isAlive(), () -> "prompt:\n" + output);
+            if (process.isAlive()) {
+                stdin.write(typed.getBytes());
+                stdin.flush();
+            }
+            reader.join(Duration.ofSeconds(120).toMillis()); // the pty stays open until the command has ended
         }
         assertTrue(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
-        assertTrue(output.contains("Type the database name (" + database(url) + ") to replace it"), output);
+        assertTrue(output.toString().contains(prompt), output.toString());
         return process.exitValue();
     }
 

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,27 +12,12 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The embedded runtime: a real PostgreSQL 18 from zonky's binaries under a temporary state dir. */
 class EmbeddedRuntimeTest {
-    @TempDir Path state;
-    int port;
-    Map<String, String> env;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        port = OxyCli.freePort();
-        env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_POSTGRES_PORT", String.valueOf(port), "OXY_RUNTIME", "embedded");
-    }
-
-    @AfterEach
-    void stopServer() throws Exception {
-        OxyCli.run(env, "stop");
-    }
+    @RegisterExtension final EmbeddedFixture embedded = new EmbeddedFixture();
 
     /**
      * The embedded server has no client tools: pg_dump runs in a container of its major on the host
@@ -43,80 +25,80 @@ class EmbeddedRuntimeTest {
      */
     @Test
     void backupAndRestoreWorkAndMissingToolsAreNamed() throws Exception {
-        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
-        Map<String, String> noDocker = new java.util.HashMap<>(env);
-        noDocker.put("DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
+        assertEquals(0, OxyCli.run(embedded.env(), "start", "--detach").exitCode());
+        Map<String, String> noDocker = new java.util.HashMap<>(embedded.env());
+        noDocker.put("DOCKER_HOST", "unix://" + embedded.state().resolve("no-docker.sock"));
         OxyCli.Result missing = OxyCli.run(noDocker, "backup");
         assertEquals(11, missing.exitCode(), missing.toString());
         assertTrue(missing.stderr().contains("need pg_dump 18 or newer"), missing.stderr());
         assertTrue(missing.stderr().contains("apt install postgresql-client-18"), missing.stderr());
-        assertFalse(Files.exists(state.resolve("backups")) && Files.list(state.resolve("backups")).anyMatch(p -> p.toString().endsWith(".dump")));
+        assertFalse(Files.exists(embedded.state().resolve("backups")) && Files.list(embedded.state().resolve("backups")).anyMatch(p -> p.toString().endsWith(".dump")));
 
         OxyCli.requireDocker();
-        OxyCli.backupDeleteRestore(env, port, "--format", "plain");
+        OxyCli.backupDeleteRestore(embedded.env(), embedded.port(), "--format", "plain");
     }
 
     @Test
     void startDetachedCreatesAMigratedDatabaseThatStatusReports() throws Exception {
-        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result started = OxyCli.run(embedded.env(), "start", "--detach");
         assertEquals(0, started.exitCode(), started.toString());
         assertTrue(started.stdout().contains("Initialising a new PostgreSQL 18 cluster"), started.stdout());
         assertTrue(started.stdout().contains("Applied migration V1 oxy app schema"), started.stdout());
-        assertTrue(started.stdout().contains("postgresql://postgres:****@localhost:" + port + "/oxy"), started.stdout());
+        assertTrue(started.stdout().contains("postgresql://postgres:****@localhost:" + embedded.port() + "/oxy"), started.stdout());
         assertFalse(started.all().contains(":postgres@"), "password printed: " + started.all());
 
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+        try (Connection connection = OxyCli.connectLocal(embedded.port(), "oxy")) {
             assertEquals(17, OxyCli.appTableCount(connection));
             assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND success"));
         }
 
-        OxyCli.Result text = OxyCli.run(env, "status");
+        OxyCli.Result text = OxyCli.run(embedded.env(), "status");
         assertEquals(0, text.exitCode(), text.toString());
         assertTrue(text.stdout().contains("PostgreSQL (embedded runtime)"), text.stdout());
         assertTrue(text.stdout().contains("Connected: PostgreSQL 18"), text.stdout());
         assertTrue(text.stdout().contains("Current (version 1)"), text.stdout());
-        assertTrue(text.stdout().contains("tail -f " + state.resolve("postgres.log")), text.stdout());
+        assertTrue(text.stdout().contains("tail -f " + embedded.state().resolve("postgres.log")), text.stdout());
 
-        JsonNode json = new ObjectMapper().readTree(OxyCli.run(env, "status", "--json").stdout());
+        JsonNode json = new ObjectMapper().readTree(OxyCli.run(embedded.env(), "status", "--json").stdout());
         assertEquals("embedded", json.path("runtime").asText());
         assertTrue(json.path("database").path("connected").asBoolean());
         assertTrue(json.path("database").path("serverVersion").asText().startsWith("18."), json.toString());
         assertEquals(0, json.path("schema").path("pending").asInt());
-        assertEquals(port, json.path("postgres").path("port").asInt());
+        assertEquals(embedded.port(), json.path("postgres").path("port").asInt());
     }
 
     @Test
     void stopAndStartAgainKeepTheData() throws Exception {
-        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+        assertEquals(0, OxyCli.run(embedded.env(), "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(embedded.port(), "oxy")) {
             OxyCli.execute(connection, "INSERT INTO tasks (id, title, question, answer, file_path) VALUES (gen_random_uuid(), 'kept', 'q', 'a', 'f')");
         }
-        OxyCli.Result again = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result again = OxyCli.run(embedded.env(), "start", "--detach");
         assertTrue(again.stdout().contains("Using running embedded PostgreSQL"), again.stdout());
 
-        OxyCli.Result stopped = OxyCli.run(env, "stop");
+        OxyCli.Result stopped = OxyCli.run(embedded.env(), "stop");
         assertEquals(0, stopped.exitCode(), stopped.toString());
-        assertTrue(stopped.stdout().contains("Stopped embedded PostgreSQL (data kept in " + state.resolve("postgres") + ")"), stopped.stdout());
-        assertThrows(SQLException.class, () -> OxyCli.connectLocal(port, "oxy").close());
+        assertTrue(stopped.stdout().contains("Stopped embedded PostgreSQL (data kept in " + embedded.state().resolve("postgres") + ")"), stopped.stdout());
+        assertThrows(SQLException.class, () -> OxyCli.connectLocal(embedded.port(), "oxy").close());
 
-        OxyCli.Result down = OxyCli.run(env, "status");
+        OxyCli.Result down = OxyCli.run(embedded.env(), "status");
         assertEquals(ExitCode.DATABASE_UNAVAILABLE, down.exitCode(), down.toString());
         assertTrue(down.stdout().contains("Embedded PostgreSQL is not running"), down.stdout());
         assertTrue(down.stdout().contains("Start it: ./jbang oxy start --runtime embedded"), down.stdout());
-        JsonNode json = new ObjectMapper().readTree(OxyCli.run(env, "status", "--json").stdout());
+        JsonNode json = new ObjectMapper().readTree(OxyCli.run(embedded.env(), "status", "--json").stdout());
         assertFalse(json.path("database").path("connected").asBoolean());
         assertEquals(ExitCode.DATABASE_UNAVAILABLE, json.path("exitCode").asInt());
 
-        OxyCli.Result restarted = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result restarted = OxyCli.run(embedded.env(), "start", "--detach");
         assertEquals(0, restarted.exitCode(), restarted.toString());
         assertFalse(restarted.stdout().contains("Initialising"), restarted.stdout());
         assertTrue(restarted.stdout().contains("Schema is up to date"), restarted.stdout());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+        try (Connection connection = OxyCli.connectLocal(embedded.port(), "oxy")) {
             assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM tasks WHERE title = 'kept'"));
         }
-        OxyCli.Result nothing = OxyCli.run(env, "stop");
+        OxyCli.Result nothing = OxyCli.run(embedded.env(), "stop");
         assertEquals(0, nothing.exitCode());
-        OxyCli.Result twice = OxyCli.run(env, "stop");
+        OxyCli.Result twice = OxyCli.run(embedded.env(), "stop");
         assertEquals(0, twice.exitCode(), twice.toString());
         assertTrue(twice.stdout().contains("is not running; nothing to stop"), twice.stdout());
     }
@@ -124,38 +106,33 @@ class EmbeddedRuntimeTest {
     /** A running server without the app's database (a start killed before creating it): start creates and migrates it. */
     @Test
     void aRunningServerWithoutTheDatabaseGetsIt() throws Exception {
-        assertEquals(0, OxyCli.run(env, "start", "--detach").exitCode());
-        try (Connection connection = OxyCli.connectLocal(port, "postgres")) {
+        assertEquals(0, OxyCli.run(embedded.env(), "start", "--detach").exitCode());
+        try (Connection connection = OxyCli.connectLocal(embedded.port(), "postgres")) {
             OxyCli.execute(connection, "DROP DATABASE oxy");
         }
-        OxyCli.Result again = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result again = OxyCli.run(embedded.env(), "start", "--detach");
         assertEquals(0, again.exitCode(), again.toString());
         assertTrue(again.stdout().contains("Using running embedded PostgreSQL"), again.stdout());
-        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+        try (Connection connection = OxyCli.connectLocal(embedded.port(), "oxy")) {
             assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM tasks"), "migrated");
         }
     }
 
     @Test
     void aTakenPortIsNamedWithItsHolderAndAFreePortSuggested() throws Exception {
-        try (ServerSocket taken = new ServerSocket()) {
-            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            OxyCli.Result result = OxyCli.run(env, "start", "--detach");
-            assertEquals(ExitCode.PORT_IN_USE, result.exitCode(), result.toString());
-            assertTrue(result.stderr().contains("port " + port + " is already in use by java (pid " + ProcessHandle.current().pid() + ")"), result.stderr());
-            assertTrue(result.stderr().matches("(?s).*Use a free port: --postgres-port \\d+ \\(or OXY_POSTGRES_PORT=\\d+\\)\\..*"), result.stderr());
-            assertFalse(Files.exists(state.resolve("postgres")), "nothing may be initialised when the port is taken");
-        }
+        OxyCli.Result result = OxyCli.startOnTakenPort(embedded.env(), embedded.port());
+        assertTrue(result.stderr().matches("(?s).*Use a free port: --postgres-port \\d+ \\(or OXY_POSTGRES_PORT=\\d+\\)\\..*"), result.stderr());
+        assertFalse(Files.exists(embedded.state().resolve("postgres")), "nothing may be initialised when the port is taken");
     }
 
     @Test
     void anOlderMajorDataDirectoryIsRefusedAndLeftAsItWas() throws Exception {
         HostPostgres15.assumeInstalled();
-        Path dataDir = state.resolve("postgres");
+        Path dataDir = embedded.state().resolve("postgres");
         HostPostgres15.run("initdb", "-D", dataDir.toString(), "-U", "postgres");
         String before = snapshot(dataDir);
 
-        OxyCli.Result result = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result result = OxyCli.run(embedded.env(), "start", "--detach");
         assertEquals(ExitCode.DATA_NEEDS_ATTENTION, result.exitCode(), result.toString());
         assertTrue(result.stderr().contains("holds PostgreSQL 15 data; the embedded runtime runs PostgreSQL 18"), result.stderr());
         assertTrue(result.stderr().contains("./jbang oxy upgrade --to 18"), result.stderr());
@@ -164,9 +141,9 @@ class EmbeddedRuntimeTest {
 
     @Test
     void filesThatAreNotAClusterAreNotInitialisedOver() throws Exception {
-        Path dataDir = Files.createDirectories(state.resolve("postgres"));
+        Path dataDir = Files.createDirectories(embedded.state().resolve("postgres"));
         Files.writeString(dataDir.resolve("notes.txt"), "mine");
-        OxyCli.Result result = OxyCli.run(env, "start", "--detach");
+        OxyCli.Result result = OxyCli.run(embedded.env(), "start", "--detach");
         assertEquals(ExitCode.DATA_NEEDS_ATTENTION, result.exitCode(), result.toString());
         assertTrue(result.stderr().contains("holds files but no PostgreSQL cluster"), result.stderr());
         assertEquals("mine", Files.readString(dataDir.resolve("notes.txt")));

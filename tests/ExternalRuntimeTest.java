@@ -9,56 +9,29 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /** The external runtime: a PostgreSQL the tests start (as a managed service would be), reached only by URL. */
 class ExternalRuntimeTest {
     static final String PASSWORD = "ext-S3cret-pw";
-    static PostgreSQLContainer server;
+    @RegisterExtension static final ExternalPostgres server = new ExternalPostgres("svc", PASSWORD, "app");
 
     @TempDir Path state;
-
-    @BeforeAll
-    static void startServer() {
-        server = OxyCli.startPostgres("svc", PASSWORD, "app");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) server.stop();
-    }
-
-    /** A new, empty database on the server, and its URL. */
-    private String freshDatabase() throws Exception {
-        String name = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        try (Connection connection = OxyCli.connect(server.getJdbcUrl(), "svc", PASSWORD)) {
-            OxyCli.execute(connection, "CREATE DATABASE " + name);
-        }
-        return "postgresql://svc:" + PASSWORD + "@localhost:" + server.getMappedPort(5432) + "/" + name;
-    }
 
     private Map<String, String> env(String url) {
         return OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", url);
     }
 
-    private static Connection connect(String url) throws Exception {
-        PostgresUrl parsed = PostgresUrl.parse(url);
-        return OxyCli.connect(parsed.jdbcUrl(), "svc", PASSWORD);
-    }
-
     @Test
     void startMigratesTheExternalDatabaseAndNeverPrintsThePassword() throws Exception {
-        String url = freshDatabase();
+        String url = server.newDatabase();
         OxyCli.Result started = OxyCli.run(env(url), "start", "--detach");
         assertEquals(0, started.exitCode(), started.toString());
         assertTrue(started.stdout().contains("Using external PostgreSQL at postgresql://svc:****@localhost:"), started.stdout());
         assertTrue(started.stdout().contains("Applied migration V1 oxy app schema"), started.stdout());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             assertEquals(17, OxyCli.appTableCount(connection));
         }
         OxyCli.Result status = OxyCli.run(env(url), "status");
@@ -69,7 +42,7 @@ class ExternalRuntimeTest {
         OxyCli.Result stop = OxyCli.run(env(url), "stop");
         assertEquals(0, stop.exitCode(), stop.toString());
         assertTrue(stop.stdout().contains("is not managed here; nothing to stop"), stop.stdout());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             assertEquals(17, OxyCli.appTableCount(connection), "stop leaves an external database alone");
         }
         for (OxyCli.Result result : List.of(started, status, stop)) assertFalse(result.all().contains(PASSWORD), result.all());
@@ -77,7 +50,7 @@ class ExternalRuntimeTest {
 
     @Test
     void statusReportsPendingMigrationsWithExitCode4() throws Exception {
-        String url = freshDatabase();
+        String url = server.newDatabase();
         OxyCli.Result text = OxyCli.run(env(url), "status");
         assertEquals(ExitCode.SCHEMA_NOT_CURRENT, text.exitCode(), text.toString());
         assertTrue(text.stdout().contains("none applied, 1 pending"), text.stdout());
@@ -91,9 +64,9 @@ class ExternalRuntimeTest {
 
     @Test
     void statusReportsAnEditedMigrationAsDrift() throws Exception {
-        String url = freshDatabase();
+        String url = server.newDatabase();
         assertEquals(0, OxyCli.run(env(url), "start", "--detach").exitCode());
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "UPDATE flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'");
         }
         OxyCli.Result status = OxyCli.run(env(url), "status", "--json");
@@ -105,14 +78,14 @@ class ExternalRuntimeTest {
 
     @Test
     void twoStartsAtOnceMigrateOnceWithoutColliding() throws Exception {
-        String url = freshDatabase();
+        String url = server.newDatabase();
         List<Process> starts = new ArrayList<>();
         for (int i = 0; i < 3; i++) starts.add(OxyCli.spawn(env(url), "start", "--detach"));
         for (Process start : starts) {
             OxyCli.Result result = OxyCli.finish(start, java.time.Duration.ofMinutes(2));
             assertEquals(0, result.exitCode(), result.toString());
         }
-        try (Connection connection = connect(url)) {
+        try (Connection connection = server.connect(url)) {
             assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM flyway_schema_history WHERE version = '1'"));
             assertEquals(17, OxyCli.appTableCount(connection));
         }
@@ -120,7 +93,7 @@ class ExternalRuntimeTest {
 
     @Test
     void aWrongPasswordIsNamedWithoutPrintingIt() throws Exception {
-        String url = freshDatabase().replace(PASSWORD, "not-the-password");
+        String url = server.newDatabase().replace(PASSWORD, "not-the-password");
         OxyCli.Result status = OxyCli.run(env(url), "status");
         assertEquals(ExitCode.DATABASE_UNAVAILABLE, status.exitCode(), status.toString());
         assertTrue(status.stdout().contains("refused the password for user 'svc'"), status.stdout());

@@ -1,7 +1,11 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,12 +90,7 @@ final class OxyCli {
 
     /** Waits until a running command has printed the text on stdout; fails if it exits first or time runs out. */
     static void awaitOutput(Process process, String text, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!output(process, -1).stdout().contains(text)) {
-            if (!process.isAlive()) fail("exited before printing '" + text + "':\n" + output(process, process.exitValue()));
-            if (System.nanoTime() > deadline) fail("no '" + text + "' within " + timeout + ":\n" + output(process, -1));
-            Thread.sleep(20);
-        }
+        Await.whileRunning(process, timeout, () -> output(process, -1).stdout().contains(text), "'" + text + "' printed");
     }
 
     static String javaBinary() {
@@ -117,13 +116,15 @@ final class OxyCli {
         assumeTrue(available, "no Docker engine answers; Docker tests skipped");
     }
 
-    /** A PostgreSQL 18 in Testcontainers, standing in for an external server (requires Docker). */
-    static org.testcontainers.postgresql.PostgreSQLContainer startPostgres(String user, String password, String database) {
-        requireDocker();
-        var server = new org.testcontainers.postgresql.PostgreSQLContainer("postgres:18-alpine")
-            .withUsername(user).withPassword(password).withDatabaseName(database);
-        server.start();
-        return server;
+    /** `start --detach` while this JVM holds the port: refused with PORT_IN_USE, naming this JVM as the holder. */
+    static Result startOnTakenPort(Map<String, String> env, int port) throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            Result result = run(env, "start", "--detach");
+            assertEquals(ExitCode.PORT_IN_USE, result.exitCode(), result.toString());
+            assertTrue(result.stderr().contains("port " + port + " is already in use by java (pid " + ProcessHandle.current().pid() + ")"), result.stderr());
+            return result;
+        }
     }
 
     /**
@@ -138,14 +139,14 @@ final class OxyCli {
         List<String> backup = new ArrayList<>(List.of("backup"));
         backup.addAll(List.of(backupArgs));
         Result made = run(env, backup.toArray(String[]::new));
-        org.junit.jupiter.api.Assertions.assertEquals(0, made.exitCode(), made.toString());
+        assertEquals(0, made.exitCode(), made.toString());
         try (Connection connection = connectLocal(port, "oxy")) {
             execute(connection, "DELETE FROM users");
         }
         Result restored = run(env, "restore", "latest", "--yes");
-        org.junit.jupiter.api.Assertions.assertEquals(0, restored.exitCode(), restored.toString());
+        assertEquals(0, restored.exitCode(), restored.toString());
         try (Connection connection = connectLocal(port, "oxy")) {
-            org.junit.jupiter.api.Assertions.assertEquals(40, queryLong(connection, "SELECT count(*) FROM users"));
+            assertEquals(40, queryLong(connection, "SELECT count(*) FROM users"));
         }
         return made;
     }
@@ -165,6 +166,13 @@ final class OxyCli {
         try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(sql)) {
             result.next();
             return result.getLong(1);
+        }
+    }
+
+    static String queryString(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            result.next();
+            return result.getString(1);
         }
     }
 
