@@ -35,7 +35,7 @@ public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigra
         try (Statement statement = connection.createStatement();
              ResultSet found = statement.executeQuery("SELECT current_schema(), "
                  + "count(*) FILTER (WHERE c.relname <> 'flyway_schema_history'), count(*) FILTER (WHERE c.relname = '" + APP_MIGRATOR_LEDGER + "') "
-                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')")) {
+                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
             found.next();
             schema = found.getString(1);
             tables = found.getInt(2);
