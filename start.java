@@ -21,14 +21,16 @@ import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
 
 /**
- * start: bring up PostgreSQL (docker, embedded or external), apply the schema migrations, then run the
- * app with OXY_DATABASE_URL set. Ctrl+C or SIGTERM stops the app, then PostgreSQL; a second one forces.
+ * start: bring up PostgreSQL (docker, embedded or external), apply the schema migrations where the schema is
+ * empty or ours (a foreign one is left alone, or adopted with --baseline), then run the app with OXY_DATABASE_URL set. Ctrl+C or SIGTERM stops the app, then PostgreSQL; a second one forces.
  */
 @Command(name = "start", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {
         "Start a migrated PostgreSQL and the Oxy app. Ctrl+C (or SIGTERM) stops the app, then PostgreSQL; data is kept.",
         "The app is the command after --, else $OXY_SERVE_COMMAND, else 'oxy serve' when oxy is on PATH."},
-    footer = {"", "Examples:", "  ./jbang oxy start", "  ./jbang oxy start --detach", "  ./jbang oxy start -- ./my-app --flag"})
+    footer = {"", "Examples:", "  ./jbang oxy start", "  ./jbang oxy start --detach", "  ./jbang oxy start -- ./my-app --flag",
+        "  ./jbang oxy start --detach --baseline      # adopt tables migrations/ made without our history",
+        "  OXY_NO_MIGRATIONS=true ./jbang oxy start   # the app runs its own migrator"})
 public class start implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
@@ -41,6 +43,14 @@ public class start implements Callable<Integer> {
 
     @Option(names = {"-d", "--detach"}, description = "Return once PostgreSQL is ready and migrated, leaving it running ('oxy stop' stops it).")
     boolean detach;
+
+    @Option(names = "--baseline", description = "Adopt a schema whose tables match migrations/ but have no history of ours: "
+        + "compared column by column first (any difference: refused, exit 8, nothing written), then a baseline is recorded.")
+    boolean baseline;
+
+    @Option(names = "--no-migrations", defaultValue = "${env:" + SchemaMigrations.OFF_VARIABLE + ":-false}",
+        description = "Never touch the schema, for an app that runs its own migrator (env " + SchemaMigrations.OFF_VARIABLE + "=true).")
+    boolean noMigrations;
 
     @Option(names = "--port", description = "Passed to 'oxy serve': the app's HTTP port.")
     Integer appPort;
@@ -83,12 +93,13 @@ public class start implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         refuseDetachWithApp();
+        refuseBaselineWithoutMigrations();
         DatabaseRuntime database = Runtimes.select(runtime);
         refuseHalfSwappedUpgrade(database);
         signals.install(() -> forceStop(database));
         boolean startedHere = database.start(console, Duration.ofSeconds(timeoutSeconds));
         PostgresUrl url = database.url();
-        applyMigrations(url);
+        prepareSchema(url);
         if (detach) return reportDetached(database, url);
         if (signals.received()) return stopDatabase(database, startedHere, 0);
         List<String> app = appToRun();
@@ -106,6 +117,63 @@ public class start implements Callable<Integer> {
         if (detach && !appCommand.isEmpty()) {
             throw new OxyError(ExitCode.USAGE, "--detach starts PostgreSQL only; it cannot run an app command too",
                 "Run 'start --detach', then start the app yourself with OXY_DATABASE_URL set.");
+        }
+    }
+
+    private void refuseBaselineWithoutMigrations() {
+        if (baseline && noMigrations) {
+            throw new OxyError(ExitCode.USAGE, "--baseline records our schema history, --no-migrations (or " + SchemaMigrations.OFF_VARIABLE
+                + "=true) keeps off the schema: choose one", "Leave out one of them; nothing was started.");
+        }
+    }
+
+    /** The one rule (SchemaOwner): migrations only where the schema is empty or ours; a foreign one is adopted only when asked. */
+    private void prepareSchema(PostgresUrl url) {
+        SchemaOwner owner = SchemaOwner.of(url);
+        if (noMigrations) {
+            console.info("Migrations are off (--no-migrations or " + SchemaMigrations.OFF_VARIABLE + "=true), the schema is the app's to keep: " + owner.describe());
+            return;
+        }
+        if (owner.kind() == SchemaOwner.Kind.FOREIGN) {
+            if (!baseline) {
+                console.warn(owner.describe() + leftAlone(owner));
+                return;
+            }
+            adopt(url, owner);
+        } else if (baseline) {
+            console.info("--baseline: nothing to adopt, " + owner.describe());
+        }
+        applyMigrations(url);
+    }
+
+    private static String leftAlone(SchemaOwner owner) {
+        return owner.appMigrator()
+            ? "; migrations/ not applied (--no-migrations or " + SchemaMigrations.OFF_VARIABLE + "=true says that is intended)"
+            : "; not migrated, left as it is (if these are the app's tables, --baseline adopts them after checking them column by column;"
+                + " otherwise give the app a database of its own)";
+    }
+
+    /** --baseline on a foreign schema: only when its tables are those migrations/ make, column by column; then later migrations apply. */
+    private void adopt(PostgresUrl url, SchemaOwner owner) {
+        if (owner.appMigrator()) {
+            throw new OxyError(ExitCode.REFUSED, "--baseline: " + owner.describe() + "; adopting it would make two migrators keep one schema",
+                "Leave it to the app: start --no-migrations (or " + SchemaMigrations.OFF_VARIABLE + "=true); nothing was written.");
+        }
+        SchemaComparison comparison = SchemaComparison.of(url);
+        if (!comparison.matches()) {
+            int count = comparison.differences().size();
+            throw new OxyError(ExitCode.REFUSED, "--baseline: schema " + owner.schema() + " differs from migrations/ (up to V" + comparison.version() + ") in "
+                + count + (count == 1 ? " place" : " places") + ", so it is not adopted",
+                "Make the tables match migrations/, or leave --baseline out (start then leaves the schema alone); nothing was written.",
+                comparison.firstDifferences(5), null);
+        }
+        new SchemaMigrations(url).baseline(comparison.version());
+        console.ok("Adopted schema " + owner.schema() + ": its tables match migrations/ up to V" + comparison.version()
+            + " column by column; recorded a baseline at V" + comparison.version());
+        List<String> others = comparison.otherTables();
+        if (!others.isEmpty()) {
+            console.info(others.size() + (others.size() == 1 ? " other table is not the app's and stays as it is: "
+                : " other tables are not the app's and stay as they are: ") + String.join(", ", others.subList(0, Math.min(10, others.size()))) + (others.size() > 10 ? ", ..." : ""));
         }
     }
 

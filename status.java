@@ -20,11 +20,14 @@ import picocli.CommandLine.Option;
 
 /**
  * status: is Docker there, is PostgreSQL running, does the database answer, is the schema current; and
- * for each thing that is wrong, what to do about it. Exit 0 only when the database answers with a current schema.
+ * for each thing that is wrong, what to do about it. Exit 0 when the database answers and its schema is current,
+ * or is not ours to count (foreign, or empty for an app with its own migrator).
  */
 @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = "Show Docker, PostgreSQL, database and schema state, with troubleshooting steps for whatever is wrong.",
-    footer = {"", "Exit codes: 0 database answers and schema current; 3 database does not answer; 4 schema not current;",
+    footer = {"", "Exit codes: 0 database answers, schema current (or foreign: not ours to count,",
+        "            advice given; or empty with " + SchemaMigrations.OFF_VARIABLE + "=true);",
+        "            3 database does not answer; 4 schema empty or ours and not current;",
         "            5 Docker runtime asked for but unavailable.",
         "", "Examples:", "  ./jbang oxy status", "  ./jbang oxy status --json | jq .database.connected"})
 public class status implements Callable<Integer> {
@@ -74,12 +77,11 @@ public class status implements Callable<Integer> {
         troubles.addAll(runtimeReport.troubles());
         PostgresUrl url = database.url();
         boolean connected = checkDatabase(report, url, runtimeReport.running());
-        boolean schemaCurrent = connected && checkSchema(report, url);
+        int schemaExitCode = connected ? checkSchema(report, url) : ExitCode.DATABASE_UNAVAILABLE;
         reportBackups(report, url.database());
         reportPendingUpgrade(report, database);
         report.put("commands", runtimeReport.commands());
-        int exitCode = !connected ? ExitCode.DATABASE_UNAVAILABLE : schemaCurrent ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
-        return print(report, exitCode);
+        return print(report, schemaExitCode);
     }
 
     private static void reportDocker(Map<String, Object> report, Optional<DockerEngine> engine, OxyError unavailable) {
@@ -124,9 +126,25 @@ public class status implements Callable<Integer> {
         }
     }
 
-    private boolean checkSchema(Map<String, Object> report, PostgresUrl url) {
+    /**
+     * Whose the schema is decides what is wrong with it: empty or ours is measured against migrations/ (exit 4 when
+     * something is pending or drifted); a foreign one is not ours to count, so it is reported with advice, exit 0.
+     */
+    private int checkSchema(Map<String, Object> report, PostgresUrl url) {
         Map<String, Object> schema = new LinkedHashMap<>();
         report.put("schema", schema);
+        SchemaOwner owner = SchemaOwner.of(url);
+        boolean migrationsOff = SchemaMigrations.offByEnvironment();
+        schema.put("managed", owner.kind().label());
+        schema.put("description", owner.describe());
+        schema.put("tables", owner.tables());
+        schema.put("appMigrator", owner.appMigrator());
+        if (migrationsOff) schema.put("migrations", "off");
+        if (owner.kind() == SchemaOwner.Kind.FOREIGN) {
+            adviseForeign(schema, owner, url, migrationsOff, "external".equals(report.get("runtime")) ? "another database in --url" : "--database NAME");
+            return ExitCode.OK;
+        }
+        if (owner.kind() == SchemaOwner.Kind.EMPTY && migrationsOff) return ExitCode.OK; // the app's own migrator makes it
         SchemaMigrations.SchemaState state = new SchemaMigrations(url).state();
         schema.put("version", state.currentVersion());
         schema.put("pending", state.pending().size());
@@ -134,13 +152,53 @@ public class status implements Callable<Integer> {
         schema.put("drift", state.drift());
         if (!state.pending().isEmpty()) {
             troubles.add(state.pending().size() + " schema migration(s) pending: " + state.pending());
-            troubles.add("Apply them: ./jbang oxy start --detach (applies migrations and returns).");
+            troubles.add("Apply them: " + (migrationsOff ? SchemaMigrations.OFF_VARIABLE + "=false " : "") + "./jbang oxy start --detach (applies migrations and returns).");
         }
         if (!state.drift().isEmpty()) {
             troubles.add("Schema drift: " + String.join("; ", state.drift()) + ".");
             troubles.add("A migration file was edited after it ran; restore the original file (git checkout migrations/).");
         }
-        return state.current();
+        return state.current() ? ExitCode.OK : ExitCode.SCHEMA_NOT_CURRENT;
+    }
+
+    /**
+     * A foreign schema gets advice that works when followed, never 'start' to migrate it (start leaves it alone):
+     * adopt it when its tables match migrations/ (compared in a scratch schema that is rolled back), else leave it be.
+     */
+    private void adviseForeign(Map<String, Object> schema, SchemaOwner owner, PostgresUrl url, boolean migrationsOff, String otherDatabase) {
+        if (owner.appMigrator()) {
+            if (!migrationsOff) {
+                troubles.add("The app's own migrator keeps schema " + owner.schema() + "; start leaves it to that migrator and applies nothing.");
+                troubles.add("To say that is intended (and silence this): " + SchemaMigrations.OFF_VARIABLE + "=true.");
+            }
+            return;
+        }
+        SchemaComparison comparison;
+        try {
+            comparison = SchemaComparison.of(url);
+        } catch (OxyError cannotCompare) { // e.g. a user without CREATE on the database: advise without the comparison
+            schema.put("comparisonError", cannotCompare.getMessage());
+            troubles.add("Schema " + owner.schema() + " was not made by oxy-ops; start leaves it alone (" + cannotCompare.getMessage() + ").");
+            troubles.add("If its tables are the app's, ./jbang oxy start --detach --baseline checks them column by column and adopts them;"
+                + " otherwise give the app a database of its own (" + otherDatabase + ").");
+            return;
+        }
+        schema.put("matchesMigrations", comparison.matches());
+        schema.put("comparedWith", comparison.version());
+        schema.put("differences", comparison.differences().size());
+        schema.put("otherTables", comparison.otherTables());
+        if (comparison.matches()) {
+            troubles.add("The tables of schema " + owner.schema() + " match migrations/ up to V" + comparison.version() + " column by column, but oxy-ops has no history of them.");
+            troubles.add("Adopt them: ./jbang oxy start --detach --baseline (records a baseline, so later migrations apply).");
+        } else if (comparison.appTables() == 0) {
+            troubles.add("Schema " + owner.schema() + " holds another program's tables (none of the app's); start leaves them alone.");
+            troubles.add("Give the app a database of its own: " + otherDatabase + ".");
+        } else {
+            troubles.add("The tables of schema " + owner.schema() + " differ from migrations/ (up to V" + comparison.version() + ") in " + comparison.differences().size()
+                + " place(s), e.g. " + comparison.differences().get(0) + "; start leaves them alone.");
+            troubles.add("Make them match migrations/, then adopt them: ./jbang oxy start --detach --baseline; or give the app a database of its own ("
+                + otherDatabase + ").");
+        }
     }
 
     /** The newest backup of this database, when a backup directory exists; informative, never an exit code. */
@@ -233,11 +291,18 @@ public class status implements Callable<Integer> {
         Map<String, Object> schema = (Map<String, Object>) report.get("schema");
         if (schema != null) {
             console.plain("Schema");
-            int pending = (Integer) schema.get("pending");
-            List<String> drift = (List<String>) schema.get("drift");
-            String version = schema.get("version") == null ? "none applied" : "version " + schema.get("version");
-            if (pending == 0 && drift.isEmpty()) console.ok("Current (" + version + ")");
-            else console.bad(version + ", " + pending + " pending" + (drift.isEmpty() ? "" : ", drift: " + drift));
+            String description = schema.get("description") + (schema.containsKey("migrations") ? "; migrations are off (" + SchemaMigrations.OFF_VARIABLE + "=true)" : "");
+            if (schema.containsKey("pending")) {
+                int pending = (Integer) schema.get("pending");
+                List<String> drift = (List<String>) schema.get("drift");
+                String version = schema.get("version") == null ? "none applied" : "version " + schema.get("version");
+                if (pending == 0 && drift.isEmpty()) console.ok("Current (" + version + "); " + description);
+                else console.bad(version + ", " + pending + " pending" + (drift.isEmpty() ? "" : ", drift: " + drift) + "; " + description);
+            } else if (schema.containsKey("migrations") && (Boolean.TRUE.equals(schema.get("appMigrator")) || "empty".equals(schema.get("managed")))) {
+                console.info(description); // the app's own migrator keeps it, as intended
+            } else {
+                console.warn(description); // foreign: not ours to count, advice below
+            }
         }
         Map<String, Object> backups = (Map<String, Object>) report.get("backups");
         if (backups != null) {

@@ -37,6 +37,7 @@ class ExternalRuntimeTest {
         OxyCli.Result status = OxyCli.run(env(url), "status");
         assertEquals(0, status.exitCode(), status.toString());
         assertTrue(status.stdout().contains("PostgreSQL (external runtime)"), status.stdout());
+        assertTrue(status.stdout().contains("Current (version 1); schema public is ours"), status.stdout());
         assertFalse(status.stdout().contains("Docker\n"), "external status does not look for Docker: " + status.stdout());
 
         OxyCli.Result stop = OxyCli.run(env(url), "stop");
@@ -59,6 +60,7 @@ class ExternalRuntimeTest {
         assertEquals("external", json.path("runtime").asText());
         assertTrue(json.path("database").path("connected").asBoolean());
         assertEquals(1, json.path("schema").path("pending").asInt());
+        assertEquals("empty", json.path("schema").path("managed").asText());
         assertEquals(ExitCode.SCHEMA_NOT_CURRENT, json.path("exitCode").asInt());
     }
 
@@ -123,5 +125,158 @@ class ExternalRuntimeTest {
         assertEquals(ExitCode.DATABASE_UNAVAILABLE, unknownStatus.exitCode(), unknownStatus.toString());
         assertTrue(unknownStatus.stdout().contains("unknown host 'no-such-host.invalid'"), unknownStatus.stdout());
         for (OxyCli.Result result : List.of(status, start, unknownStatus)) assertFalse(result.all().contains(PASSWORD), result.all());
+    }
+
+    // ---- databases we did not make (issue 13): start and status follow SchemaOwner --------------------------------
+
+    /** A pgbench-like database with another program's tables, and a fingerprint of all of them (tables, columns, rows). */
+    private static final String FOREIGN_TABLES = "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));"
+        + "CREATE TABLE \"Order Lines\" (\"select\" text NOT NULL, qty numeric(10,2));"
+        + "INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, 1000) g;"
+        + "INSERT INTO \"Order Lines\" VALUES ('a', 1.50), ('b', 2.25);";
+
+    private static String fingerprint(Connection connection) throws Exception {
+        return OxyCli.queryString(connection, "SELECT string_agg(format('%s.%s %s %s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull), '; '"
+            + " ORDER BY c.relname, a.attnum) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid"
+            + " WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped")
+            + " rows " + OxyCli.queryLong(connection, "SELECT (SELECT count(*) FROM pgbench_accounts) * 1000 + (SELECT count(*) FROM \"Order Lines\")");
+    }
+
+    private static boolean historyExists(Connection connection) throws Exception {
+        return OxyCli.queryString(connection, "SELECT to_regclass('flyway_schema_history')::text") != null;
+    }
+
+    /**
+     * A new database with the app's tables as migrations/V1 makes them but without Flyway (as a hand-run script or a
+     * dump restored without our history leaves them), then the given SQL; its URL.
+     */
+    private static String databaseMadeByHand(String thenSql) throws Exception {
+        String url = server.newDatabase();
+        try (Connection connection = server.connect(url)) {
+            OxyCli.execute(connection, java.nio.file.Files.readString(Path.of("migrations/V1__oxy_app_schema.sql")));
+            OxyCli.execute(connection, thenSql);
+        }
+        return url;
+    }
+
+    @Test
+    void startLeavesAForeignDatabaseAloneAndStatusDoesNotAdviseStart() throws Exception {
+        String url = server.newDatabase();
+        String before;
+        try (Connection connection = server.connect(url)) {
+            OxyCli.execute(connection, FOREIGN_TABLES);
+            before = fingerprint(connection);
+        }
+        OxyCli.Result started = OxyCli.run(env(url), "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        assertEquals(1, started.stdout().lines().filter(line -> line.contains("schema public holds 2 tables and no oxy-ops schema history; not migrated")).count(),
+            started.stdout());
+        assertFalse(started.all().contains("no schema history table"), "Flyway's refusal is gone: " + started.all());
+        try (Connection connection = server.connect(url)) {
+            assertFalse(historyExists(connection), "a foreign database gets no flyway_schema_history");
+            assertEquals(before, fingerprint(connection), "its tables and rows are as they were");
+        }
+
+        OxyCli.Result status = OxyCli.run(env(url), "status", "--json");
+        assertEquals(0, status.exitCode(), "a foreign schema is not an error by itself: " + status);
+        JsonNode json = new ObjectMapper().readTree(status.stdout());
+        assertEquals("foreign", json.path("schema").path("managed").asText(), json.toString());
+        assertFalse(json.path("schema").path("matchesMigrations").asBoolean(), json.toString());
+        String advice = json.path("troubleshooting").toString();
+        assertTrue(advice.contains("another program's tables") && advice.contains("a database of its own"), advice);
+        assertFalse(advice.contains("oxy start"), "no advice to start, which leaves it alone: " + advice);
+        try (Connection connection = server.connect(url)) {
+            assertEquals(before, fingerprint(connection), "status only looks");
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'oxy_ops%'"));
+        }
+    }
+
+    @Test
+    void startBaselineAdoptsTablesMigrationsMadeByHand() throws Exception {
+        String url = databaseMadeByHand("CREATE TABLE notes (id int); INSERT INTO users (id, email, name) VALUES (gen_random_uuid(), 'a@example.com', 'A')");
+        OxyCli.Result before = OxyCli.run(env(url), "status", "--json");
+        assertEquals(0, before.exitCode(), before.toString());
+        JsonNode json = new ObjectMapper().readTree(before.stdout());
+        assertEquals("foreign", json.path("schema").path("managed").asText(), json.toString());
+        assertTrue(json.path("schema").path("matchesMigrations").asBoolean(), json.toString());
+        assertTrue(json.path("troubleshooting").toString().contains("./jbang oxy start --detach --baseline"), json.toString());
+
+        OxyCli.Result adopted = OxyCli.run(env(url), "start", "--detach", "--baseline");
+        assertEquals(0, adopted.exitCode(), adopted.toString());
+        assertTrue(adopted.stdout().contains("Adopted schema public: its tables match migrations/ up to V"), adopted.stdout());
+        assertTrue(adopted.stdout().contains("1 other table is not the app's and stays as it is: notes"), adopted.stdout());
+        try (Connection connection = server.connect(url)) {
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM flyway_schema_history WHERE type = 'BASELINE' AND success"));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM users"), "the adopted rows stay");
+        }
+        OxyCli.Result rerun = OxyCli.run(env(url), "start", "--detach");
+        assertEquals(0, rerun.exitCode(), rerun.toString());
+        assertTrue(rerun.stdout().contains("Schema is up to date"), rerun.stdout());
+        assertFalse(rerun.stdout().contains("Adopted") || rerun.stdout().contains("not migrated"), rerun.stdout());
+        OxyCli.Result after = OxyCli.run(env(url), "status", "--json");
+        assertEquals(0, after.exitCode(), after.toString());
+        assertEquals("ours", new ObjectMapper().readTree(after.stdout()).path("schema").path("managed").asText(), after.stdout());
+    }
+
+    @Test
+    void startBaselineRefusesADifferingColumnAndWritesNothing() throws Exception {
+        String url = databaseMadeByHand("ALTER TABLE users ALTER COLUMN role TYPE text");
+        OxyCli.Result refused = OxyCli.run(env(url), "start", "--detach", "--baseline");
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("--baseline: schema public differs from migrations/"), refused.stderr());
+        assertTrue(refused.stderr().contains("column users.role is text NOT NULL, migrations/ make it character varying NOT NULL"), refused.stderr());
+        assertTrue(refused.stderr().contains("nothing was written"), refused.stderr());
+        try (Connection connection = server.connect(url)) {
+            assertFalse(historyExists(connection));
+            assertEquals("text", OxyCli.queryString(connection, "SELECT data_type FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'role'"));
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'oxy_ops%'"), "the scratch schema was rolled back");
+        }
+        JsonNode json = new ObjectMapper().readTree(OxyCli.run(env(url), "status", "--json").stdout());
+        assertEquals(1, json.path("schema").path("differences").asInt(), json.toString());
+        assertTrue(json.path("troubleshooting").toString().contains("column users.role is text"), json.toString());
+    }
+
+    @Test
+    void theAppsOwnMigratorsSchemaIsLeftToItAndNotAdopted() throws Exception {
+        String url = server.newDatabase();
+        try (Connection connection = server.connect(url)) {
+            OxyCli.execute(connection, "CREATE TABLE seaql_migrations (version varchar PRIMARY KEY, applied_at bigint NOT NULL); CREATE TABLE threads (id uuid PRIMARY KEY)");
+        }
+        OxyCli.Result started = OxyCli.run(env(url), "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        assertTrue(started.stdout().contains("(seaql_migrations: managed by the app's own migrator); migrations/ not applied"), started.stdout());
+        OxyCli.Result baseline = OxyCli.run(env(url), "start", "--detach", "--baseline");
+        assertEquals(ExitCode.REFUSED, baseline.exitCode(), baseline.toString());
+        assertTrue(baseline.stderr().contains("adopting it would make two migrators keep one schema"), baseline.stderr());
+        OxyCli.Result status = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", url, "OXY_NO_MIGRATIONS", "true"), "status", "--json");
+        assertEquals(0, status.exitCode(), status.toString());
+        JsonNode json = new ObjectMapper().readTree(status.stdout());
+        assertTrue(json.path("schema").path("appMigrator").asBoolean(), json.toString());
+        assertEquals(0, json.path("troubleshooting").size(), "intended: nothing to advise " + json);
+        try (Connection connection = server.connect(url)) {
+            assertFalse(historyExists(connection));
+        }
+    }
+
+    @Test
+    void noMigrationsLeavesAnEmptyDatabaseEmpty() throws Exception {
+        String url = server.newDatabase();
+        OxyCli.Result flag = OxyCli.run(env(url), "start", "--detach", "--no-migrations");
+        assertEquals(0, flag.exitCode(), flag.toString());
+        assertTrue(flag.stdout().contains("Migrations are off (--no-migrations or OXY_NO_MIGRATIONS=true)"), flag.stdout());
+        Map<String, String> off = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", url, "OXY_NO_MIGRATIONS", "true");
+        OxyCli.Result variable = OxyCli.run(off, "start", "--detach");
+        assertEquals(0, variable.exitCode(), variable.toString());
+        assertTrue(variable.stdout().contains("Migrations are off"), variable.stdout());
+        try (Connection connection = server.connect(url)) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "no tables created");
+        }
+        OxyCli.Result status = OxyCli.run(off, "status", "--json");
+        assertEquals(0, status.exitCode(), "empty is fine when the app's migrator makes it: " + status);
+        JsonNode json = new ObjectMapper().readTree(status.stdout());
+        assertEquals("empty", json.path("schema").path("managed").asText());
+        assertEquals("off", json.path("schema").path("migrations").asText());
+        OxyCli.Result both = OxyCli.run(off, "start", "--detach", "--baseline");
+        assertEquals(ExitCode.USAGE, both.exitCode(), both.toString());
     }
 }

@@ -6,6 +6,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
@@ -24,17 +25,23 @@ public final class SchemaMigrations {
         public boolean current() { return pending.isEmpty() && drift.isEmpty(); }
     }
 
+    /** OXY_NO_MIGRATIONS=true: the app runs its own migrator; start never touches the schema, status counts nothing pending. */
+    public static final String OFF_VARIABLE = "OXY_NO_MIGRATIONS";
+
+    public static boolean offByEnvironment() { return "true".equalsIgnoreCase(System.getenv(OFF_VARIABLE)); }
+
     private final PostgresUrl url;
 
     public SchemaMigrations(PostgresUrl url) { this.url = url; }
 
-    private Flyway flyway() {
+    private Flyway flyway() { return configuration().load(); }
+
+    private FluentConfiguration configuration() {
         return Flyway.configure(SchemaMigrations.class.getClassLoader())
             .dataSource(url.jdbcUrl(), url.user(), passwordOf(url))
             .locations("classpath:migrations")
             .validateMigrationNaming(true)
-            .failOnMissingLocations(true) // a build without the bundled migrations must not look "up to date"
-            .load();
+            .failOnMissingLocations(true); // a build without the bundled migrations must not look "up to date"
     }
 
     /** Applies what is pending; returns what was applied (empty when the schema was already current). */
@@ -46,6 +53,19 @@ public final class SchemaMigrations {
         } catch (FlywayException e) {
             throw new OxyError(ExitCode.SCHEMA_NOT_CURRENT, "applying the schema migrations failed: " + firstLine(e.getMessage()),
                 "Nothing after the failing migration was applied; fix the cause and run again (--verbose shows details).", e);
+        }
+    }
+
+    /**
+     * Adopts a schema whose tables migrations/ up to this version made without Flyway (checked first with
+     * SchemaComparison): records a baseline row at that version, so only later migrations are applied to it.
+     */
+    public void baseline(String version) {
+        try {
+            configuration().baselineVersion(version).baselineDescription("adopted by oxy-ops start --baseline").load().baseline();
+        } catch (FlywayException e) {
+            throw new OxyError(ExitCode.FAILED, "recording the schema baseline failed: " + firstLine(e.getMessage()),
+                "Nothing was applied; run again (--verbose shows details).", e);
         }
     }
 
