@@ -9,6 +9,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
@@ -28,14 +30,15 @@ import picocli.CommandLine.Option;
 import org.sqlite.SQLiteConfig;
 
 /**
- * migrate_sqlite: move an app's SQLite file into PostgreSQL in one transaction. Pre-flight checks first
- * (readable file, reachable target, current schema, every table and column mapped, no orphans, empty
- * target), then each table streamed with COPY in foreign-key order, converted by the target column's type,
- * then row counts (and with --verify, checksums) compared before the commit. Any failure or interrupt
- * rolls everything back.
+ * migrate_sqlite: move a SQLite file into PostgreSQL in one transaction. The mode first (app: into the app's
+ * schema; generic: the file's own schema), said in one line; pre-flight checks (readable file, reachable target,
+ * every table and column mapped, no orphans, empty target), then each table streamed with COPY in foreign-key
+ * order, converted by the target column's type, keys and indexes rebuilt, row counts (and with --verify,
+ * checksums) compared before the commit. Any failure or interrupt rolls everything back. The dry run does the
+ * same load in a transaction it rolls back, so it meets every refusal the real run would.
  */
 @Command(name = "migrate_sqlite", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
-    description = {"Move an app's SQLite data into PostgreSQL: verified, all or nothing.",
+    description = {"Move a SQLite file (the app's, or any other) into PostgreSQL: verified, all or nothing.",
         "Runs in one transaction: an error, Ctrl+C or kill leaves the target exactly as it was."},
     footer = {"", "Exit codes: 0 migrated (or dry run clean); 2 usage; 3 PostgreSQL unreachable; 8 refused by a pre-flight",
         "check or a bad value (nothing written); 9 counts/checksums differ (rolled back).",
@@ -55,7 +58,12 @@ public class migrate_sqlite implements Callable<Integer> {
         description = "The target: postgresql:// or postgres:// (env POSTGRES_URL, then OXY_DATABASE_URL; default the local PostgreSQL that 'start' runs).")
     String to;
 
-    @Option(names = "--dry-run", description = "Write nothing anywhere: convert every row and report what would be migrated and every problem.")
+    @Option(names = "--mode", defaultValue = "auto", paramLabel = "auto|app|generic",
+        description = "app: into the app's schema (our migrations/ applied to an empty or our own target); generic: the file's own tables, "
+            + "never the app's schema. Default auto: app when the file has seaql_migrations (the app's ledger) or the target is ours.")
+    String mode;
+
+    @Option(names = "--dry-run", description = "Write nothing: do the whole load in a transaction that is rolled back, and report every problem the real run would meet.")
     boolean dryRun;
 
     @Option(names = "--truncate", description = "Empty the target tables first (in the same transaction) instead of refusing a non-empty target.")
@@ -95,7 +103,9 @@ public class migrate_sqlite implements Callable<Integer> {
             }
             refuseEmptyColumnNames(sourceTables);
             try (Connection pg = connectTarget(target)) {
-                List<SchemaMigrations.Migration> pending = pendingMigrations(target);
+                MigrationMode decided = MigrationMode.decide(mode, sourceTables, SchemaOwner.of(pg));
+                console.info(decided.describe());
+                List<SchemaMigrations.Migration> pending = decided.appliesOurMigrations() ? pendingMigrations(target) : List.of();
                 pg.setAutoCommit(false);
                 // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
                 // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
@@ -105,21 +115,20 @@ public class migrate_sqlite implements Callable<Integer> {
                 List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
                 Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
                 findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
-                findDuplicateKeys(sqlite, pg, plan, problems);
                 checkTargetEmpty(pg, plan, problems, false);
                 if (dryRun) {
-                    int exitCode = reportDryRun(sqlite, plan, orphans, pending, problems);
-                    pg.rollback(); // the dry run's schema and checks leave nothing behind
+                    int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems);
+                    pg.rollback(); // the dry run's schema, load and checks leave nothing behind
                     return exitCode;
                 }
                 pg.rollback();
                 if (!problems.isEmpty()) throw refused(problems);
                 // for real: the same schema, now through Flyway (its history), then the load in one transaction
-                applyMigrations(target);
+                if (!pending.isEmpty()) applyMigrations(target);
                 if (createSchema) createMissingTables(pg, sourceTables);
                 plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
                 checkTargetEmpty(pg, plan, new ArrayList<>(), true);
-                LoadResult loaded = load(sqlite, pg, plan, orphans);
+                LoadResult loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
                 resetSequences(pg, plan);
                 verifyCounts(pg, plan, loaded);
                 if (verify) verifyChecksums(pg, plan, loaded);
@@ -285,6 +294,9 @@ public class migrate_sqlite implements Callable<Integer> {
             }
             mapped.add(new TablePlan(source, target, columns));
         }
+        if (mapped.isEmpty()) {
+            problems.add("none of the file's tables has a table of the same name in the target: --create-schema creates them from the SQLite schema");
+        }
         return TablePlan.inForeignKeyOrder(mapped, console);
     }
 
@@ -343,30 +355,6 @@ public class migrate_sqlite implements Callable<Integer> {
         }
     }
 
-    /**
-     * Rows that the target's keys and unique constraints would refuse: equal after conversion (a uuid as text
-     * and as a blob, an integer as text and as a number), or never unique in SQLite, which may not declare the key.
-     */
-    void findDuplicateKeys(Connection sqlite, Connection pg, List<TablePlan> plan, List<String> problems) throws SQLException {
-        Map<String, TablePlan> byName = new LinkedHashMap<>();
-        plan.forEach(table -> byName.put(table.name(), table));
-        for (TargetSchema.Constraint key : TargetSchema.constraints(pg)) {
-            TablePlan table = byName.get(key.table());
-            if (key.kind().equals("f") || table == null || !table.columns().containsAll(key.columns())) continue;
-            List<String> normalized = key.columns().stream().map(column -> SourceKeys.comparable(column, table.target().columns().get(column))).toList();
-            String sql = "SELECT " + String.join(" || ', ' || ", normalized.stream().map(n -> "quote(" + n + ")").toList()) + ", count(*) FROM "
-                + Databases.quote(table.source().name()) + " WHERE " + String.join(" AND ", key.columns().stream().map(c -> Databases.quote(c) + " IS NOT NULL").toList())
-                + " GROUP BY " + String.join(", ", normalized) + " HAVING count(*) > 1 LIMIT 3";
-            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(sql)) {
-                while (result.next()) {
-                    problems.add("duplicate key: " + table.name() + " (" + String.join(", ", key.columns()) + ") = (" + result.getString(1) + ") appears "
-                        + result.getLong(2) + " times, but the target's " + (key.kind().equals("p") ? "primary key " : "unique ") + key.name()
-                        + " allows it once: remove or change the duplicates in SQLite");
-                }
-            }
-        }
-    }
-
     /** forReal: --truncate's TRUNCATE is the load's (the pre-flight's ran in its rolled-back transaction, unsaid). */
     void checkTargetEmpty(Connection pg, List<TablePlan> plan, List<String> problems, boolean forReal) throws SQLException {
         Map<String, Long> filled = new LinkedHashMap<>();
@@ -398,13 +386,24 @@ public class migrate_sqlite implements Callable<Integer> {
 
     record LoadResult(Map<String, Long> rows, Map<String, Long> checksums, long bytes) {}
 
-    LoadResult load(Connection sqlite, Connection pg, List<TablePlan> plan, Map<String, Set<Long>> orphans) throws Exception {
+    /**
+     * The load, the same in the real run and the dry run: each refusal (a bad value, a row COPY refuses, a key or
+     * index the rows break) goes to onRefusal, which throws in the real run and lists it in the dry run, which
+     * then goes on: a table COPY refused is rolled back to its savepoint, a row with a bad value is left out.
+     */
+    LoadResult load(Connection sqlite, Connection pg, Path file, List<TablePlan> plan, Map<String, Set<Long>> orphans,
+                    Consumer<OxyError> onRefusal) throws Exception {
         try (Statement statement = pg.createStatement()) {
             statement.execute("SET CONSTRAINTS ALL DEFERRED");
             statement.execute("SET LOCAL synchronous_commit = off"); // the commit is one fsync; COPY needs none per row
             statement.execute("SET LOCAL maintenance_work_mem = '256MB'"); // for the index builds after the load
         }
-        List<String> rebuild = dropKeysAndIndexes(pg, plan);
+        int[] refusals = {0};
+        Consumer<OxyError> counted = refusal -> {
+            refusals[0]++;
+            onRefusal.accept(refusal);
+        };
+        TargetSchema.KeysAndIndexes rebuild = dropKeysAndIndexes(pg, plan);
         Map<String, Long> rows = new LinkedHashMap<>();
         Map<String, Long> checksums = new LinkedHashMap<>();
         long bytes = 0;
@@ -412,14 +411,14 @@ public class migrate_sqlite implements Callable<Integer> {
         for (TablePlan table : plan) {
             index++;
             long found = count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name()));
-            String prefix = "[" + index + "/" + plan.size() + "] " + table.name() + ": Found " + found + " records";
-            TableCopy result = copyTable(sqlite, pg, table, orphans.getOrDefault(table.name(), Set.of()), found, prefix);
+            String prefix = (dryRun ? "[DRY RUN] " : "") + "[" + index + "/" + plan.size() + "] " + table.name() + ": Found " + found + " records";
+            TableCopy result = copyTable(sqlite, pg, table, orphans.getOrDefault(table.name(), Set.of()), found, prefix, counted);
             rows.put(table.name(), result.rows());
             checksums.put(table.name(), result.checksum());
             bytes += result.bytes();
-            console.plain(prefix + " \u2192 Migrated " + result.rows() + " records \u2713");
+            console.plain(prefix + " \u2192 " + (dryRun ? "would migrate " : "Migrated ") + result.rows() + " records \u2713");
         }
-        rebuildKeysAndIndexes(pg, rebuild);
+        rebuildKeysAndIndexes(pg, file, plan, rebuild, refusals[0] == 0, counted);
         return new LoadResult(rows, checksums, bytes);
     }
 
@@ -428,30 +427,63 @@ public class migrate_sqlite implements Callable<Integer> {
      * rebuilt after it, in the same transaction: a bulk build is far cheaper than maintaining them row by
      * row, and a failure or interrupt rolls the drops back with everything else.
      */
-    List<String> dropKeysAndIndexes(Connection pg, List<TablePlan> plan) throws SQLException {
+    TargetSchema.KeysAndIndexes dropKeysAndIndexes(Connection pg, List<TablePlan> plan) throws SQLException {
         TargetSchema.KeysAndIndexes found = TargetSchema.keysAndIndexes(pg, plan.stream().map(TablePlan::name).toList());
         try (Statement statement = pg.createStatement()) {
             for (String drop : found.drops()) statement.execute(drop);
         }
-        return found.rebuild();
+        return found;
     }
 
-    void rebuildKeysAndIndexes(Connection pg, List<String> rebuild) {
-        console.step("Rebuilding " + rebuild.size() + " keys, indexes and foreign keys");
-        for (String sql : rebuild) {
-            try (Statement statement = pg.createStatement()) {
-                statement.execute(sql);
-            } catch (SQLException e) {
-                throw new OxyError(ExitCode.REFUSED, "the loaded rows break a constraint: " + Cli.describe(e).lines().findFirst().orElse(""),
-                    "No row was written (the load's transaction was rolled back). --dry-run lists what the target's constraints refuse.", e);
-            }
+    /**
+     * Keys and indexes, then foreign keys, each in a savepoint so that the dry run can name every one the rows
+     * break. Foreign keys only over a complete load: with rows or a key left out, their children would look orphaned.
+     */
+    void rebuildKeysAndIndexes(Connection pg, Path file, List<TablePlan> plan, TargetSchema.KeysAndIndexes rebuild, boolean complete,
+                               Consumer<OxyError> onRefusal) throws SQLException {
+        console.step("Rebuilding " + rebuild.rebuild().size() + " keys, indexes and foreign keys");
+        Map<String, TablePlan> byName = new LinkedHashMap<>();
+        plan.forEach(table -> byName.put(table.name(), table));
+        boolean keysBuilt = true;
+        for (TargetSchema.Rebuild key : rebuild.keys()) keysBuilt &= build(pg, file, key, byName.get(key.table()), onRefusal);
+        if (!complete || !keysBuilt) {
+            if (!rebuild.foreignKeys().isEmpty()) console.warn("Foreign keys not checked: the problems found so far come first");
+            return;
         }
+        for (TargetSchema.Rebuild foreignKey : rebuild.foreignKeys()) build(pg, file, foreignKey, byName.get(foreignKey.table()), onRefusal);
+    }
+
+    boolean build(Connection pg, Path file, TargetSchema.Rebuild rebuild, TablePlan table, Consumer<OxyError> onRefusal) throws SQLException {
+        Savepoint before = pg.setSavepoint();
+        try (Statement statement = pg.createStatement()) {
+            statement.execute(rebuild.sql());
+            pg.releaseSavepoint(before);
+            return true;
+        } catch (SQLException e) {
+            pg.rollback(before);
+            long duplicated = "23505".equals(e.getSQLState()) ? duplicatedKeys(pg, rebuild) : -1;
+            onRefusal.accept(LoadRefusal.ofRebuild(e, rebuild, table, file, duplicated));
+            return false;
+        }
+    }
+
+    /** How many keys appear more than once among the loaded rows, for the refusal (-1 where an expression is indexed). */
+    static long duplicatedKeys(Connection pg, TargetSchema.Rebuild rebuild) throws SQLException {
+        if (rebuild.columns().isEmpty()) return -1;
+        String columns = String.join(", ", rebuild.columns().stream().map(Databases::quote).toList());
+        return count(pg, "SELECT count(*) FROM (SELECT 1 FROM " + Databases.quote(rebuild.table()) + (rebuild.predicate() == null ? "" : " WHERE " + rebuild.predicate())
+            + " GROUP BY " + columns + " HAVING count(*) > 1) duplicated");
     }
 
     record TableCopy(long rows, long checksum, long bytes) {}
 
-    /** Streams one table: SQLite cursor -> converters -> COPY text -> PostgreSQL, never the whole table in memory. */
-    TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, long expected, String label) throws Exception {
+    /**
+     * Streams one table: SQLite cursor -> converters -> COPY -> PostgreSQL, never the whole table in memory, in
+     * a savepoint: what COPY refuses (a check, NOT NULL, a range) goes to onRefusal and the table to its savepoint.
+     */
+    TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, long expected, String label,
+                        Consumer<OxyError> onRefusal) throws Exception {
+        Savepoint before = pg.setSavepoint();
         CopyBuffer buffer = CopyBuffer.start(pg, table);
         long rows;
         long[] checksum = {0};
@@ -461,13 +493,15 @@ public class migrate_sqlite implements Callable<Integer> {
                 buffer.row(values);
                 if (hasher != null) checksum[0] += hasher.of(values);
                 if (progress != null && (number & 1023) == 0) progress.stepTo(number);
-            }, bad -> { throw bad; });
+            }, onRefusal);
             if (progress != null) progress.stepTo(rows);
             buffer.finish();
+            pg.releaseSavepoint(before);
         } catch (SQLException e) {
             buffer.cancel();
-            throw new OxyError(ExitCode.REFUSED, "loading " + table.name() + " failed: " + Cli.describe(e).lines().findFirst().orElse(""),
-                "No row was written (the load's transaction was rolled back). Fix the source row, or see --skip-orphans / --strip-nul.", e);
+            pg.rollback(before);
+            onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
+            return new TableCopy(0, 0, 0);
         } catch (RuntimeException e) {
             buffer.cancel();
             throw e;
@@ -578,22 +612,39 @@ public class migrate_sqlite implements Callable<Integer> {
 
     // ---- dry run ------------------------------------------------------------------------------------------
 
-    int reportDryRun(Connection sqlite, List<TablePlan> plan, Map<String, Set<Long>> orphans, List<SchemaMigrations.Migration> pending,
-                     List<String> problems) throws Exception {
-        console.plain("[DRY RUN] Would migrate:");
-        for (TablePlan table : plan) {
-            Set<Long> skipped = orphans.getOrDefault(table.name(), Set.of());
-            long rows = new SourceRows(sqlite, stripNul).walk(table, skipped, (values, number) -> {}, bad -> problems.add(bad.getMessage()));
-            console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
-        }
+    /**
+     * The real run's load in the pre-flight's transaction, rolled back after: whatever PostgreSQL refuses (keys,
+     * partial unique indexes, foreign keys, checks, NOT NULL, ranges, on the converted values) is met exactly as the
+     * real run meets it. With pre-flight problems, where the real run stops, every row is still converted, to list bad values.
+     */
+    int dryRun(Connection sqlite, Connection pg, Path file, List<TablePlan> plan, Map<String, Set<Long>> orphans,
+               List<SchemaMigrations.Migration> pending, List<String> problems) throws Exception {
+        Set<String> hints = new LinkedHashSet<>();
+        Consumer<OxyError> listed = refusal -> {
+            problems.add(refusal.getMessage());
+            if (refusal.hint() != null) hints.add(refusal.hint());
+        };
         if (!pending.isEmpty()) console.plain("[DRY RUN] Schema migrations that would be applied first: " + pending);
+        console.plain("[DRY RUN] Would migrate:");
         if (problems.isEmpty()) {
-            console.ok("[DRY RUN] No problems found; nothing was written");
+            LoadResult loaded = load(sqlite, pg, file, plan, orphans, listed);
+            if (problems.isEmpty()) verifyCounts(pg, plan, loaded);
+            if (problems.isEmpty() && verify) verifyChecksums(pg, plan, loaded);
+        } else {
+            for (TablePlan table : plan) {
+                Set<Long> skipped = orphans.getOrDefault(table.name(), Set.of());
+                long rows = new SourceRows(sqlite, stripNul).walk(table, skipped, (values, number) -> {}, listed);
+                console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
+            }
+        }
+        if (problems.isEmpty()) {
+            console.ok("[DRY RUN] No problems found; the load was rolled back, nothing was written");
             return ExitCode.OK;
         }
         console.plain("[DRY RUN] Problems the real run would hit (" + problems.size() + "):");
         problems.stream().limit(50).forEach(problem -> console.plain("  - " + problem));
         if (problems.size() > 50) console.plain("  ... and " + (problems.size() - 50) + " more");
+        hints.forEach(hint -> console.plain("  " + hint));
         console.plain("[DRY RUN] Nothing was written.");
         return ExitCode.REFUSED;
     }

@@ -11,7 +11,14 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.math.BigDecimal;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -466,7 +473,8 @@ class MigrateSqliteTest {
         String strayUser = "x'" + "ab".repeat(16) + "'";
         String[][] cases = {
             {"NULL, but the PostgreSQL column is NOT NULL", "INSERT INTO users (id, email, name) VALUES (x'" + "11".repeat(16) + "', NULL, 'no mail')"},
-            {"duplicate key: users (id)", "INSERT INTO users SELECT * FROM users LIMIT 1"},
+            {"table users, primary key users_pkey: 1 key appears more than once, first (id)=(" + OxySqliteFile.ALICE_ID + ")",
+                "INSERT INTO users SELECT * FROM users LIMIT 1"},
             {"the target's foreign key fk_secrets_created_by", "UPDATE secrets SET created_by = " + strayUser + " WHERE rowid = 1"}};
         for (String[] testCase : cases) {
             Path sqlite = OxySqliteFile.create(files.resolve(UUID.randomUUID() + ".sqlite")).withSampleData().path();
@@ -524,5 +532,226 @@ class MigrateSqliteTest {
         running.waitFor();
         String output = OxyCli.output(running, -1).stdout();
         assertTrue(output.matches("(?s).*PostgreSQL at localhost:\\d+ not reachable \\(.*\\); retry 2/20 in 500 ms.*retry 3/20 in 1000 ms.*"), output);
+    }
+
+    // ---- issue 13: the two modes, and the dry run meeting what the real run meets ---------------------------
+
+    private Set<String> targetTables() throws Exception {
+        Set<String> tables = new TreeSet<>();
+        try (Connection connection = target(); Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) {
+            while (result.next()) tables.add(result.getString(1));
+        }
+        return tables;
+    }
+
+    /**
+     * Case 1 of issue 13: a file that is not the app's, whose tables happen to be called users, threads, messages,
+     * settings and logs but are shaped otherwise (integer ids, a level column in logs), moves as it is in generic
+     * mode: exactly its own tables, no flyway_schema_history, none of the app's tables. So do Chinook-like names.
+     */
+    @Test
+    void aGenericFileWithTheAppsTableNamesMovesAsItIsAndLeavesNoTraceOfTheAppsSchema() throws Exception {
+        Path sqlite = files.resolve("forum.db");
+        sqlite(sqlite,
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, handle TEXT NOT NULL UNIQUE, karma INTEGER DEFAULT 0)",
+            "CREATE TABLE threads (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), title TEXT)",
+            "CREATE TABLE messages (id INTEGER PRIMARY KEY, thread_id INTEGER REFERENCES threads(id), body TEXT, posted TEXT)",
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT)",
+            "CREATE TABLE logs (id INTEGER PRIMARY KEY, level TEXT NOT NULL, message TEXT, at DATETIME)",
+            "INSERT INTO users VALUES (17, 'ann', 3), (18, 'bo', 0)",
+            "INSERT INTO threads VALUES (1, 17, 'hello'), (2, 18, 'again')",
+            "INSERT INTO messages VALUES (1, 1, 'first', '2024-05-01 10:00:00'), (2, 1, 'second', '2024-05-01 10:01:00'), (3, 2, 'x', NULL)",
+            "INSERT INTO settings VALUES ('theme', 'dark')",
+            "INSERT INTO logs VALUES (1, 'WARN', 'disk', '2024-05-01T10:00:00Z'), (2, 'INFO', 'ok', '2024-05-01 10:00:01')");
+        OxyCli.Result dry = migrate(sqlite, "--create-schema", "--dry-run");
+        assertEquals(0, dry.exitCode(), dry.toString());
+        assertTrue(dry.stdout().contains("Mode: generic (the SQLite file has no seaql_migrations and the target is not ours)"), dry.stdout());
+        assertEquals(Set.of(), targetTables(), "the dry run leaves nothing");
+
+        OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("Mode: generic"), result.stdout());
+        assertFalse(result.all().contains("Applied migration"), result.all());
+        assertEquals(Set.of("users", "threads", "messages", "settings", "logs"), targetTables());
+        assertEquals(2, rows("logs WHERE level IN ('WARN', 'INFO')"));
+        assertEquals(1, rows("users WHERE id = 17 AND handle = 'ann'"));
+        assertEquals(3, rows("messages"));
+
+        freshDatabase();
+        Path chinook = files.resolve("chinook-like.db");
+        sqlite(chinook,
+            "CREATE TABLE [Artist] ([ArtistId] INTEGER NOT NULL, [Name] NVARCHAR(120), CONSTRAINT [PK_Artist] PRIMARY KEY ([ArtistId]))",
+            "CREATE TABLE [Album] ([AlbumId] INTEGER NOT NULL, [Title] NVARCHAR(160) NOT NULL, [ArtistId] INTEGER NOT NULL, "
+                + "CONSTRAINT [PK_Album] PRIMARY KEY ([AlbumId]), FOREIGN KEY ([ArtistId]) REFERENCES [Artist] ([ArtistId]))",
+            "INSERT INTO Artist VALUES (1, 'AC/DC'), (2, 'Accept')", "INSERT INTO Album VALUES (1, 'For Those About To Rock', 1), (2, 'Balls to the Wall', 2)");
+        OxyCli.Result moved = migrate(chinook, "--create-schema", "--verify");
+        assertEquals(0, moved.exitCode(), moved.toString());
+        assertEquals(Set.of("Artist", "Album"), targetTables(), "no flyway_schema_history, none of the app's tables");
+
+        // without --create-schema the generic file has nowhere to go: said, nothing written
+        freshDatabase();
+        OxyCli.Result nowhere = migrate(chinook);
+        assertEquals(ExitCode.REFUSED, nowhere.exitCode(), nowhere.toString());
+        assertTrue(nowhere.stderr().contains("none of the file's tables has a table of the same name in the target: --create-schema creates them"), nowhere.stderr());
+        assertEquals(Set.of(), targetTables());
+    }
+
+    /** The app's file into a schema the app's own migrator made: loaded into its tables, our migrations never applied. */
+    @Test
+    void theAppsFileIntoAForeignSchemaLoadsIntoItsTablesWithoutOurMigrations() throws Exception {
+        try (Connection connection = target()) {
+            OxyCli.execute(connection, "CREATE TABLE seaql_migrations (version varchar PRIMARY KEY, applied_at bigint NOT NULL)");
+            OxyCli.execute(connection, "CREATE TABLE settings (id serial PRIMARY KEY, github_token text NOT NULL, selected_repo_id bigint, onboarded boolean NOT NULL DEFAULT false, revision text, "
+                + "sync_status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())");
+        }
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        OxyCli.Result result = migrate(sqlite);
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("Mode: app (the SQLite file has seaql_migrations, the app's migration ledger); target schema public holds 2 tables")
+            && result.stdout().contains("our migrations/ are not applied to a schema we did not make"), result.stdout());
+        assertFalse(targetTables().contains("flyway_schema_history"), "our migrations were not applied");
+        assertEquals(2, rows("settings"));
+    }
+
+    /**
+     * Case 2 of issue 13: two runs sharing (project_id, branch_id, source_id, run_index), which Oxy's SQLite no
+     * longer prevents but its PostgreSQL schema (and ours) does with the partial unique index
+     * idx_unique_source_runindex. The dry run names it, the real run refuses the same, nothing is written, and
+     * the SQL the refusal gives, run on the SQLite file, fixes it.
+     */
+    @Test
+    void duplicateRunIndexesAreNamedByTheDryRunAndTheRealRunAndTheGivenSqlFixesThem() throws Exception {
+        Path sqlite = OxySqliteFile.create(files.resolve("db.sqlite")).withSampleData().path();
+        // Oxy's own file lost the index when it rebuilt runs (_runs_old); the builder models the schema before that
+        sqlite(sqlite, "DROP INDEX idx_unique_source_runindex", "UPDATE runs SET (project_id, branch_id, source_id, run_index) = (SELECT project_id, branch_id, source_id, run_index FROM runs WHERE id = "
+            + blob(OxySqliteFile.RUN_DAILY_1_ID) + ") WHERE id = " + blob(OxySqliteFile.RUN_DAILY_2_ID));
+        String expected = "table runs, unique index idx_unique_source_runindex (WHERE run_index IS NOT NULL): 1 key appears more than once, "
+            + "first (project_id, branch_id, source_id, run_index)=(" + OxySqliteFile.PROJECT_SALES_ID + ", " + OxySqliteFile.BRANCH_MAIN_ID
+            + ", workflows/daily.workflow.yml, 1)";
+        OxyCli.Result dry = migrate(sqlite, "--dry-run");
+        assertEquals(ExitCode.REFUSED, dry.exitCode(), dry.toString());
+        assertTrue(dry.stdout().contains(expected), dry.stdout());
+        OxyCli.Result real = migrate(sqlite);
+        assertEquals(ExitCode.REFUSED, real.exitCode(), real.toString());
+        assertEquals(expected, refusalLine(real));
+        assertFalse(real.all().contains("--skip-orphans") || real.all().contains("orphan"), "no hint that does not apply: " + real);
+        assertEquals(0, appRows(), "nothing was written");
+
+        String hint = real.stderr().substring(real.stderr().indexOf("sqlite3 "));
+        String update = hint.substring(hint.indexOf("' '") + 3, hint.indexOf("' (or remove")).replace("'\\''", "'"); // as the shell passes it on
+        assertTrue(update.startsWith("UPDATE \"runs\" SET \"run_index\" = NULL"), update);
+        sqlite(sqlite, update);
+        OxyCli.Result fixed = migrate(sqlite, "--verify");
+        assertEquals(0, fixed.exitCode(), fixed.toString());
+        assertEquals(3, rows("runs"));
+        assertEquals(2, rows("runs WHERE run_index IS NULL"), "the later duplicate's run_index became NULL (the replay run had none)");
+        assertEquals(1, rows("runs WHERE run_index = 1 AND id = '" + OxySqliteFile.RUN_DAILY_1_ID + "'"), "the first row keeps its index");
+    }
+
+    /**
+     * The dry run and the real run agree on every refusal: for each bad file, both exit 8 and the line the real
+     * run refuses with is among the dry run's problems. Covers the target's keys on converted values (a uuid as
+     * text and as a blob), a partial unique index, NOT NULL, foreign keys, checks and ranges of a foreign target.
+     */
+    @Test
+    void theDryRunAndTheRealRunAgreeOnEveryRefusal() throws Exception {
+        String alice = blob(OxySqliteFile.ALICE_ID);
+        String withoutConstraints = "PRAGMA foreign_keys = OFF; CREATE TABLE users_copy AS SELECT * FROM users; DROP TABLE users; "
+            + "ALTER TABLE users_copy RENAME TO users";
+        List<String[]> cases = List.of(
+            new String[] {"app", "DROP INDEX idx_unique_source_runindex; UPDATE runs SET (project_id, branch_id, source_id, run_index) = (SELECT project_id, branch_id, source_id, run_index FROM runs "
+                + "WHERE id = " + blob(OxySqliteFile.RUN_DAILY_1_ID) + ") WHERE id = " + blob(OxySqliteFile.RUN_DAILY_2_ID)},
+            new String[] {"app", withoutConstraints + "; INSERT INTO users SELECT * FROM users WHERE id = " + alice
+                + "; UPDATE users SET id = '" + OxySqliteFile.ALICE_ID + "', email = 'copy.' || email WHERE rowid = (SELECT max(rowid) FROM users)"},
+            new String[] {"app", withoutConstraints + "; UPDATE users SET email = NULL WHERE id = " + alice},
+            new String[] {"app", "PRAGMA foreign_keys = OFF; UPDATE threads SET user_id = x'" + "ab".repeat(16) + "' WHERE rowid = 1"},
+            new String[] {"app", "UPDATE messages SET content = 'a' || char(0) || 'b' WHERE rowid = 1"},
+            new String[] {"check", "INSERT INTO items VALUES (1, -2, 1.5)"},
+            new String[] {"check", "INSERT INTO items VALUES (1, 2, 12345.5)"});
+        for (String[] testCase : cases) {
+            freshDatabase();
+            Path sqlite;
+            if (testCase[0].equals("app")) {
+                sqlite = OxySqliteFile.create(files.resolve(UUID.randomUUID() + ".sqlite")).withSampleData().path();
+            } else {
+                sqlite = files.resolve(UUID.randomUUID() + ".db");
+                sqlite(sqlite, "CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER, price NUMERIC)");
+                try (Connection connection = target()) {
+                    OxyCli.execute(connection, "CREATE TABLE items (id bigint PRIMARY KEY, qty integer CHECK (qty >= 0), price numeric(4, 1))");
+                }
+            }
+            sqlite(sqlite, testCase[1].split("; "));
+            OxyCli.Result dry = migrate(sqlite, "--dry-run");
+            OxyCli.Result real = migrate(sqlite);
+            assertEquals(ExitCode.REFUSED, dry.exitCode(), testCase[1] + "\n" + dry);
+            assertEquals(ExitCode.REFUSED, real.exitCode(), testCase[1] + "\n" + real);
+            String refusal = refusalLine(real);
+            assertTrue(dry.stdout().contains("  - " + refusal), "the dry run predicts \"" + refusal + "\":\n" + dry);
+            assertFalse(real.all().contains("unexpected error") || dry.all().contains("unexpected error"), real + "\n" + dry);
+            assertEquals(0, appRows(), "nothing was written: " + testCase[1]);
+            if (testCase[0].equals("check")) assertEquals(0, rows("items"));
+        }
+    }
+
+    /** The line a real run refuses with: its first problem (the first listed one after a pre-flight's count). */
+    private static String refusalLine(OxyCli.Result real) {
+        List<String> lines = real.stderr().lines().map(String::strip).toList();
+        String first = lines.stream().filter(line -> line.startsWith("\u2717 ")).findFirst().orElseThrow(() -> new AssertionError(real.toString())).substring(2);
+        if (!first.startsWith("pre-flight checks found")) return first;
+        return lines.stream().filter(line -> line.startsWith("| ")).findFirst().orElseThrow().substring(2);
+    }
+
+    private static String blob(UUID uuid) {
+        return "x'" + uuid.toString().replace("-", "") + "'";
+    }
+
+    /**
+     * The traits of real files, in generic mode with --create-schema: names with spaces, quotes, mixed case and
+     * reserved words, bracket-quoted DDL, a WITHOUT ROWID table, a view and a generated column (said, not moved),
+     * NUMERIC money, BLOB images, dates as text. Rows, sums and blob hashes agree on both sides.
+     */
+    @Test
+    void realWorldTraitsMoveWithRowsSumsAndBlobHashesIntact() throws Exception {
+        Path sqlite = files.resolve("shop.db");
+        sqlite(sqlite,
+            "CREATE TABLE [Customer List] ([Customer ID] INTEGER PRIMARY KEY, [Full \"Name\"] TEXT NOT NULL, [it's] TEXT, \"order\" INTEGER, [Group] TEXT, "
+                + "Joined DATE, LastSeen DATETIME)",
+            "CREATE TABLE \"Order Details\" (\"Order ID\" INTEGER NOT NULL, \"Line\" INTEGER NOT NULL, \"Customer ID\" INTEGER REFERENCES [Customer List]([Customer ID]), "
+                + "\"Unit Price\" NUMERIC(10,2) NOT NULL, Quantity INTEGER NOT NULL, \"Total\" NUMERIC GENERATED ALWAYS AS (\"Unit Price\" * Quantity) VIRTUAL, "
+                + "PRIMARY KEY (\"Order ID\", \"Line\")) WITHOUT ROWID",
+            "CREATE TABLE Images (ImageId INTEGER PRIMARY KEY, [select] TEXT, Photo BLOB)",
+            "CREATE VIEW \"Big Orders\" AS SELECT * FROM \"Order Details\" WHERE Quantity > 10",
+            "INSERT INTO [Customer List] VALUES (1, 'Ann \"A\" O''Neil', 'yes', 1, 'x', '2009-01-01', '2009-01-01 00:00:00'), "
+                + "(2, 'Bo', NULL, 2, NULL, '2013-12-22', '2013-12-22T10:11:12')",
+            "INSERT INTO \"Order Details\" VALUES (1, 1, 1, 0.99, 3), (1, 2, 1, 13.86, 12), (2, 1, 2, 1234567.89, 1), (2, 2, NULL, 0.01, 100)",
+            "INSERT INTO Images VALUES (1, 'from', randomblob(70000)), (2, 'where', x'89504e470d0a1a0a'), (3, NULL, NULL)");
+        List<String> sqliteHashes = new ArrayList<>();
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + sqlite); Statement statement = connection.createStatement();
+             ResultSet photos = statement.executeQuery("SELECT Photo FROM Images WHERE Photo IS NOT NULL ORDER BY ImageId")) {
+            while (photos.next()) sqliteHashes.add(HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(photos.getBytes(1))));
+        }
+        OxyCli.Result result = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("Skipping view(s) [Big Orders]"), result.stdout());
+        assertTrue(result.stdout().contains("Generated column(s) [Order Details.Total] are not moved"), result.stdout());
+        assertEquals(Set.of("Customer List", "Order Details", "Images"), targetTables());
+        try (Connection connection = target(); Statement statement = connection.createStatement()) {
+            assertEquals(2, OxyCli.queryLong(connection, "SELECT count(*) FROM \"Customer List\""));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM \"Customer List\" WHERE \"Full \"\"Name\"\"\" = 'Ann \"A\" O''Neil' "
+                + "AND \"it's\" = 'yes' AND \"order\" = 1 AND \"Group\" = 'x' AND \"Joined\" = DATE '2009-01-01' AND \"LastSeen\" = TIMESTAMPTZ '2009-01-01 00:00:00Z'"));
+            try (ResultSet sums = statement.executeQuery("SELECT count(*), sum(\"Unit Price\" * \"Quantity\"), sum(\"Unit Price\") FROM \"Order Details\"")) {
+                sums.next();
+                assertEquals(4, sums.getLong(1));
+                assertEquals(new BigDecimal("1234738.18"), sums.getBigDecimal(2), "money is exact: 2.97 + 166.32 + 1234567.89 + 1.00");
+                assertEquals(new BigDecimal("1234582.75"), sums.getBigDecimal(3));
+            }
+            List<String> pgHashes = new ArrayList<>();
+            try (ResultSet photos = statement.executeQuery("SELECT md5(\"Photo\") FROM \"Images\" WHERE \"Photo\" IS NOT NULL ORDER BY \"ImageId\"")) {
+                while (photos.next()) pgHashes.add(photos.getString(1));
+            }
+            assertEquals(sqliteHashes, pgHashes, "blob hashes agree");
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM \"Images\" WHERE \"select\" = 'from' AND octet_length(\"Photo\") = 70000"));
+        }
     }
 }

@@ -33,7 +33,7 @@ public final class SourceRows {
     /**
      * Streams a table's source rows, orphans in skip left out, each value converted by its target column's type,
      * to the sink; returns how many rows it handed on. A bad value goes to onBadValue, which throws (the load) or
-     * records it (the dry run, which goes on converting). The values array is reused from row to row.
+     * records it (the dry run, which goes on converting, and leaves that row out). The values array is reused from row to row.
      */
     public long walk(TablePlan table, Set<Long> skip, RowSink sink, Consumer<OxyError> onBadValue) throws SQLException {
         List<ValueConverter> converters = table.targetColumns().stream().map(this::converterFor).toList();
@@ -47,17 +47,20 @@ public final class SourceRows {
                 if (skip.contains(rowid)) continue;
                 try {
                     long rowBytes = 0;
+                    boolean bad = false;
                     for (int i = 0; i < values.length; i++) {
                         Object raw = result.getObject(i + 2);
                         rowBytes += raw instanceof byte[] bytes ? bytes.length : raw instanceof String text ? 2L * text.length() : 8;
                         try {
                             if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
                             values[i] = raw == null ? null : converters.get(i).convert(raw);
-                        } catch (BadValue bad) {
+                        } catch (BadValue reason) {
                             values[i] = null;
-                            onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, bad.getMessage()));
+                            bad = true;
+                            onBadValue.accept(badValue(table, result, rowid, table.columns().get(i), raw, reason.getMessage()));
                         }
                     }
+                    if (bad) continue; // the dry run goes on without the row: its other values are listed, it is not loaded
                     if (rowBytes > MAX_ROW_BYTES) { // the dry run says so too: it converts but does not encode
                         Arrays.fill(values, null);
                         onBadValue.accept(rowTooLarge(table, result, rowid));

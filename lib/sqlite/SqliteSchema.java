@@ -38,6 +38,22 @@ public final class SqliteSchema {
                 + "the index behind them does not (build one in PostgreSQL, e.g. with tsvector)");
         }
         if (!shadow.isEmpty()) console.info("Skipping " + shadow.size() + " shadow table(s) of those virtual tables: " + shadow);
+        List<String> views = new ArrayList<>(), generated = new ArrayList<>();
+        try (Statement statement = sqlite.createStatement();
+             ResultSet result = statement.executeQuery("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name")) {
+            while (result.next()) views.add(result.getString(1));
+        }
+        if (!views.isEmpty()) console.info("Skipping view(s) " + views + ": they hold no rows of their own (recreate them in PostgreSQL if you need them)");
+        for (String name : names.keySet()) {
+            // table_info leaves generated columns out: their values are computed, not stored data to move
+            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA table_xinfo(" + Databases.quote(name) + ")")) {
+                while (result.next()) if (result.getInt("hidden") >= 2) generated.add(name + "." + result.getString("name"));
+            }
+        }
+        if (!generated.isEmpty()) {
+            console.warn("Generated column(s) " + generated + " are not moved (computed from the others): add them in PostgreSQL with "
+                + "ALTER TABLE ... ADD COLUMN ... GENERATED ALWAYS AS (...) STORED if you need them");
+        }
         for (String name : names.keySet()) {
             List<Column> columns = new ArrayList<>();
             try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA table_info(" + Databases.quote(name) + ")")) {

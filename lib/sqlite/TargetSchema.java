@@ -105,38 +105,61 @@ public final class TargetSchema {
         return found;
     }
 
+    /**
+     * One key, unique constraint, index or foreign key to build again after the load: its table, name, columns
+     * (empty where an expression is indexed) and, for a partial index, its WHERE predicate (else null).
+     */
+    public record Rebuild(String sql, String table, String name, boolean foreignKey, List<String> columns, String predicate) {}
+
     /** How to drop the keys, constraints and indexes of some tables (and the foreign keys into them), and to build them again. */
-    public record KeysAndIndexes(List<String> drops, List<String> rebuild) {}
+    public record KeysAndIndexes(List<String> drops, List<Rebuild> keys, List<Rebuild> foreignKeys) {
+        /** Keys and indexes first, then the foreign keys that need them. */
+        public List<Rebuild> rebuild() {
+            List<Rebuild> all = new ArrayList<>(keys);
+            all.addAll(foreignKeys);
+            return all;
+        }
+    }
 
     /** Drops with foreign keys first (they depend on the keys); rebuilds in the reverse order: keys, indexes, then foreign keys. */
     public static KeysAndIndexes keysAndIndexes(Connection pg, List<String> tableNames) throws SQLException {
         String tables = "ARRAY[" + String.join(", ", tableNames.stream().map(name -> "'" + Databases.quote(name).replace("'", "''") + "'::regclass").toList()) + "]";
+        String indexColumns = "array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) JOIN pg_attribute a "
+            + "ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o), chr(31)), i.indexprs IS NOT NULL, pg_get_expr(i.indpred, i.indrelid)";
         List<String> drops = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
-        List<String> indexes = new ArrayList<>();
-        List<String> foreignKeys = new ArrayList<>();
-        String constraintsSql = "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid), contype FROM pg_constraint "
-            + "WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY(" + tables + ") OR confrelid = ANY(" + tables + ")) "
-            + "ORDER BY contype = 'f' DESC"; // foreign keys are dropped first, since they depend on the keys
+        List<Rebuild> keys = new ArrayList<>();
+        List<Rebuild> indexes = new ArrayList<>();
+        List<Rebuild> foreignKeys = new ArrayList<>();
+        String constraintsSql = "SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid), c.contype, c.conname, "
+            + indexColumns + " FROM pg_constraint c LEFT JOIN pg_index i ON i.indexrelid = c.conindid AND c.contype <> 'f' "
+            + "WHERE c.contype IN ('p', 'u', 'f') AND (c.conrelid = ANY(" + tables + ") OR c.confrelid = ANY(" + tables + ")) "
+            + "ORDER BY c.contype = 'f' DESC"; // foreign keys are dropped first, since they depend on the keys
         try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(constraintsSql)) {
             while (result.next()) {
                 drops.add("ALTER TABLE " + result.getString(1) + " DROP CONSTRAINT " + result.getString(2));
                 String add = "ALTER TABLE " + result.getString(1) + " ADD CONSTRAINT " + result.getString(2) + " " + result.getString(3);
-                (result.getString(4).equals("f") ? foreignKeys : keys).add(add);
+                boolean foreign = result.getString(4).equals("f");
+                (foreign ? foreignKeys : keys).add(new Rebuild(add, unquote(result.getString(1)), result.getString(5), foreign,
+                    columnsOf(result.getString(6), result.getBoolean(7)), result.getString(8)));
             }
         }
-        String indexesSql = "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = ANY(" + tables + ") "
-            + "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)";
+        String indexesSql = "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indrelid::regclass::text, c.relname, "
+            + indexColumns + " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ANY(" + tables + ") "
+            + "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)";
         try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(indexesSql)) {
             while (result.next()) {
                 drops.add("DROP INDEX " + result.getString(1));
-                indexes.add(result.getString(2));
+                indexes.add(new Rebuild(result.getString(2), unquote(result.getString(3)), result.getString(4), false,
+                    columnsOf(result.getString(5), result.getBoolean(6)), result.getString(7)));
             }
         }
-        List<String> rebuild = new ArrayList<>(keys);
-        rebuild.addAll(indexes);
-        rebuild.addAll(foreignKeys);
-        return new KeysAndIndexes(drops, rebuild);
+        keys.addAll(indexes);
+        return new KeysAndIndexes(drops, keys, foreignKeys);
+    }
+
+    /** An index's plain columns; none where it indexes an expression (then no SQL over its columns can be written). */
+    private static List<String> columnsOf(String joined, boolean hasExpressions) {
+        return joined == null || joined.isEmpty() || hasExpressions ? List.of() : List.of(joined.split("\u001f"));
     }
 
     /** A table's name from regclass text, which schema-qualifies and quotes where needed. */
