@@ -45,13 +45,7 @@ class EmbeddedUpgradeTest {
     @AfterEach
     void stopServers() throws Exception {
         if (state == null) return;
-        for (String directory : new String[] {"postgres", "postgres-18", "postgres-pg15"}) {
-            Path pidFile = state.resolve(directory).resolve("postmaster.pid");
-            if (!Files.exists(pidFile)) continue;
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-            new ProcessBuilder("kill", "-QUIT", String.valueOf(pid)).start().waitFor();
-            ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
-        }
+        for (String directory : new String[] {"postgres", "postgres-18", "postgres-pg15"}) HostPostgres15.stopIfRunning(state.resolve(directory));
     }
 
     private String versionAndChecksum() throws Exception {
