@@ -58,36 +58,55 @@ public final class ServerMove {
         if (!dryRun) dropAbandonedMoves(targetDatabases, target.database());
         DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
         PostgresUrl loaded = target.withDatabase(loading);
-        Thread dropOnInterrupt = new Thread(() -> {
-            targetDatabases.dropQuietly(loading);
-            console.fail("move interrupted: the new database " + loading + " was dropped; " + target + " is as it was and " + from + " unchanged");
-        }, "drop-unfinished-move");
+        Thread dropOnInterrupt = dropOnInterrupt(targetDatabases, loading, target, from);
         createLoading(targetDatabases, loading, target.database(), replacing);
         Runtime.getRuntime().addShutdownHook(dropOnInterrupt); // Ctrl+C: the half-loaded copy goes, B's database never changed
         boolean renamed = false;
         try {
             rehearseSchema(source, from, loaded, toMajor);
             if (dryRun) return ExitCode.OK;
-            AppSessions.checkNoneConnected(from, yes, console);
-            AppSessions.end(from);
-            long writes = AppSessions.writesSoFar(from);
-            BackupManifest made = backUpAndRestore(source, from, loaded, toMajor);
-            new PostLoadCheck(loaded, "moved", console).run(made.rowCounts(), "the final backup " + made.name(),
-                from + " is unchanged and " + target + " as it was; move again.");
-            long since = AppSessions.writesSoFar(from) - writes;
-            if (since != 0) {
-                throw new OxyError(ExitCode.REFUSED, "the app wrote to " + from + " during the move (" + Math.abs(since) + " row changes not in "
-                    + target + ")", "Stop the app and move again; " + target + " is as it was.");
-            }
+            BackupManifest made = loadAndCheck(source, from, target, loaded, toMajor);
             renameInto(targetDatabases, loading, target.database(), replacing);
             renamed = true;
             console.ok("Moved: " + target + " holds " + RowCounts.total(made.rowCounts()) + " rows; " + from + " is unchanged");
         } finally {
-            if (!renamed) targetDatabases.dropQuietly(loading);
+            if (!renamed) targetDatabases.dropQuietly(loading); // any failure: B as it was
             Cli.removeShutdownHook(dropOnInterrupt);
         }
         console.info("Use the new server: OXY_DATABASE_URL='" + target + "' (with its password)");
         return ExitCode.OK;
+    }
+
+    private Thread dropOnInterrupt(Databases targetDatabases, String loading, PostgresUrl target, PostgresUrl from) {
+        return new Thread(() -> {
+            targetDatabases.dropQuietly(loading);
+            console.fail("move interrupted: the new database " + loading + " was dropped; " + target + " is as it was and " + from + " unchanged");
+        }, "drop-unfinished-move");
+    }
+
+    /**
+     * The downtime: A's sessions ended, the final backup restored into the new database on B, its row counts
+     * checked (migrations only where ours or empty), and no write to A since. The final backup's manifest.
+     */
+    private BackupManifest loadAndCheck(DatabaseRuntime source, PostgresUrl from, PostgresUrl target, PostgresUrl loaded, int toMajor) throws Exception {
+        AppSessions.checkNoneConnected(from, yes, console);
+        AppSessions.end(from);
+        long writes = AppSessions.writesSoFar(from);
+        BackupManifest made;
+        try {
+            made = backUpAndRestore(source, from, loaded, toMajor);
+        } catch (OxyError failed) { // the dump's or the load's own words, and what they left
+            throw new OxyError(failed.exitCode(), failed.getMessage() + "; " + target + " is as it was and " + from + " unchanged",
+                failed.hint() == null ? "Run the same command again once that is fixed." : failed.hint(), failed.details(), failed);
+        }
+        new PostLoadCheck(loaded, "moved", console).run(made.rowCounts(), "the final backup " + made.name(),
+            from + " is unchanged and " + target + " as it was; move again.");
+        long since = AppSessions.writesSoFar(from) - writes;
+        if (since != 0) {
+            throw new OxyError(ExitCode.REFUSED, "the app wrote to " + from + " during the move (" + Math.abs(since) + " row changes not in "
+                + target + ")", "Stop the app and move again; " + target + " is as it was.");
+        }
+        return made;
     }
 
     /**
@@ -178,14 +197,16 @@ public final class ServerMove {
         PreDataSection.reportLeftOut(console, leftOut);
     }
 
-    /** The final backup of A, with the tools of B's major, restored into B; its manifest. */
+    /** The final backup of A, with the tools of B's major, restored into the new database on B; its manifest. */
     private BackupManifest backUpAndRestore(DatabaseRuntime source, PostgresUrl from, PostgresUrl target, int toMajor) throws Exception {
         BackupStore backups = BackupStore.create(backupDirectory);
         BackupManifest made;
         try (AutoCloseable lock = backups.lock("upgrade")) {
             made = new BackupMaker(source, from, backups, console).make(BackupMaker.Settings.standard(), false, toMajor);
         }
+        console.ok("Final backup " + made.name() + " (" + Console.humanBytes(made.bytes()) + ")");
         BackupArchive archive = BackupArchive.resolve(made.name(), backups);
+        console.step("Restoring " + made.name() + " into new database " + target.database() + " on the target");
         try (PostgresTools tools = PostgresTools.find(toMajor, source, List.of(backups.directory()), console)) {
             archive.restoreInto(tools, target, 2, false, false);
         }
