@@ -201,7 +201,7 @@ public class restore implements Callable<Integer> {
             throw e instanceof OxyError oxy ? new OxyError(oxy.exitCode(), oxy.getMessage() + "; " + target + " is unchanged", oxy.hint(), oxy.details(), oxy)
                 : e instanceof SQLException sql ? live.unavailable(sql) : (RuntimeException) e;
         } finally {
-            removeHook(dropOnInterrupt);
+            Cli.removeShutdownHook(dropOnInterrupt);
         }
     }
 
@@ -238,7 +238,7 @@ public class restore implements Callable<Integer> {
 
     /** Row counts as the manifest says (before migrations change anything), then migrations/ and ANALYZE. */
     private void checkAndMigrate(BackupArchive archive, PostgresUrl loaded) {
-        new PostLoadCheck(loaded, console).run(archive.manifest().map(BackupManifest::rowCounts).orElse(null), "the manifest", null);
+        new PostLoadCheck(loaded, "restored", console).run(archive.manifest().map(BackupManifest::rowCounts).orElse(null), "the manifest", null);
     }
 
     /**
@@ -309,14 +309,6 @@ public class restore implements Callable<Integer> {
             databases.execute("ALTER DATABASE " + Databases.quote(name) + " WITH ALLOW_CONNECTIONS true");
         } catch (SQLException | RuntimeException ignored) {
             // not there (a fresh server) or already allowed
-        }
-    }
-
-    private static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException ignored) {
-            // shutting down: the hook runs
         }
     }
 

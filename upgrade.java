@@ -148,8 +148,10 @@ public class upgrade implements Callable<Integer> {
         console.info("  1. " + steps.get(0) + "; rehearse the schema there (what it rejects stops the upgrade here)");
         console.info("  2. downtime begins: end the app's sessions, final verified backup with pg_dump " + installation.dumpMajor(state)
             + ", stop the old server (nothing written after the backup can be lost)");
-        console.info("  3. restore, compare exact row counts, apply migrations/, ANALYZE");
+        SchemaOwner owner = SchemaOwner.of(url);
+        console.info("  3. restore, compare exact row counts, " + (owner.mayMigrate() ? "apply migrations/, " : "") + "ANALYZE");
         console.info("  4. " + steps.get(1));
+        if (!owner.mayMigrate()) console.warn(PostLoadCheck.asItIs(owner, "moved"));
         console.info("  estimated downtime (writers stopped to new server ready): about " + Math.max(5, size / (40L << 20)) + " s at 40 MB/s");
         if (free >= 0 && free < size * 2) {
             throw new OxyError(ExitCode.REFUSED, "not enough free disk: " + Console.humanBytes(free) + " free, about "
@@ -218,7 +220,7 @@ public class upgrade implements Callable<Integer> {
         }
         if (!state.did(UpgradeState.VERIFIED)) {
             if (restoredEarlier) staging.start(console, Duration.ofSeconds(120));
-            new PostLoadCheck(staging.url(), console).run(BackupArchive.resolve(state.backup(), backups).manifest().orElseThrow().rowCounts(),
+            new PostLoadCheck(staging.url(), "moved", console).run(BackupArchive.resolve(state.backup(), backups).manifest().orElseThrow().rowCounts(),
                 "the final backup " + state.backup(), "The old data is untouched; './jbang oxy upgrade --rollback' brings the old server back.");
             state = state.with(UpgradeState.VERIFIED);
             state.write(installation.stateFile());

@@ -45,13 +45,7 @@ class EmbeddedUpgradeTest {
     @AfterEach
     void stopServers() throws Exception {
         if (state == null) return;
-        for (String directory : new String[] {"postgres", "postgres-18", "postgres-pg15"}) {
-            Path pidFile = state.resolve(directory).resolve("postmaster.pid");
-            if (!Files.exists(pidFile)) continue;
-            long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-            new ProcessBuilder("kill", "-QUIT", String.valueOf(pid)).start().waitFor();
-            ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
-        }
+        for (String directory : new String[] {"postgres", "postgres-18", "postgres-pg15"}) HostPostgres15.stopIfRunning(state.resolve(directory));
     }
 
     private String versionAndChecksum() throws Exception {
@@ -127,5 +121,31 @@ class EmbeddedUpgradeTest {
             outcomes.add(killAfter + " ms: " + (finished ? "finished" : "killed"));
         }
         System.out.println("embedded upgrade kill points: " + outcomes);
+    }
+
+    /**
+     * A database another program made (the app's tables and a pgbench-like one, no oxy-ops schema history) is
+     * upgraded as it is: one line says so, in the plan and after the load, and no migration is applied.
+     */
+    @Test
+    void aForeignDatabaseIsUpgradedAsItIs() throws Exception {
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            OxyCli.execute(connection, "DROP TABLE flyway_schema_history");
+            OxyCli.execute(connection, "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))");
+            OxyCli.execute(connection, "INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, 1000) g");
+        }
+        String before = versionAndChecksum();
+        String note = "schema public holds 18 tables and no oxy-ops schema history: moved as it is, migrations/ not applied";
+        OxyCli.Result plan = OxyCli.run(env, "upgrade", "--to", "18", "--dry-run");
+        assertEquals(0, plan.exitCode(), plan.toString());
+        assertTrue(plan.stdout().contains(note), plan.stdout());
+        OxyCli.Result upgraded = OxyCli.run(env, "upgrade", "--to", "18");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        assertEquals(2, upgraded.stdout().lines().filter(l -> l.contains(note)).count(), "in the plan and after the load: " + upgraded);
+        assertEquals("18" + before.substring(2), versionAndChecksum());
+        try (Connection connection = OxyCli.connectLocal(port, "oxy")) {
+            assertEquals(1000, OxyCli.queryLong(connection, "SELECT count(*) FROM pgbench_accounts"));
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_tables WHERE tablename = 'flyway_schema_history'"), "not migrated");
+        }
     }
 }

@@ -29,6 +29,15 @@ final class HostPostgres15 {
         }
     }
 
+    /** Stops the server running on dataDir, if one is (immediate shutdown: SIGQUIT to the postmaster), and waits for it to exit. */
+    static void stopIfRunning(Path dataDir) throws Exception {
+        Path pidFile = dataDir.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) return;
+        long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+        new ProcessBuilder("kill", "-QUIT", String.valueOf(pid)).start().waitFor();
+        ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+    }
+
     /** Runs a PostgreSQL 15 program; as root in a user namespace, as PostgreSQL refuses to run as root. */
     static void run(String program, String... args) throws Exception {
         List<String> command = new ArrayList<>();

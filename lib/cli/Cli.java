@@ -97,6 +97,15 @@ public final class Cli {
         return number;
     }
 
+    /** Undoes addShutdownHook once the work it guarded is done; when the JVM is already shutting down, the hook runs. */
+    public static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs
+        }
+    }
+
     /** An argument as a POSIX shell reads it back, for commands we print to be pasted: 'oxy;drop' stays one word. */
     public static String shellQuote(String argument) {
         if (argument.matches("[A-Za-z0-9_./:@%+=,-]+")) return argument;

@@ -61,6 +61,24 @@ public final class Databases {
         execute("CREATE DATABASE " + quote(name));
     }
 
+    /**
+     * A new database copied from template (its objects, encoding and locale) and owned by owner. PostgreSQL
+     * refuses while anyone else is connected to the template.
+     */
+    public void createFrom(String name, String template, String owner) throws SQLException {
+        execute("CREATE DATABASE " + quote(name) + " TEMPLATE " + quote(template) + " OWNER " + quote(owner));
+    }
+
+    /** The role owning the database (only it, its members and superusers may rename or drop it). */
+    public String owner(String name) {
+        return names("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ?", name).get(0);
+    }
+
+    /** Whether this user has the owner's rights on the database: owner, member of the owning role, or superuser. */
+    public boolean mayOwn(String name) {
+        return !names("SELECT datname FROM pg_database WHERE datname = ? AND pg_has_role(datdba, 'USAGE')", name).isEmpty();
+    }
+
     /** Drops a database, ending its sessions first (PostgreSQL 13+). */
     public void drop(String name) throws SQLException {
         execute("DROP DATABASE IF EXISTS " + quote(name) + " WITH (FORCE)");

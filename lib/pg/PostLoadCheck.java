@@ -11,11 +11,19 @@ import java.util.Map;
  */
 public final class PostLoadCheck {
     private final PostgresUrl loaded;
+    private final String verb;
     private final Console console;
 
-    public PostLoadCheck(PostgresUrl loaded, Console console) {
+    /** verb: what the command did to the database, for the line about a foreign one ("restored", "moved"). */
+    public PostLoadCheck(PostgresUrl loaded, String verb, Console console) {
         this.loaded = loaded;
+        this.verb = verb;
         this.console = console;
+    }
+
+    /** The one line about a database the rule says is not ours to migrate; also the plans' line. */
+    public static String asItIs(SchemaOwner owner, String verb) {
+        return owner.describe() + ": " + verb + " as it is, migrations/ not applied";
     }
 
     /**
@@ -36,10 +44,11 @@ public final class PostLoadCheck {
         }
     }
 
+    /** migrations/ only where the one rule (SchemaOwner) allows: an empty database or ours; a foreign one stays as it is. */
     private void applyMigrations(Connection connection) throws SQLException {
-        if (SchemaMigrations.appliedVersion(connection).isEmpty() && !RowCounts.tables(connection).isEmpty()) {
-            // not a database our migrations made (no history): loaded as it was, not migrated over
-            console.warn("the restored database has no Flyway schema history; migrations/ were not applied");
+        SchemaOwner owner = SchemaOwner.of(connection);
+        if (!owner.mayMigrate()) {
+            console.warn(asItIs(owner, verb));
             return;
         }
         List<SchemaMigrations.Migration> applied = new SchemaMigrations(loaded).migrate();
