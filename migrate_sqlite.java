@@ -110,6 +110,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
                 // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
                 applyInTransaction(pg, pending);
+                Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? tablesOf(pg) : Set.of();
                 if (createSchema) createMissingTables(pg, sourceTables);
                 List<String> problems = new ArrayList<>();
                 List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
@@ -125,14 +126,20 @@ public class migrate_sqlite implements Callable<Integer> {
                 if (!problems.isEmpty()) throw refused(problems);
                 // for real: the same schema, now through Flyway (its history), then the load in one transaction
                 if (!pending.isEmpty()) applyMigrations(target);
-                if (createSchema) createMissingTables(pg, sourceTables);
-                plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
-                checkTargetEmpty(pg, plan, new ArrayList<>(), true);
-                LoadResult loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
-                resetSequences(pg, plan);
-                verifyCounts(pg, plan, loaded);
-                if (verify) verifyChecksums(pg, plan, loaded);
-                commit(pg);
+                LoadResult loaded;
+                try {
+                    if (createSchema) createMissingTables(pg, sourceTables);
+                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
+                    checkTargetEmpty(pg, plan, new ArrayList<>(), true);
+                    loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
+                    resetSequences(pg, plan);
+                    verifyCounts(pg, plan, loaded);
+                    if (verify) verifyChecksums(pg, plan, loaded);
+                    commit(pg);
+                } catch (Exception e) {
+                    if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
+                    throw e;
+                }
                 analyze(pg, plan);
                 summarize(plan, loaded, started);
                 return ExitCode.OK;
@@ -233,6 +240,38 @@ public class migrate_sqlite implements Callable<Integer> {
     /** After the pre-flight passed: the migrations through Flyway, committed with its history. */
     void applyMigrations(PostgresUrl url) {
         new SchemaMigrations(url).migrate().forEach(m -> console.ok("Applied migration " + m));
+    }
+
+    /** The tables in the target's schema now. */
+    static Set<String> tablesOf(Connection pg) throws SQLException {
+        Set<String> tables = new java.util.TreeSet<>();
+        try (Statement statement = pg.createStatement(); ResultSet rows = statement.executeQuery(
+                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     + "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
+            while (rows.next()) tables.add(rows.getString(1));
+        }
+        return tables;
+    }
+
+    /**
+     * A load that failed after Flyway made the app's tables in an empty target: the tables our migrations made (as
+     * the pre-flight saw them) and the history go again, so the target is as it was, not half ours.
+     */
+    void undoMigrations(Connection pg, Set<String> madeByMigrations) {
+        if (madeByMigrations.isEmpty()) return; // the target was ours already: its schema stays
+        try {
+            pg.rollback();
+            pg.setAutoCommit(false);
+            try (Statement statement = pg.createStatement()) {
+                for (String table : madeByMigrations) statement.execute("DROP TABLE IF EXISTS " + Databases.quote(table) + " CASCADE");
+                statement.execute("DROP TABLE IF EXISTS flyway_schema_history");
+            }
+            pg.commit();
+            console.info("The schema this run applied was removed again: the target is empty, as it was");
+        } catch (SQLException e) {
+            console.warn("could not remove the schema this run applied (" + Cli.describe(e).lines().findFirst().orElse("")
+                + "); the target holds the app's empty tables, which a rerun uses");
+        }
     }
 
     /** Runs pending migration scripts in this (to be rolled back) transaction, so a dry run sees the tables they create. */

@@ -691,6 +691,12 @@ class MigrateSqliteTest {
             assertFalse(real.all().contains("unexpected error") || dry.all().contains("unexpected error"), real + "\n" + dry);
             assertEquals(0, appRows(), "nothing was written: " + testCase[1]);
             if (testCase[0].equals("check")) assertEquals(0, rows("items"));
+            if (testCase[0].equals("app")) {
+                try (Connection connection = target()) {
+                    assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+                        "the empty target is empty again, not left with the app's schema: " + testCase[1] + "\n" + real);
+                }
+            }
         }
     }
 
