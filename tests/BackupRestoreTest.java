@@ -120,7 +120,7 @@ class BackupRestoreTest {
         BackupManifest manifest = BackupManifest.read(backups().resolve(dump.replace(".dump", BackupManifest.SUFFIX)));
         assertEquals(counts(url), manifest.rowCounts());
         assertEquals(500L, manifest.rowCounts().get("public.notes"));
-        assertEquals("1", manifest.schemaVersion());
+        assertEquals("2", manifest.schemaVersion());
         assertTrue(manifest.serverVersion().startsWith("18"), manifest.toString());
         assertEquals(BackupStore.sha256(backups().resolve(dump)), manifest.sha256());
         assertEquals(Files.size(backups().resolve(dump)), manifest.bytes());

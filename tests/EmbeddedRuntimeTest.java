@@ -56,7 +56,7 @@ class EmbeddedRuntimeTest {
         assertEquals(0, text.exitCode(), text.toString());
         assertTrue(text.stdout().contains("PostgreSQL (embedded runtime)"), text.stdout());
         assertTrue(text.stdout().contains("Connected: PostgreSQL 18"), text.stdout());
-        assertTrue(text.stdout().contains("Current (version 1)"), text.stdout());
+        assertTrue(text.stdout().contains("Current (version 2)"), text.stdout());
         assertTrue(text.stdout().contains("tail -f " + embedded.state().resolve("postgres.log")), text.stdout());
 
         JsonNode json = new ObjectMapper().readTree(OxyCli.run(embedded.env(), "status", "--json").stdout());

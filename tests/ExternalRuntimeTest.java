@@ -54,12 +54,12 @@ class ExternalRuntimeTest {
         String url = server.newDatabase();
         OxyCli.Result text = OxyCli.run(env(url), "status");
         assertEquals(ExitCode.SCHEMA_NOT_CURRENT, text.exitCode(), text.toString());
-        assertTrue(text.stdout().contains("none applied, 1 pending"), text.stdout());
+        assertTrue(text.stdout().contains("none applied, 2 pending"), text.stdout());
         assertTrue(text.stdout().contains("./jbang oxy start --detach"), text.stdout());
         JsonNode json = new ObjectMapper().readTree(OxyCli.run(env(url), "status", "--json").stdout());
         assertEquals("external", json.path("runtime").asText());
         assertTrue(json.path("database").path("connected").asBoolean());
-        assertEquals(1, json.path("schema").path("pending").asInt());
+        assertEquals(2, json.path("schema").path("pending").asInt());
         assertEquals("empty", json.path("schema").path("managed").asText());
         assertEquals(ExitCode.SCHEMA_NOT_CURRENT, json.path("exitCode").asInt());
     }
