@@ -111,7 +111,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
                 applyInTransaction(pg, pending);
                 Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? tablesOf(pg) : Set.of();
-                if (createSchema) createMissingTables(pg, sourceTables);
+                if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
                 List<String> problems = new ArrayList<>();
                 List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
                 Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
@@ -128,7 +128,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 if (!pending.isEmpty()) applyMigrations(target);
                 LoadResult loaded;
                 try {
-                    if (createSchema) createMissingTables(pg, sourceTables);
+                    if (createSchema) createMissingTables(pg, sourceTables, true);
                     plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
                     checkTargetEmpty(pg, plan, new ArrayList<>(), true);
                     loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
@@ -691,7 +691,7 @@ public class migrate_sqlite implements Callable<Integer> {
     // ---- --create-schema ----------------------------------------------------------------------------------
 
     /** Creates the tables PostgreSQL lacks from SQLite's declarations, in this transaction. */
-    void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources) throws SQLException {
+    void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources, boolean say) throws SQLException {
         Set<String> existing = TargetSchema.read(pg).keySet();
         List<String> created = new ArrayList<>();
         List<String> foreignKeys = new ArrayList<>();
@@ -712,7 +712,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 statement.execute(foreignKey);
             }
         }
-        if (!created.isEmpty()) console.ok((dryRun ? "[DRY RUN] Would create " : "Created ") + created.size() + " table(s) from the SQLite schema: " + created);
+        if (say && !created.isEmpty()) console.ok((dryRun ? "[DRY RUN] Would create " : "Created ") + created.size() + " table(s) from the SQLite schema: " + created);
     }
 
     // ---- small helpers ------------------------------------------------------------------------------------
