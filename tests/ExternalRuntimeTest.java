@@ -37,7 +37,7 @@ class ExternalRuntimeTest {
         OxyCli.Result status = OxyCli.run(env(url), "status");
         assertEquals(0, status.exitCode(), status.toString());
         assertTrue(status.stdout().contains("PostgreSQL (external runtime)"), status.stdout());
-        assertTrue(status.stdout().contains("Current (version 1); schema public is ours"), status.stdout());
+        assertTrue(status.stdout().contains("Current (version 2); schema public is ours"), status.stdout());
         assertFalse(status.stdout().contains("Docker\n"), "external status does not look for Docker: " + status.stdout());
 
         OxyCli.Result stop = OxyCli.run(env(url), "stop");
