@@ -148,7 +148,7 @@ public class upgrade implements Callable<Integer> {
         console.info("  1. " + steps.get(0) + "; rehearse the schema there (what it rejects stops the upgrade here)");
         console.info("  2. downtime begins: end the app's sessions, final verified backup with pg_dump " + installation.dumpMajor(state)
             + ", stop the old server (nothing written after the backup can be lost)");
-        SchemaOwner owner = SchemaOwner.of(url);
+        SchemaOwner owner = SchemaOwner.ofDatabase(url); // as the post-load check will judge the moved database
         console.info("  3. restore, compare exact row counts, " + (owner.mayMigrate() ? "apply migrations/, " : "") + "ANALYZE");
         console.info("  4. " + steps.get(1));
         if (!owner.mayMigrate()) console.warn(PostLoadCheck.asItIs(owner, "moved"));

@@ -194,6 +194,29 @@ class BackupRestoreTest {
         assertEquals(counts(url), counts(fresh));
     }
 
+    /**
+     * A database whose tables all live in another schema is not ours, though its public schema is empty: the restored
+     * copy (a new database, without the old one's search_path) gets no migrations in public.
+     */
+    @Test
+    void aDatabaseWithItsTablesInAnotherSchemaIsRestoredAsItIs() throws Exception {
+        String url = server.newDatabase();
+        try (Connection connection = server.connect(url)) {
+            OxyCli.execute(connection, "CREATE SCHEMA billing");
+            OxyCli.execute(connection, "CREATE TABLE billing.invoices (id int PRIMARY KEY, total numeric)");
+            OxyCli.execute(connection, "INSERT INTO billing.invoices SELECT g, g * 1.5 FROM generate_series(1, 40) g");
+        }
+        assertEquals(0, backup(url).exitCode());
+        OxyCli.Result restored = restore(url, "latest", "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        assertTrue(restored.all().contains("schema public is empty, and the database holds 1 table in other schemas"), restored.toString());
+        assertFalse(restored.stdout().contains("Applied migration"), restored.toString());
+        try (Connection connection = server.connect(url)) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "nothing made in public");
+            assertEquals(40, OxyCli.queryLong(connection, "SELECT count(*) FROM billing.invoices"));
+        }
+    }
+
     /** What a restore killed in the instant of its swap leaves: the database refusing sessions. Status says so; the next restore reopens it. */
     @Test
     void aDatabaseLeftRefusingSessionsIsExplainedAndReopenedByTheNextRestore() throws Exception {

@@ -46,7 +46,7 @@ public final class PostLoadCheck {
 
     /** migrations/ only where the one rule (SchemaOwner) allows: an empty database or ours; a foreign one stays as it is. */
     private void applyMigrations(Connection connection) throws SQLException {
-        SchemaOwner owner = SchemaOwner.of(connection);
+        SchemaOwner owner = SchemaOwner.ofDatabase(connection);
         if (!owner.mayMigrate()) {
             console.warn(asItIs(owner, verb));
             return;

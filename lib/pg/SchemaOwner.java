@@ -14,8 +14,9 @@ import java.util.Optional;
  * @param tables       tables in the schema, our history table not counted
  * @param appMigrator  the app's own migrator (SeaORM) keeps its ledger there: seaql_migrations
  * @param ourVersion   the newest of our migrations applied, when the schema is OURS
+ * @param elsewhere    tables in the database's other schemas, counted only by ofDatabase
  */
-public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigrator, Optional<String> ourVersion) {
+public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigrator, Optional<String> ourVersion, int elsewhere) {
 
     public enum Kind {
         EMPTY, OURS, FOREIGN;
@@ -43,13 +44,33 @@ public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigra
         }
         Optional<String> ours = SchemaMigrations.appliedVersion(connection);
         Kind kind = ours.isPresent() ? Kind.OURS : tables == 0 ? Kind.EMPTY : Kind.FOREIGN;
-        return new SchemaOwner(kind, schema, tables, ledger, ours);
+        return new SchemaOwner(kind, schema, tables, ledger, ours, 0);
+    }
+
+    /**
+     * For a whole database moved as it is (restore, upgrade): an empty schema in a database whose tables all live in
+     * other schemas is not empty for us, since pg_dump does not carry the database's search_path. Reads only.
+     */
+    public static SchemaOwner ofDatabase(Connection connection) throws SQLException {
+        SchemaOwner inSchema = of(connection);
+        if (inSchema.kind != Kind.EMPTY) return inSchema;
+        int elsewhere = RowCounts.tables(connection).size(); // the schema is empty: every user table is elsewhere
+        return elsewhere == 0 ? inSchema : new SchemaOwner(Kind.FOREIGN, inSchema.schema, 0, false, Optional.empty(), elsewhere);
     }
 
     /** Connects, looks, disconnects. */
     public static SchemaOwner of(PostgresUrl url) {
         try (Connection connection = url.connect()) {
             return of(connection);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
+    }
+
+    /** ofDatabase, connecting and disconnecting. */
+    public static SchemaOwner ofDatabase(PostgresUrl url) {
+        try (Connection connection = url.connect()) {
+            return ofDatabase(connection);
         } catch (SQLException e) {
             throw url.unavailable(e);
         }
@@ -62,7 +83,9 @@ public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigra
         return switch (kind) {
             case EMPTY -> "schema " + schema + " is empty";
             case OURS -> "schema " + schema + " is ours (migrations/ up to V" + ourVersion.orElse("?") + ", " + tables + " tables)";
-            case FOREIGN -> "schema " + schema + " holds " + tables + (tables == 1 ? " table" : " tables") + " and no oxy-ops schema history"
+            case FOREIGN -> tables == 0 && elsewhere > 0
+                ? "schema " + schema + " is empty, and the database holds " + elsewhere + (elsewhere == 1 ? " table" : " tables") + " in other schemas and no oxy-ops schema history"
+                : "schema " + schema + " holds " + tables + (tables == 1 ? " table" : " tables") + " and no oxy-ops schema history"
                 + (appMigrator ? " (" + APP_MIGRATOR_LEDGER + ": managed by the app's own migrator)" : "");
         };
     }

@@ -49,7 +49,7 @@ public final class ServerMove {
         Databases targetDatabases = new Databases(target);
         boolean replacing = checkTarget(target, targetDatabases, fromMajor, toMajor);
         String loading = prefix(target.database()) + STAMP.format(Instant.now());
-        SchemaOwner moving = SchemaOwner.of(from);
+        SchemaOwner moving = SchemaOwner.ofDatabase(from); // as the post-load check will judge it on the target
         console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(SingleValue.databaseSize(from)) + ") -> " + target
             + " (PostgreSQL " + toMajor + "): rehearse the schema in a new database " + loading + " on the target, final backup with pg_dump " + toMajor
             + ", restore into it, row counts, " + (moving.mayMigrate() ? "migrations, " : "") + "ANALYZE, rename it to " + target.database()
