@@ -98,6 +98,34 @@ class ServerMoveTest {
     }
 
     /**
+     * An empty database made beforehand with its own access rules (a managed service's usual set-up): the moved
+     * database takes its grants; its ALTER DATABASE settings, which a copy cannot take, are named before anything moves.
+     */
+    @Test
+    void anEmptyTargetDatabaseKeepsItsGrantsAndItsSettingsAreNamed() throws Exception {
+        String before = sourceContents();
+        try (Connection connection = next.connect()) {
+            OxyCli.execute(connection, "CREATE ROLE reporting NOLOGIN");
+            OxyCli.execute(connection, "CREATE DATABASE granted");
+            OxyCli.execute(connection, "REVOKE ALL ON DATABASE granted FROM PUBLIC");
+            OxyCli.execute(connection, "GRANT CONNECT ON DATABASE granted TO reporting");
+            OxyCli.execute(connection, "ALTER DATABASE granted SET work_mem = '8MB'");
+        }
+        String acl = "SELECT array_to_string(ARRAY(SELECT coalesce(nullif(pg_get_userbyid(e.grantee), '-'), 'PUBLIC') || ':' || e.privilege_type "
+            + "FROM pg_database d, aclexplode(d.datacl) e WHERE d.datname = 'granted' AND e.grantee <> d.datdba ORDER BY 1), ',')";
+        String grantsBefore;
+        try (Connection connection = next.connect()) {
+            grantsBefore = OxyCli.queryString(connection, acl);
+        }
+        OxyCli.Result moved = moveAndCompare("granted", before);
+        assertTrue(moved.stdout().contains("has settings the moved database will not have: work_mem=8MB"), moved.toString());
+        try (Connection connection = next.connect()) {
+            assertEquals("reporting:CONNECT", grantsBefore);
+            assertEquals(grantsBefore, OxyCli.queryString(connection, acl), "PUBLIC still may not connect; reporting still may");
+        }
+    }
+
+    /**
      * kill -9 at points seen in the run's output and on B (not at guessed times): after the rehearsal, while
      * dumping, while loading rows into B, after the row counts; and Ctrl+C while loading. Each into a new
      * database, or into an empty one created beforehand (which must stay, empty); each followed by a rerun.

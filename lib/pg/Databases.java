@@ -67,6 +67,21 @@ public final class Databases {
      */
     public void createFrom(String name, String template, String owner) throws SQLException {
         execute("CREATE DATABASE " + quote(name) + " TEMPLATE " + quote(template) + " OWNER " + quote(owner));
+        // a template gives its objects, not its grants: those are the template's access rules, so they come along
+        for (String grant : names("SELECT CASE WHEN a.grantee IS NULL THEN 'REVOKE ALL ON DATABASE {db} FROM PUBLIC' "
+            + "ELSE format('GRANT %s ON DATABASE {db} TO %s%s', a.privilege_type, CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END, "
+            + "CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) END "
+            + "FROM pg_database d LEFT JOIN LATERAL (SELECT NULL::oid AS grantee, NULL::text AS privilege_type, false AS is_grantable UNION ALL "
+            + "SELECT e.grantee, e.privilege_type, e.is_grantable FROM aclexplode(d.datacl) e WHERE e.grantee <> d.datdba) a ON true "
+            + "WHERE d.datname = ? AND d.datacl IS NOT NULL ORDER BY a.grantee NULLS FIRST", template)) {
+            execute(grant.replaceFirst("\\{db}", java.util.regex.Matcher.quoteReplacement(quote(name))));
+        }
+    }
+
+    /** ALTER DATABASE … SET settings of a database (for it or one role in it), which a copy from it as a template lacks. */
+    public List<String> settings(String name) {
+        return names("SELECT coalesce(pg_get_userbyid(NULLIF(s.setrole, 0)) || ': ', '') || c FROM pg_db_role_setting s "
+            + "JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c WHERE d.datname = ? ORDER BY 1", name);
     }
 
     /** The role owning the database (only it, its members and superusers may rename or drop it). */

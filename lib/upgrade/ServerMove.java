@@ -55,6 +55,11 @@ public final class ServerMove {
             + ", restore into it, row counts, " + (moving.mayMigrate() ? "migrations, " : "") + "ANALYZE, rename it to " + target.database()
             + (replacing ? " (replacing the empty one)" : ""));
         if (!moving.mayMigrate()) console.warn(PostLoadCheck.asItIs(moving, "moved"));
+        List<String> settings = replacing ? targetDatabases.settings(target.database()) : List.of();
+        if (!settings.isEmpty()) { // its grants come along (Databases.createFrom); ALTER DATABASE … SET ones do not
+            console.warn("database " + target.database() + " on the target has settings the moved database will not have: "
+                + String.join("; ", settings) + " (set them again with ALTER DATABASE … SET after the move)");
+        }
         if (!dryRun) dropAbandonedMoves(targetDatabases, target.database());
         DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
         PostgresUrl loaded = target.withDatabase(loading);
@@ -161,7 +166,8 @@ public final class ServerMove {
             if (replacing) targetDatabases.createFrom(loading, database, targetDatabases.owner(database));
             else targetDatabases.create(loading);
         } catch (SQLException e) {
-            if (!"55006".equals(e.getSQLState())) throw e; // object_in_use: someone is connected to the empty database
+            if (!"55006".equals(e.getSQLState())) throw failedOnTarget("create the new database " + loading, database, e);
+            // object_in_use: someone is connected to the empty database
             throw new OxyError(ExitCode.REFUSED, "database " + database + " on the target has other sessions (" + e.getMessage().lines().findFirst().orElse("") + ")",
                 "The app must not use the target before the move; end those sessions and move again. Nothing was changed.");
         }
@@ -173,7 +179,11 @@ public final class ServerMove {
      */
     private void renameInto(Databases targetDatabases, String loading, String database, boolean replacing) throws SQLException {
         if (!replacing) {
-            targetDatabases.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(database));
+            try {
+                targetDatabases.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(database));
+            } catch (SQLException e) {
+                throw failedOnTarget("rename " + loading + " to " + database, database, e);
+            }
             return;
         }
         String replaced = loading + "_replaced";
@@ -183,12 +193,18 @@ public final class ServerMove {
             statement.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(database));
             connection.commit();
         } catch (SQLException e) {
-            if (!"55006".equals(e.getSQLState())) throw e;
+            if (!"55006".equals(e.getSQLState())) throw failedOnTarget("rename " + loading + " to " + database, database, e);
             throw new OxyError(ExitCode.REFUSED, "database " + database + " on the target took sessions during the move, so it cannot be replaced",
                 "The app must not use the target before the move ends; stop it and move again. " + database + " is as it was.");
         }
         targetDatabases.dropQuietly(replaced); // empty; if this fails, the next move drops it
     }
+    /** The server's own words, one line, and that B is as it was (the new database goes in run's finally). */
+    private static OxyError failedOnTarget(String what, String database, SQLException e) {
+        return new OxyError(ExitCode.FAILED, "the target refused to " + what + ": " + e.getMessage().lines().findFirst().orElse(""),
+            "Database " + database + " on the target is as it was; fix that, then move again.", e);
+    }
+
     /** A's schema loaded into B and rolled back: whatever B rejects stops the move before anything is copied. */
     private void rehearseSchema(DatabaseRuntime source, PostgresUrl from, PostgresUrl target, int toMajor) {
         Map<String, Integer> leftOut = PreDataSection.ofDatabase(source, from, toMajor, console)
