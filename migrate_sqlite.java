@@ -39,7 +39,8 @@ import org.sqlite.SQLiteConfig;
  */
 @Command(name = "migrate_sqlite", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {"Move a SQLite file (the app's, or any other) into PostgreSQL: verified, all or nothing.",
-        "Runs in one transaction: an error, Ctrl+C or kill leaves the target exactly as it was."},
+        "The rows load in one transaction: an error, Ctrl+C or kill writes none of them; after an error an empty",
+        "target also loses again the schema migrations/ made for it (a kill leaves those empty tables for the rerun)."},
     footer = {"", "Exit codes: 0 migrated (or dry run clean); 2 usage; 3 PostgreSQL unreachable; 8 refused by a pre-flight",
         "check or a bad value (nothing written); 9 counts/checksums differ (rolled back).",
         "", "Examples:",

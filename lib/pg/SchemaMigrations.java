@@ -28,7 +28,13 @@ public final class SchemaMigrations {
     /** OXY_NO_MIGRATIONS=true: the app runs its own migrator; start never touches the schema, status counts nothing pending. */
     public static final String OFF_VARIABLE = "OXY_NO_MIGRATIONS";
 
-    public static boolean offByEnvironment() { return "true".equalsIgnoreCase(System.getenv(OFF_VARIABLE)); }
+    /** true or false as start's --no-migrations reads it (picocli's boolean); any other value is a usage error, not "on". */
+    public static boolean offByEnvironment() {
+        String value = System.getenv(OFF_VARIABLE);
+        if (value == null || value.isBlank() || value.equalsIgnoreCase("false")) return false;
+        if (value.equalsIgnoreCase("true")) return true;
+        throw new OxyError(ExitCode.USAGE, OFF_VARIABLE + "=" + value + " is neither true nor false", "Set it to true or false, or unset it.");
+    }
 
     private final PostgresUrl url;
 
