@@ -101,11 +101,7 @@ public final class BackupMaker {
                 throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
                     "Free space or fix permissions there; the previous backups are untouched.", e);
             } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running
-                }
+                Cli.removeShutdownHook(onInterrupt);
                 try {
                     DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {

@@ -297,10 +297,6 @@ public final class PostgresTools implements AutoCloseable {
     public void close() {
         if (docker == null) return;
         removeContainer();
-        try {
-            if (cleanup != null) Runtime.getRuntime().removeShutdownHook(cleanup);
-        } catch (IllegalStateException ignored) {
-            // already shutting down
-        }
+        if (cleanup != null) Cli.removeShutdownHook(cleanup);
     }
 }
