@@ -131,7 +131,9 @@ public class migrate_sqlite implements Callable<Integer> {
                 try {
                     if (createSchema) createMissingTables(pg, sourceTables, true);
                     plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
-                    checkTargetEmpty(pg, plan, new ArrayList<>(), true);
+                    List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
+                    checkTargetEmpty(pg, plan, lateProblems, true);
+                    if (!lateProblems.isEmpty()) throw refused(lateProblems);
                     loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
                     resetSequences(pg, plan);
                     verifyCounts(pg, plan, loaded);
