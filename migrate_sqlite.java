@@ -111,7 +111,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
                 // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
                 applyInTransaction(pg, pending);
-                Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? tablesOf(pg) : Set.of();
+                Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
                 if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
                 List<String> problems = new ArrayList<>();
                 List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
@@ -243,17 +243,6 @@ public class migrate_sqlite implements Callable<Integer> {
     /** After the pre-flight passed: the migrations through Flyway, committed with its history. */
     void applyMigrations(PostgresUrl url) {
         new SchemaMigrations(url).migrate().forEach(m -> console.ok("Applied migration " + m));
-    }
-
-    /** The tables in the target's schema now. */
-    static Set<String> tablesOf(Connection pg) throws SQLException {
-        Set<String> tables = new java.util.TreeSet<>();
-        try (Statement statement = pg.createStatement(); ResultSet rows = statement.executeQuery(
-                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                     + "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
-            while (rows.next()) tables.add(rows.getString(1));
-        }
-        return tables;
     }
 
     /**

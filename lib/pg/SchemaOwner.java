@@ -28,20 +28,27 @@ public record SchemaOwner(Kind kind, String schema, int tables, boolean appMigra
     /** SeaORM's ledger table: its presence means the app's own migrator made (or manages) the schema. */
     public static final String APP_MIGRATOR_LEDGER = "seaql_migrations";
 
+    /** The tables in the connection's current schema (a partitioned one once), by name; reads only. */
+    public static java.util.SortedSet<String> tablesIn(Connection connection) throws SQLException {
+        java.util.SortedSet<String> tables = new java.util.TreeSet<>();
+        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(
+                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     + "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
+            while (rows.next()) tables.add(rows.getString(1));
+        }
+        return tables;
+    }
+
     /** Looks at the connection's current schema; reads only. */
     public static SchemaOwner of(Connection connection) throws SQLException {
         String schema;
-        int tables;
-        boolean ledger;
-        try (Statement statement = connection.createStatement();
-             ResultSet found = statement.executeQuery("SELECT current_schema(), "
-                 + "count(*) FILTER (WHERE c.relname <> 'flyway_schema_history'), count(*) FILTER (WHERE c.relname = '" + APP_MIGRATOR_LEDGER + "') "
-                 + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition")) {
-            found.next();
-            schema = found.getString(1);
-            tables = found.getInt(2);
-            ledger = found.getInt(3) > 0;
+        try (Statement statement = connection.createStatement(); ResultSet current = statement.executeQuery("SELECT current_schema()")) {
+            current.next();
+            schema = current.getString(1);
         }
+        java.util.SortedSet<String> names = tablesIn(connection);
+        boolean ledger = names.contains(APP_MIGRATOR_LEDGER);
+        int tables = names.size() - (names.contains("flyway_schema_history") ? 1 : 0);
         Optional<String> ours = SchemaMigrations.appliedVersion(connection);
         Kind kind = ours.isPresent() ? Kind.OURS : tables == 0 ? Kind.EMPTY : Kind.FOREIGN;
         return new SchemaOwner(kind, schema, tables, ledger, ours, 0);
