@@ -43,7 +43,7 @@ import picocli.CommandLine.Parameters;
 public class backup implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
-    @Mixin BackupDirectoryOption store;
+    @Mixin BackupLocationOption store;
 
     @Option(names = "--format", defaultValue = "custom", paramLabel = "custom|plain|directory",
         description = "custom (default: one compressed archive, .dump), plain (.sql.gz: gunzip -c | psql), directory (parallel with --jobs).")
@@ -61,6 +61,16 @@ public class backup implements Callable<Integer> {
     String verify;
 
     @Mixin Retention retention;
+
+    @Option(names = "--encrypt-to", paramLabel = "RECIPIENT|FILE",
+        description = "Encrypt with age to this X25519 public key (age1...; repeatable) or a file of them: the server never holds the private key.")
+    List<String> encryptTo = new java.util.ArrayList<>();
+
+    @Option(names = "--copy-to", paramLabel = "s3://BUCKET/PREFIX",
+        description = "Also copy the verified local backup there (off-site); --copy-keep-* is that side's retention.")
+    String copyTo;
+
+    @Mixin CopyRetention copyRetention;
 
     @Option(names = "--dry-run", description = "Show what would be dumped and what retention would remove; change nothing.")
     boolean dryRun;
@@ -89,14 +99,20 @@ public class backup implements Callable<Integer> {
     public Integer call() {
         Console console = (json ? Console.forJson() : Console.standard()).quiet(quiet);
         BackupMaker.Settings settings = settings();
-        if (dryRun) return showPlan(console, settings, BackupStore.at(store.directory(runtime)));
+        AgeEncryption encryption = encryptTo.isEmpty() ? null : AgeEncryption.toRecipients(encryptTo);
+        checkOffSiteSettings(settings, encryption);
+        if (dryRun) return showPlan(console, settings, encryption);
         ping("/start", null);
         Instant started = Instant.now();
         try {
             BackupStore backups = BackupStore.create(store.directory(runtime));
             DatabaseRuntime database = Runtimes.select(runtime);
             databaseName = database.url().database();
-            BackupManifest made = makeBackup(console, settings, backups, database);
+            BackupManifest made;
+            try (S3Backups remote = store.isRemote() ? S3Backups.connect(store.remote()) : null;
+                 S3Backups copy = copyTo != null ? S3Backups.connect(store.s3.location(copyTo)) : null) {
+                made = makeBackup(console, settings, encryption, backups, remote, copy, database);
+            }
             writeMetrics(made, started, true);
             ping("", "backup " + made.name() + " verified, " + Console.humanBytes(made.bytes()));
             if (json) System.out.println(made.toJson());
@@ -126,20 +142,51 @@ public class backup implements Callable<Integer> {
         return new BackupMaker.Settings(format, compress, jobs);
     }
 
-    /** The steps of a nightly run: lock, clear leftovers, dump and verify, optionally restore-test, retention. */
-    private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, BackupStore backups, DatabaseRuntime database) {
+    /** Off-site and encrypted backups stream one custom-format archive; what cannot stream is refused before anything runs. */
+    private void checkOffSiteSettings(BackupMaker.Settings settings, AgeEncryption encryption) {
+        boolean streamed = store.isRemote() || encryption != null;
+        if (store.isRemote()) store.remote(); // a malformed s3:// location is a usage error here, in --dry-run too
+        if (streamed && settings.format() != BackupArchive.Format.CUSTOM) {
+            throw new OxyError(ExitCode.USAGE, (store.isRemote() ? "--to s3://" : "--encrypt-to") + " streams one custom-format archive, not --format "
+                + settings.format().name().toLowerCase(), "Drop --format, or keep that format local and unencrypted.");
+        }
+        if (streamed && verify.equals("full")) {
+            throw new OxyError(ExitCode.USAGE, "--verify full restores a local unencrypted file, and this backup " + (store.isRemote() ? "goes to the store" : "is encrypted"),
+                "Back up with --verify archive, then run 'backup verify --full NAME'" + (encryption != null ? " --identity FILE" : "") + ".");
+        }
+        if (copyTo != null) {
+            if (!S3Location.isS3(copyTo)) throw new OxyError(ExitCode.USAGE, "--copy-to takes s3://bucket/prefix, not " + copyTo, null);
+            if (store.isRemote()) throw new OxyError(ExitCode.USAGE, "--copy-to copies a local backup off-site, and --to is already " + store.where(), "Use one of them.");
+            if (settings.format() == BackupArchive.Format.DIRECTORY) throw new OxyError(ExitCode.USAGE, "--copy-to uploads one file, and --format directory makes a directory", null);
+            store.s3.location(copyTo);
+        } else if (copyRetention.given()) {
+            throw new OxyError(ExitCode.USAGE, "--copy-keep-* is the retention of --copy-to, which was not given", null);
+        }
+    }
+
+    /** The steps of a nightly run: lock, clear leftovers, dump and verify, optionally restore-test, copy off-site, retention. */
+    private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, AgeEncryption encryption, BackupStore backups,
+                                      S3Backups remote, S3Backups copy, DatabaseRuntime database) {
         try (AutoCloseable lock = backups.lock("backup")) {
             backups.removeLeftovers();
+            for (S3Backups store : java.util.Arrays.asList(remote, copy)) {
+                if (store != null) store.removeLeftovers().forEach(left -> console.info("Removed " + left + " left in " + store.location() + " by an interrupted run"));
+            }
             // a directory we did not create keeps its mode (it is not ours to change); the files in it are 0600 anyway
-            backups.modeIfOpenToOthers().ifPresent(mode -> console.warn("the backup directory " + backups.directory() + " is open to others (" + mode
+            if (remote == null) backups.modeIfOpenToOthers().ifPresent(mode -> console.warn("the backup directory " + backups.directory() + " is open to others (" + mode
                 + "): the backups are 0600, but their names and sizes show. 'chmod 700 " + Cli.shellQuote(backups.directory().toString()) + "' closes it"));
             PostgresUrl url = database.url();
-            BackupMaker maker = new BackupMaker(database, url, backups, console);
+            BackupMaker maker = new BackupMaker(database, url, backups, console).uploadingTo(remote).encryptingTo(encryption);
             BackupManifest made = maker.make(settings, verify.equals("full"));
             console.ok("Backup " + made.name() + " verified (" + Console.humanBytes(made.bytes()) + ", "
                 + RowCounts.total(made.rowCounts()) + " rows in " + made.rowCounts().size() + " tables, "
-                + String.format(java.util.Locale.ROOT, "%.1f", made.durationSeconds()) + " s): " + backups.directory().resolve(made.file()));
-            if (retention.given()) removeExpired(console, backups, false);
+                + String.format(java.util.Locale.ROOT, "%.1f", made.durationSeconds()) + " s" + (made.encrypted() ? ", age-encrypted" : "") + "): "
+                + (remote != null ? remote.location() + "/" + made.file() : backups.directory().resolve(made.file())));
+            if (retention.given()) {
+                if (remote != null) removeExpired(console, remote, false, retention);
+                else removeExpired(console, backups, false);
+            }
+            if (copy != null) copyOffSite(console, backups, copy, made);
             return made;
         } catch (OxyError e) {
             throw e;
@@ -148,35 +195,83 @@ public class backup implements Callable<Integer> {
         }
     }
 
-    private Integer showPlan(Console console, BackupMaker.Settings settings, BackupStore backups) {
+    /** The plan; the store is asked too, so a wrong endpoint, key or bucket is refused here as in the real run. */
+    private Integer showPlan(Console console, BackupMaker.Settings settings, AgeEncryption encryption) {
         DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
             + ", compression " + settings.compression() + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
-            + ", verification " + verify);
-        console.info("into " + backups.directory() + "/" + BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension());
-        if (retention.given()) removeExpired(console, backups, true);
-        else console.info("No retention options: no backup would be removed.");
+            + ", verification " + verify + (encryption != null ? ", encrypted with age to " + String.join(", ", encryption.fingerprints()) : ""));
+        String fileName = BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
+        if (store.isRemote()) {
+            try (S3Backups remote = S3Backups.connect(store.remote())) {
+                console.info("streamed into " + remote.location() + "/" + fileName + " (multipart upload; the manifest last)");
+                if (retention.given()) removeExpired(console, remote, true, retention);
+                else console.info("No retention options: no backup would be removed.");
+            }
+        } else {
+            BackupStore backups = BackupStore.at(store.directory(runtime));
+            console.info("into " + backups.directory() + "/" + fileName);
+            if (retention.given()) removeExpired(console, backups, true);
+            else console.info("No retention options: no backup would be removed.");
+        }
+        if (copyTo != null) {
+            try (S3Backups copy = S3Backups.connect(store.s3.location(copyTo))) {
+                console.info("then copied to " + copy.location() + "/" + fileName);
+                if (copyRetention.given()) removeExpired(console, copy, true, copyRetention.toRetention());
+            }
+        }
         return ExitCode.OK;
+    }
+
+    /** 3-2-1: the verified local backup goes up too; the copy counts only when its bytes' sha256 is the manifest's. */
+    private void copyOffSite(Console console, BackupStore backups, S3Backups copy, BackupManifest made) {
+        console.step("Copying " + made.name() + " to " + copy.location());
+        try {
+            String sha256 = copy.upload(backups.directory().resolve(made.file()), made.file());
+            if (!sha256.equals(made.sha256())) {
+                throw new OxyError(ExitCode.VERIFICATION_FAILED, "the copy of " + made.name() + " read back other bytes than were verified (the local file changed?)",
+                    "The local backup is kept; the copy has no manifest and the next run removes it.");
+            }
+            copy.putManifest(made);
+        } catch (java.io.IOException e) {
+            throw new OxyError(ExitCode.STORE_UNAVAILABLE, "the local backup " + made.name() + " is made and verified, but copying it to " + copy.location()
+                + " failed: " + e.getMessage(), "The next run removes the unfinished upload and copies again.", e);
+        } catch (OxyError e) {
+            throw new OxyError(e.exitCode(), "the local backup " + made.name() + " is made and verified, but " + e.getMessage(), e.hint(), e);
+        }
+        console.ok("Copied to " + copy.location() + "/" + made.file());
+        if (copyRetention.given()) removeExpired(console, copy, false, copyRetention.toRetention());
     }
 
     /** Retention after a verified backup: never the newest, only backups with our manifest. */
     static void removeExpired(Console console, BackupStore backups, boolean dryRun, Retention retention) {
-        List<BackupStore.Entry> all = backups.list().stream().filter(BackupStore.Entry::present).toList();
-        List<BackupStore.Entry> expired = retention.expired(all);
+        removeExpired(console, backups.list().stream().filter(BackupStore.Entry::present).toList(), BackupStore.Entry::manifest, backups::delete, dryRun, retention);
+    }
+
+    /** The same rules in an S3 prefix: only objects with our manifest are candidates. */
+    static void removeExpired(Console console, S3Backups remote, boolean dryRun, Retention retention) {
+        removeExpired(console, remote.list().stream().filter(S3Backups.Entry::present).toList(), S3Backups.Entry::manifest, remote::delete, dryRun, retention);
+    }
+
+    interface Removal<T> { void remove(T backup) throws IOException; }
+
+    private static <T> void removeExpired(Console console, List<T> all, Function<T, BackupManifest> manifestOf, Removal<T> removal, boolean dryRun, Retention retention) {
+        List<T> expired = retention.expired(all, manifestOf);
         if (expired.isEmpty()) {
             console.ok("Retention: keeping all " + all.size() + " backups");
             return;
         }
-        for (BackupStore.Entry entry : expired) {
+        for (T entry : expired) {
+            String name = manifestOf.apply(entry).name();
             if (dryRun) {
-                console.info("Would remove " + entry.name());
+                console.info("Would remove " + name);
                 continue;
             }
             try {
-                backups.delete(entry);
-                console.ok("Removed " + entry.name() + " (retention)");
-            } catch (IOException e) {
-                console.warn("could not remove " + entry.name() + ": " + e.getMessage());
+                removal.remove(entry);
+                console.ok("Removed " + name + " (retention)");
+            } catch (IOException | OxyError e) {
+                console.warn("could not remove " + name + ": " + e.getMessage());
             }
         }
         console.ok("Retention: " + (all.size() - expired.size()) + " backups kept" + (dryRun ? " (dry run, nothing removed)" : ""));
@@ -259,25 +354,54 @@ public class backup implements Callable<Integer> {
 
         /** The backups no rule keeps, from a newest-first list; the newest is always kept. */
         List<BackupStore.Entry> expired(List<BackupStore.Entry> newestFirst) {
-            Set<String> kept = new HashSet<>();
-            if (!newestFirst.isEmpty()) kept.add(newestFirst.get(0).name());
-            newestFirst.stream().limit(last == null ? 0 : Math.max(0, last)).forEach(e -> kept.add(e.name()));
-            keepNewestPer(newestFirst, daily, date -> date.toString(), kept);
-            keepNewestPer(newestFirst, weekly, date -> date.get(IsoFields.WEEK_BASED_YEAR) + "-W" + date.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR), kept);
-            keepNewestPer(newestFirst, monthly, date -> date.getYear() + "-" + date.getMonthValue(), kept);
-            return newestFirst.stream().filter(e -> !kept.contains(e.name())).toList();
+            return expired(newestFirst, BackupStore.Entry::manifest);
         }
 
-        private static void keepNewestPer(List<BackupStore.Entry> newestFirst, Integer periods, Function<LocalDate, String> period, Set<String> kept) {
+        /** The same rules for any list of backups (local or remote), given each one's manifest. */
+        <T> List<T> expired(List<T> newestFirst, Function<T, BackupManifest> manifestOf) {
+            List<BackupManifest> manifests = newestFirst.stream().map(manifestOf).toList();
+            Set<String> kept = new HashSet<>();
+            if (!manifests.isEmpty()) kept.add(manifests.get(0).name());
+            manifests.stream().limit(last == null ? 0 : Math.max(0, last)).forEach(m -> kept.add(m.name()));
+            keepNewestPer(manifests, daily, date -> date.toString(), kept);
+            keepNewestPer(manifests, weekly, date -> date.get(IsoFields.WEEK_BASED_YEAR) + "-W" + date.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR), kept);
+            keepNewestPer(manifests, monthly, date -> date.getYear() + "-" + date.getMonthValue(), kept);
+            return newestFirst.stream().filter(e -> !kept.contains(manifestOf.apply(e).name())).toList();
+        }
+
+        private static void keepNewestPer(List<BackupManifest> newestFirst, Integer periods, Function<LocalDate, String> period, Set<String> kept) {
             if (periods == null || periods <= 0) return;
             Set<String> seen = new HashSet<>();
-            for (BackupStore.Entry entry : newestFirst) {
-                String key = period.apply(LocalDate.ofInstant(entry.manifest().startedAt(), ZoneOffset.UTC));
+            for (BackupManifest manifest : newestFirst) {
+                String key = period.apply(LocalDate.ofInstant(manifest.startedAt(), ZoneOffset.UTC));
                 if (seen.contains(key)) continue;
                 if (seen.size() == periods) break;
                 seen.add(key);
-                kept.add(entry.name());
+                kept.add(manifest.name());
             }
+        }
+    }
+
+    /** --copy-to's own retention: the off-site side may keep longer (or less) than the local one. */
+    public static class CopyRetention {
+        @Option(names = "--copy-keep-last", converter = Cli.AtLeastZero.class, paramLabel = "N", description = "--copy-to: keep the newest N copies.")
+        Integer last;
+        @Option(names = "--copy-keep-daily", converter = Cli.AtLeastZero.class, paramLabel = "D", description = "--copy-to: keep one copy for each of the last D days.")
+        Integer daily;
+        @Option(names = "--copy-keep-weekly", converter = Cli.AtLeastZero.class, paramLabel = "W", description = "--copy-to: keep one copy for each of the last W weeks.")
+        Integer weekly;
+        @Option(names = "--copy-keep-monthly", converter = Cli.AtLeastZero.class, paramLabel = "M", description = "--copy-to: keep one copy for each of the last M months.")
+        Integer monthly;
+
+        boolean given() { return last != null || daily != null || weekly != null || monthly != null; }
+
+        Retention toRetention() {
+            Retention retention = new Retention();
+            retention.last = last;
+            retention.daily = daily;
+            retention.weekly = weekly;
+            retention.monthly = monthly;
+            return retention;
         }
     }
 
@@ -287,43 +411,73 @@ public class backup implements Callable<Integer> {
         description = "List backups: name, age, size, verification, server version.")
     static class ListBackups implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin BackupDirectoryOption store;
+        @Mixin BackupLocationOption store;
         @Option(names = "--json", description = "Print a JSON array of the manifests.") boolean json;
 
         @Override
         public Integer call() throws Exception {
+            if (store.isRemote()) {
+                try (S3Backups remote = S3Backups.connect(store.remote())) {
+                    List<S3Backups.Entry> entries = remote.list();
+                    if (json) System.out.println(BackupManifest.json().writeValueAsString(entries.stream().map(e -> withPresence(e.manifest(), e.present())).toList()));
+                    else BackupDirectoryOption.printTable(Console.standard(), remote, entries);
+                }
+                return ExitCode.OK;
+            }
             BackupStore backups = BackupStore.at(store.directory(runtime));
             List<BackupStore.Entry> entries = backups.list();
             if (json) {
-                System.out.println(BackupManifest.json().writeValueAsString(entries.stream().map(e -> withPresence(e)).toList()));
+                System.out.println(BackupManifest.json().writeValueAsString(entries.stream().map(e -> withPresence(e.manifest(), e.present())).toList()));
                 return ExitCode.OK;
             }
             BackupDirectoryOption.printTable(Console.standard(), backups, entries);
             return ExitCode.OK;
         }
 
-        private static Map<String, Object> withPresence(BackupStore.Entry entry) {
-            Map<String, Object> row = BackupManifest.json().convertValue(entry.manifest(), LinkedHashMap.class);
-            row.put("present", entry.present());
+        private static Map<String, Object> withPresence(BackupManifest manifest, boolean present) {
+            Map<String, Object> row = BackupManifest.json().convertValue(manifest, LinkedHashMap.class);
+            row.put("present", present);
             return row;
         }
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Check a backup: sha256 against its manifest and the archive readable to the end; --full restores it into a scratch database.",
-        footer = {"", "Exit codes: 0 sound; 9 damaged, incomplete or not matching its manifest; 2 no such backup."})
+        footer = {"", "Exit codes: 0 sound; 9 damaged, incomplete or not matching its manifest; 2 no such backup, or encrypted and the identity does not open it;",
+            "            12 the store does not answer or refuses us."})
     static class VerifyBackup implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin BackupDirectoryOption store;
+        @Mixin BackupLocationOption store;
         @Parameters(paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file.") String what;
         @Option(names = "--full", description = "Also restore into a scratch database and compare row counts with the manifest.") boolean full;
+        @Option(names = "--identity", paramLabel = "FILE",
+            description = "age identity file for encrypted backups (env " + AgeEncryption.IDENTITY_VARIABLE + "); without it only the stored bytes' sha256 is checked.")
+        Path identity;
 
         @Override
         public Integer call() {
             Console console = Console.standard();
-            BackupArchive archive = BackupArchive.resolve(what, BackupStore.at(store.directory(runtime)));
-            archive.checkChecksum();
-            if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
+            BackupStore local = BackupStore.at(store.directory(runtime));
+            Path identityFile = AgeEncryption.identityFile(identity);
+            try (S3Backups remote = store.isRemote() ? S3Backups.connect(store.remote()) : null) {
+                StoredBackup stored = StoredBackup.resolve(what, local, remote);
+                if (stored.manifest().isPresent() && stored.manifest().get().encrypted() && identityFile == null) {
+                    if (full) throw new OxyError(ExitCode.USAGE, "--full restores the backup, and it is encrypted", "Pass --identity FILE.");
+                    FetchedBackup.checkStored(stored.manifest().get(), stored.open(), stored.where());
+                    console.ok("sha256 of the stored (encrypted) bytes matches the manifest; pass --identity FILE to also prove the dump readable");
+                    return ExitCode.OK;
+                }
+                try (FetchedBackup fetched = stored.fetch(identityFile, BackupStore.create(local.directory()))) {
+                    BackupArchive archive = fetched != null ? fetched.archive() : stored.archive();
+                    if (fetched == null) archive.checkChecksum();
+                    if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");
+                    checkArchive(console, archive);
+                }
+            }
+            return ExitCode.OK;
+        }
+
+        private void checkArchive(Console console, BackupArchive archive) {
             DatabaseRuntime database = Runtimes.select(runtime);
             if (archive.format() == BackupArchive.Format.PLAIN && !full) {
                 archive.checkReadable(null);
@@ -343,7 +497,6 @@ public class backup implements Callable<Integer> {
                 }
             }
             console.ok(archive.name() + " is readable to the end (" + archive.describeFormat() + ")" + (full ? " and restores with matching row counts" : ""));
-            return ExitCode.OK;
         }
     }
 
@@ -351,7 +504,7 @@ public class backup implements Callable<Integer> {
         description = "Apply retention now: remove backups no --keep-* rule keeps (never the newest; only backups with our manifest).")
     static class PruneBackups implements Callable<Integer> {
         @Mixin RuntimeOptions runtime;
-        @Mixin BackupDirectoryOption store;
+        @Mixin BackupLocationOption store;
         @Mixin Retention retention;
         @Option(names = "--dry-run", description = "Show what would be removed.") boolean dryRun;
 
@@ -359,6 +512,12 @@ public class backup implements Callable<Integer> {
         public Integer call() throws Exception {
             if (!retention.given()) {
                 throw new OxyError(ExitCode.USAGE, "prune needs at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly", null);
+            }
+            if (store.isRemote()) {
+                try (S3Backups remote = S3Backups.connect(store.remote())) {
+                    removeExpired(Console.standard(), remote, dryRun, retention);
+                }
+                return ExitCode.OK;
             }
             BackupStore backups = BackupStore.at(store.directory(runtime));
             if (!Files.isDirectory(backups.directory())) {

@@ -2,6 +2,7 @@
 //JAVA 17+
 //SOURCES lib/**/*.java
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -36,7 +37,15 @@ public class restore implements Callable<Integer> {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
 
     @Mixin RuntimeOptions runtime;
-    @Mixin BackupDirectoryOption store;
+    @Option(names = {"--from", "--dir"}, paramLabel = "DIR|s3://BUCKET/PREFIX",
+        description = "Where the backups are: a directory or s3://bucket/prefix (env OXY_BACKUP_TO, or OXY_BACKUP_DIR; default $OXY_STATE_DIR/backups).")
+    String from;
+
+    @Mixin S3Options s3;
+
+    @Option(names = "--identity", paramLabel = "FILE",
+        description = "age identity file for an encrypted backup (env " + AgeEncryption.IDENTITY_VARIABLE + ").")
+    Path identity;
 
     @Parameters(arity = "0..1", paramLabel = "NAME|FILE|latest", description = "A backup name, 'latest', or a dump file; none lists backups.")
     String what;
@@ -83,15 +92,39 @@ public class restore implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         console = Console.standard();
-        BackupStore backups = BackupStore.at(store.directory(runtime));
         if (listKept || dropKept) return keptDatabases();
-        if (what == null) {
-            BackupDirectoryOption.printTable(console, backups, backups.list());
-            console.plain("Restore one: ./jbang oxy restore <NAME|latest> (add --dry-run to see the plan)");
-            return ExitCode.OK;
+        String source = BackupLocationOption.chosen(from);
+        if (what != null && S3Location.isS3(what)) { // s3://bucket/prefix/NAME
+            source = what.substring(0, what.lastIndexOf('/'));
+            what = what.substring(what.lastIndexOf('/') + 1);
         }
-        BackupArchive archive = BackupArchive.resolve(what, backups);
-        archive.checkChecksum();
+        boolean remoteSource = S3Location.isS3(source);
+        BackupStore backups = BackupStore.at(BackupStore.defaultDirectory(remoteSource || source == null ? null : Path.of(source), runtime));
+        try (S3Backups remote = remoteSource ? S3Backups.connect(s3.location(source)) : null) {
+            if (what == null) {
+                if (remote != null) BackupDirectoryOption.printTable(console, remote, remote.list());
+                else BackupDirectoryOption.printTable(console, backups, backups.list());
+                console.plain("Restore one: ./jbang oxy restore <NAME|latest> (add --dry-run to see the plan)");
+                return ExitCode.OK;
+            }
+            StoredBackup stored = StoredBackup.resolve(what, backups, remote);
+            // remote or encrypted: a private plaintext copy first, its stored bytes' sha256 checked before anything changes
+            try (FetchedBackup fetched = stored.needsFetch() ? fetchFor(stored, backups) : null) {
+                BackupArchive archive = fetched != null ? fetched.archive() : stored.archive();
+                if (fetched == null) archive.checkChecksum();
+                return restore(archive, stored.where(), backups);
+            }
+        }
+    }
+
+    private FetchedBackup fetchFor(StoredBackup stored, BackupStore backups) {
+        console.step("Fetching " + stored.where() + (stored.manifest().map(BackupManifest::encrypted).orElse(false) ? " (decrypting with age)" : ""));
+        FetchedBackup fetched = stored.fetch(AgeEncryption.identityFile(identity), BackupStore.create(backups.directory()));
+        console.ok("sha256 of the stored bytes matches the manifest");
+        return fetched;
+    }
+
+    private Integer restore(BackupArchive archive, String source, BackupStore backups) throws Exception {
         DatabaseRuntime database = Runtimes.select(runtime);
         PostgresUrl live = database.url();
         Databases databases = new Databases(live);
@@ -109,7 +142,7 @@ public class restore implements Callable<Integer> {
         try (PostgresTools tools = archive.format() == BackupArchive.Format.PLAIN ? null
                 : PostgresTools.find(toolMajor, database, List.of(archive.path().getParent()), console)) {
             String tableOfContents = readTableOfContents(archive, tools);
-            printPlan(archive, live, target, replacing);
+            printPlan(archive, source, backups, live, target, replacing);
             if (dryRun) return ExitCode.OK;
             confirm(target, replacing);
             BackupStore writable = BackupStore.create(backups.directory());
@@ -138,14 +171,14 @@ public class restore implements Callable<Integer> {
         return list.output();
     }
 
-    private void printPlan(BackupArchive archive, PostgresUrl live, String target, boolean replacing) {
+    private void printPlan(BackupArchive archive, String source, BackupStore backups, PostgresUrl live, String target, boolean replacing) {
         Optional<BackupManifest> manifest = archive.manifest();
         console.info("Plan:");
-        console.info("  dump      " + archive.path() + " (" + archive.describeFormat()
+        console.info("  dump      " + source + " (" + archive.describeFormat()
             + manifest.map(m -> ", made " + m.finishedAt() + " from PostgreSQL " + m.serverVersion() + ", "
                 + RowCounts.total(m.rowCounts()) + " rows in " + m.rowCounts().size() + " tables").orElse(", no manifest: row counts cannot be compared") + ")");
         console.info("  server    " + live.withDatabase(target));
-        if (replacing && !noSafetyBackup) console.info("  1. safety backup of " + target + " into " + BackupStore.defaultDirectory(store.dir, runtime));
+        if (replacing && !noSafetyBackup) console.info("  1. safety backup of " + target + " into " + backups.directory());
         if (destination.inPlace) {
             console.info("  2. restore into " + target + " itself, in one transaction (a failure changes nothing)");
         } else {

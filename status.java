@@ -201,23 +201,42 @@ public class status implements Callable<Integer> {
         }
     }
 
-    /** The newest backup of this database, when a backup directory exists; informative, never an exit code. */
+    /** The newest backup of this database, when a backup directory exists (or OXY_BACKUP_TO names a store); informative, never an exit code. */
     private void reportBackups(Map<String, Object> report, String database) {
+        String remote = BackupLocationOption.chosen(null);
+        if (S3Location.isS3(remote)) {
+            reportRemoteBackups(report, database, remote);
+            return;
+        }
         BackupStore store = BackupStore.at(BackupStore.defaultDirectory(null, runtime));
         if (!java.nio.file.Files.isDirectory(store.directory())) return;
         Map<String, Object> backups = new LinkedHashMap<>();
         report.put("backups", backups);
         backups.put("directory", store.directory().toString());
-        List<BackupStore.Entry> ours;
         try {
-            ours = store.list().stream().filter(e -> e.present() && database.equals(e.manifest().database())).toList();
+            putNewest(backups, store.list().stream().filter(BackupStore.Entry::present).map(BackupStore.Entry::manifest).toList(), database);
         } catch (OxyError refused) { // e.g. a manifest naming files outside the directory: said, not fatal here
             backups.put("problem", refused.getMessage());
-            return;
         }
+    }
+
+    /** The same for backups in object storage (the store is asked only when OXY_BACKUP_TO names one). */
+    private void reportRemoteBackups(Map<String, Object> report, String database, String where) {
+        Map<String, Object> backups = new LinkedHashMap<>();
+        report.put("backups", backups);
+        backups.put("directory", where);
+        try (S3Backups store = S3Backups.connect(S3Options.fromEnvironment(where))) {
+            putNewest(backups, store.list().stream().filter(S3Backups.Entry::present).map(S3Backups.Entry::manifest).toList(), database);
+        } catch (OxyError refused) { // the store is down or refuses us: said, not fatal here
+            backups.put("problem", refused.getMessage());
+        }
+    }
+
+    private static void putNewest(Map<String, Object> backups, List<BackupManifest> newestFirst, String database) {
+        List<BackupManifest> ours = newestFirst.stream().filter(m -> database.equals(m.database())).toList();
         backups.put("count", ours.size());
         if (ours.isEmpty()) return;
-        BackupManifest newest = ours.get(0).manifest();
+        BackupManifest newest = ours.get(0);
         backups.put("newest", newest.name());
         backups.put("ageSeconds", java.time.Duration.between(newest.finishedAt(), java.time.Instant.now()).toSeconds());
         backups.put("sizeBytes", newest.bytes());

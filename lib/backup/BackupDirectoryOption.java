@@ -14,18 +14,29 @@ public class BackupDirectoryOption {
 
     /** The table 'backup list' prints and 'restore' shows as what can be restored. */
     public static void printTable(Console console, BackupStore backups, List<BackupStore.Entry> entries) {
-        if (entries.isEmpty()) {
-            console.info("No backups in " + backups.directory() + ". Make one: ./jbang oxy backup");
+        printRows(console, backups.directory().toString(), entries.stream().map(e -> new Row(e.manifest(), e.present())).toList());
+    }
+
+    /** The same table for a remote prefix. */
+    public static void printTable(Console console, S3Backups backups, List<S3Backups.Entry> entries) {
+        printRows(console, backups.location().toString(), entries.stream().map(e -> new Row(e.manifest(), e.present())).toList());
+    }
+
+    private record Row(BackupManifest manifest, boolean present) {}
+
+    private static void printRows(Console console, String where, List<Row> rows) {
+        if (rows.isEmpty()) {
+            console.info("No backups in " + where + ". Make one: ./jbang oxy backup" + (S3Location.isS3(where) ? " --to " + where : ""));
             return;
         }
         console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", "NAME", "AGE", "SIZE", "VERIFIED", "SERVER", "FORMAT"));
-        for (BackupStore.Entry entry : entries) {
-            BackupManifest m = entry.manifest();
+        for (Row row : rows) {
+            BackupManifest m = row.manifest();
             console.plain(String.format("%-26s %-10s %-10s %-10s %-8s %s", m.name(), age(m.finishedAt()),
-                entry.present() ? Console.humanBytes(m.bytes()) : "missing", m.verification(), m.serverVersion(),
-                m.format() + (m.format().equals("directory") ? "" : ", " + m.compression())));
+                row.present() ? Console.humanBytes(m.bytes()) : "missing", m.verification(), m.serverVersion(),
+                m.format() + (m.format().equals("directory") ? "" : ", " + m.compression()) + (m.encrypted() ? ", age" : "")));
         }
-        console.plain("in " + backups.directory());
+        console.plain("in " + where);
     }
 
     static String age(Instant then) {

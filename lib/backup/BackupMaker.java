@@ -40,11 +40,26 @@ public final class BackupMaker {
     private final BackupStore store;
     private final Console console;
 
+    private S3Backups remote;        // the backup streams here instead of into store (which then only holds the lock)
+    private AgeEncryption encryption; // the stored bytes are age ciphertext
+
     public BackupMaker(DatabaseRuntime runtime, PostgresUrl url, BackupStore store, Console console) {
         this.runtime = runtime;
         this.url = url;
         this.store = store;
         this.console = console;
+    }
+
+    /** Streams the backup into an S3 prefix: nothing of it is written to local disk. */
+    public BackupMaker uploadingTo(S3Backups remote) {
+        this.remote = remote;
+        return this;
+    }
+
+    /** Encrypts the backup on its way out (age, to these recipients). */
+    public BackupMaker encryptingTo(AgeEncryption encryption) {
+        this.encryption = encryption;
+        return this;
     }
 
     /** Server facts read before dumping. */
@@ -61,11 +76,15 @@ public final class BackupMaker {
         Server server = inspectServer();
         try (PostgresTools tools = PostgresTools.find(Math.max(server.major(), toolMajor), runtime, List.of(store.directory()), console)) {
             checkCompressionSupported(settings, tools);
-            String name = store.newName(started);
-            String fileName = name + settings.extension();
+            String name = remote != null ? newRemoteName(started) : store.newName(started);
+            String fileName = name + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
             Path temporary = store.temporary(fileName);
-            console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe());
+            Destination destination = remote != null ? Destination.upload(remote.startUpload(fileName), encryption)
+                : encryption != null ? Destination.encryptedFile(temporary, encryption) : null;
+            console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe()
+                + (remote != null ? " to " + remote.location() : "") + (encryption != null ? ", encrypted with age" : ""));
             Thread onInterrupt = new Thread(() -> {
+                if (destination != null) destination.abandon();
                 try {
                     DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {
@@ -73,39 +92,138 @@ public final class BackupMaker {
                 }
                 console.fail("backup interrupted: no backup was made; the previous backups are untouched");
             }, "abandon-unfinished-backup");
-            Runtime.getRuntime().addShutdownHook(onInterrupt); // Ctrl+C or SIGTERM: say so, leave no partial file
+            Runtime.getRuntime().addShutdownHook(onInterrupt); // Ctrl+C or SIGTERM: say so, leave no partial file or upload
             try {
                 Snapshot snapshot;
-                try (Console.Progress progress = console.progress(() -> Console.humanBytes(sizeSoFar(temporary)) + " written")) {
-                    snapshot = dumpUnderSnapshot(tools, settings, temporary);
+                try (Console.Progress progress = console.progress(() -> destination != null ? Console.humanBytes(destination.bytes()) + (remote != null ? " uploaded" : " written")
+                        : Console.humanBytes(sizeSoFar(temporary)) + " written")) {
+                    snapshot = dumpUnderSnapshot(tools, settings, temporary, destination);
                 }
-                BackupStore.restrict(temporary);
-                DurableFiles.fsync(temporary);
-                String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
-                if (restoreTest) {
-                    restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
+                BackupManifest manifest;
+                if (destination != null) {
+                    destination.finish();
+                    manifest = manifest(name, fileName, settings, server, tools, snapshot, destination.sha256(), destination.bytes(), started);
+                } else {
+                    BackupStore.restrict(temporary);
+                    DurableFiles.fsync(temporary);
+                    String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
+                    if (restoreTest) {
+                        restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
+                    }
+                    manifest = manifest(name, fileName, settings, server, tools, snapshot, sha256, BackupStore.size(temporary), started);
+                    if (restoreTest) manifest = manifest.verifiedBy("full");
                 }
-                long bytes = BackupStore.size(temporary);
-                Path data = store.directory().resolve(fileName);
-                Files.move(temporary, data, StandardCopyOption.ATOMIC_MOVE);
-                Instant finished = Instant.now();
-                BackupManifest manifest = new BackupManifest(name, fileName, settings.format().name().toLowerCase(),
-                    settings.compression(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
-                    snapshot.schemaVersion(), snapshot.rowCounts(), started, finished,
-                    Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION);
-                if (restoreTest) manifest = manifest.verifiedBy("full");
-                manifest.write(store.directory());
-                DurableFiles.fsync(store.directory());
+                if (remote != null) {
+                    remote.putManifest(manifest); // last: from here on the remote backup exists
+                } else {
+                    if (destination != null) {
+                        BackupStore.restrict(temporary);
+                        DurableFiles.fsync(temporary);
+                    }
+                    Files.move(temporary, store.directory().resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
+                    manifest.write(store.directory());
+                    DurableFiles.fsync(store.directory());
+                }
                 return manifest;
             } catch (IOException e) {
+                if (destination != null) destination.abandon();
+                if (remote != null) {
+                    throw new OxyError(ExitCode.STORE_UNAVAILABLE, "uploading to " + remote.location() + " failed: " + e.getMessage() + "; no remote backup was made",
+                        "The next run removes the unfinished upload; the previous backups are untouched.", e);
+                }
                 throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
                     "Free space or fix permissions there; the previous backups are untouched.", e);
+            } catch (RuntimeException e) {
+                if (destination != null) destination.abandon();
+                throw e;
             } finally {
                 Cli.removeShutdownHook(onInterrupt);
                 try {
                     DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {
                     // removed with the leftovers of the next run
+                }
+            }
+        }
+    }
+
+    private BackupManifest manifest(String name, String fileName, Settings settings, Server server, PostgresTools tools, Snapshot snapshot,
+                                    String sha256, long bytes, Instant started) {
+        Instant finished = Instant.now();
+        return new BackupManifest(name, fileName, settings.format().name().toLowerCase(),
+            settings.compression(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
+            snapshot.schemaVersion(), snapshot.rowCounts(), started, finished,
+            Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION,
+            encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null);
+    }
+
+    /** A name no backup under the remote prefix has yet (the local staging directory never holds data). */
+    private String newRemoteName(Instant started) {
+        String base = store.newName(started);
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        remote.list().forEach(entry -> taken.add(entry.name()));
+        String name = base;
+        for (int n = 2; taken.contains(name); n++) name = base + "_" + n;
+        return name;
+    }
+
+    /**
+     * Where a streamed dump's bytes go as pg_dump writes them: through age when encrypting, hashed as they
+     * leave (the manifest's sha256 is of exactly the stored bytes), into an S3 upload or a local file.
+     */
+    static final class Destination {
+        private final HashingOutputStream hashed;
+        private final java.io.OutputStream sink;
+        private final MultipartUpload upload; // or null: a local file
+        private final Path file;
+        private String sha256;
+
+        private Destination(HashingOutputStream hashed, AgeEncryption encryption, MultipartUpload upload, Path file) throws IOException {
+            this.hashed = hashed;
+            this.sink = encryption != null ? encryption.encrypting(hashed) : hashed;
+            this.upload = upload;
+            this.file = file;
+        }
+
+        static Destination upload(MultipartUpload upload, AgeEncryption encryption) {
+            try {
+                return new Destination(new HashingOutputStream(upload), encryption, upload, null);
+            } catch (IOException e) {
+                upload.abort();
+                throw new OxyError(ExitCode.FAILED, "cannot start encrypting: " + e.getMessage(), null, e);
+            }
+        }
+
+        static Destination encryptedFile(Path file, AgeEncryption encryption) {
+            try {
+                java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
+                return new Destination(new HashingOutputStream(out), encryption, null, file);
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.FAILED, "cannot write " + file + ": " + diskProblem(e.getMessage()), null, e);
+            }
+        }
+
+        java.io.OutputStream sink() { return sink; }
+
+        long bytes() { return hashed.bytes(); }
+
+        String sha256() { return sha256; }
+
+        /** The last encrypted chunk, then the object appears under its key (or the file is complete). */
+        void finish() throws IOException {
+            sink.close();
+            sha256 = hashed.sha256();
+            if (upload != null) upload.complete();
+        }
+
+        /** Failure or Ctrl+C: the upload's parts are dropped (the caller deletes a local file). */
+        void abandon() {
+            if (upload != null) upload.abort();
+            else {
+                try {
+                    sink.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // the file is deleted anyway
                 }
             }
         }
@@ -182,10 +300,22 @@ public final class BackupMaker {
         """;
 
     /**
+     * DUMP_AND_VERIFY with the archive on stdout instead of in a file: tee copies it to fd 3 (the script's
+     * stdout, read by Java on its way to age and the store) and on into pg_restore. Only tee holds fd 3,
+     * so stdout ends when tee does.
+     */
+    private static final String DUMP_VERIFY_AND_STREAM = """
+        exec 3>&1
+        { pg_dump "$@" || echo "oxy-ops: pg_dump failed" >&2; } 3>&- \
+          | { tee /dev/fd/3 || echo "oxy-ops: writing the archive failed" >&2; } \
+          | { pg_restore --file=/dev/null || echo "oxy-ops: the archive did not read back" >&2; } >&2 3>&-
+        """;
+
+    /**
      * Exports a snapshot, runs pg_dump on it, and counts every table's rows in the same snapshot meanwhile:
      * the manifest's counts are exactly the dump's, however busy the app is.
      */
-    private Snapshot dumpUnderSnapshot(PostgresTools tools, Settings settings, Path temporary) throws IOException {
+    private Snapshot dumpUnderSnapshot(PostgresTools tools, Settings settings, Path temporary, Destination destination) throws IOException {
         try (Connection connection = url.connect()) {
             connection.setAutoCommit(false);
             connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -206,11 +336,17 @@ public final class BackupMaker {
                 if (!dump.ok()) throw dumpFailed(dump);
                 return snapshot;
             }
-            GrowingFileDigest hashing = GrowingFileDigest.follow(temporary);
-            List<String> pipeline = new ArrayList<>(List.of(temporary.toString()));
-            pipeline.addAll(arguments);
-            Processes.Result dump = tools.runShell(DUMP_AND_VERIFY, pipeline, url);
-            String sha256 = hashing.finish();
+            Processes.Result dump;
+            String sha256 = null;
+            if (destination != null) {
+                dump = tools.runShellStreaming(DUMP_VERIFY_AND_STREAM, arguments, url, destination.sink());
+            } else {
+                GrowingFileDigest hashing = GrowingFileDigest.follow(temporary);
+                List<String> pipeline = new ArrayList<>(List.of(temporary.toString()));
+                pipeline.addAll(arguments);
+                dump = tools.runShell(DUMP_AND_VERIFY, pipeline, url);
+                sha256 = hashing.finish();
+            }
             Snapshot snapshot = awaitCounts(counting);
             connection.commit();
             String output = dump.output();

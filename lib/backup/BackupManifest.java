@@ -31,7 +31,9 @@ public record BackupManifest(
     Instant finishedAt,
     double durationSeconds,
     String verification,
-    String madeBy) {
+    String madeBy,
+    String encryption,
+    java.util.List<String> encryptedTo) {
 
     public static final String SUFFIX = ".manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
@@ -39,8 +41,11 @@ public record BackupManifest(
 
     public BackupManifest verifiedBy(String how) {
         return new BackupManifest(name, file, format, compression, sha256, bytes, database, runtime, serverVersion, pgDumpVersion,
-            schemaVersion, rowCounts, startedAt, finishedAt, durationSeconds, how, madeBy);
+            schemaVersion, rowCounts, startedAt, finishedAt, durationSeconds, how, madeBy, encryption, encryptedTo);
     }
+
+    /** age-encrypted: the data's bytes (and sha256) are ciphertext; restoring needs an identity. */
+    public boolean encrypted() { return encryption != null; }
 
     public static Path pathFor(Path directory, String name) { return directory.resolve(name + SUFFIX); }
 
@@ -64,16 +69,38 @@ public record BackupManifest(
 
     private static BackupManifest parse(Path manifest) throws IOException {
         BackupManifest read = JSON.readValue(manifest.toFile(), BackupManifest.class);
-        read.requireOwnFiles(manifest);
+        read.requireOwnFiles(manifest.getFileName().toString(), manifest.toString());
         return read;
+    }
+
+    /** A remote manifest's bytes (fileName: its object's last path element; where: for messages). */
+    public static BackupManifest read(byte[] json, String fileName, String where) {
+        try {
+            BackupManifest read = JSON.readValue(json, BackupManifest.class);
+            read.requireOwnFiles(fileName, where);
+            return read;
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + where + " is unreadable (" + e.getMessage().lines().findFirst().orElse("") + ")",
+                "It was edited or damaged; 'backup verify' checks the data itself.", e);
+        }
+    }
+
+    /** read(byte[]...), with an unreadable manifest as empty (listings skip it); one naming files not its own is still refused. */
+    public static Optional<BackupManifest> readIfParsable(byte[] json, String fileName) {
+        try {
+            BackupManifest read = JSON.readValue(json, BackupManifest.class);
+            read.requireOwnFiles(fileName, fileName);
+            return Optional.of(read);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /**
      * A manifest is input: prune deletes what it names, so its name and data must be files of this backup in
      * the manifest's own directory (NAME.manifest.json beside NAME + extension), never a path that leads out.
      */
-    private void requireOwnFiles(Path manifest) {
-        String fileName = manifest.getFileName().toString();
+    private void requireOwnFiles(String fileName, String manifest) {
         boolean nameIsItsOwn = name != null && (name + SUFFIX).equals(fileName) && isPlainFileName(name);
         boolean dataBeside = file != null && isPlainFileName(file) && file.startsWith(name == null ? "\0" : name);
         if (!nameIsItsOwn || !dataBeside) {
@@ -92,6 +119,14 @@ public record BackupManifest(
     public void write(Path directory) throws IOException {
         Path temporary = directory.resolve(BackupStore.TEMPORARY_PREFIX + name + SUFFIX);
         DurableFiles.writePrivateAndSynced(pathFor(directory, name), temporary, JSON.writeValueAsBytes(this));
+    }
+
+    public byte[] toJsonBytes() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public String toJson() {

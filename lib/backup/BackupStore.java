@@ -122,12 +122,19 @@ public final class BackupStore {
     /** Leftovers of runs that were killed: never backups, removed under the lock. */
     public void removeLeftovers() {
         try (Stream<Path> entries = Files.list(directory)) {
-            for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX)).toList()) {
+            for (Path leftover : entries.filter(p -> p.getFileName().toString().startsWith(TEMPORARY_PREFIX) && !fetchedByALiveRun(p)).toList()) {
                 DurableFiles.deleteRecursively(leftover);
             }
         } catch (IOException e) {
             // what cannot be listed now is removed by the next run
         }
+    }
+
+    /** A restore's or verify's downloaded copy (FetchedBackup) while the run that fetched it is alive: not a leftover yet. */
+    private static boolean fetchedByALiveRun(Path path) {
+        java.util.regex.Matcher fetched = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(TEMPORARY_PREFIX + FetchedBackup.FETCHED) + "(\\d+)-")
+            .matcher(path.getFileName().toString());
+        return fetched.lookingAt() && ProcessHandle.of(Long.parseLong(fetched.group(1))).isPresent();
     }
 
     /** A fresh name for a backup started now; a second one in the same second gets a suffix. */

@@ -100,18 +100,39 @@ public final class PostgresTools implements AutoCloseable {
         return launch(command, target);
     }
 
+    /**
+     * runShell, with the script's stdout as data: it goes into data as it comes (a dump on its way to an
+     * upload); the Result's output is stderr. When data refuses a write, the script is stopped and that
+     * IOException is thrown.
+     */
+    public Processes.Result runShellStreaming(String script, List<String> arguments, PostgresUrl target, java.io.OutputStream data) throws IOException {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", script, "sh"));
+        command.addAll(arguments);
+        try {
+            if (hostBin == null) return exec(command, target, data);
+            return Processes.runStreaming(command, hostEnvironment(target), data);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OxyError(ExitCode.INTERRUPTED, "sh was interrupted", null, e);
+        }
+    }
+
     private Processes.Result launch(List<String> command, PostgresUrl target) {
         try {
-            if (hostBin == null) return exec(command, target);
-            Map<String, String> environment = libpqEnvironment(target, target == null ? null : target.host(), target == null ? 0 : target.port());
-            environment.put("PATH", hostBin + java.io.File.pathSeparator + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-            return Processes.run(command, environment, NO_LIMIT);
+            if (hostBin == null) return exec(command, target, null);
+            return Processes.run(command, hostEnvironment(target), NO_LIMIT);
         } catch (IOException e) {
             throw new OxyError(ExitCode.FAILED, "could not run " + command.get(0) + ": " + e.getMessage(), null, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OxyError(ExitCode.INTERRUPTED, command.get(0) + " was interrupted", null, e);
         }
+    }
+
+    private Map<String, String> hostEnvironment(PostgresUrl target) {
+        Map<String, String> environment = libpqEnvironment(target, target == null ? null : target.host(), target == null ? 0 : target.port());
+        environment.put("PATH", hostBin + java.io.File.pathSeparator + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        return environment;
     }
 
     /** The connection in libpq's variables, password included: never in a process argument. */
@@ -260,21 +281,34 @@ public final class PostgresTools implements AutoCloseable {
         }
     }
 
-    private Processes.Result exec(List<String> command, PostgresUrl target) throws InterruptedException {
+    /** Runs the command in the tools container; data: where stdout goes (null: into the output with stderr). */
+    private Processes.Result exec(List<String> command, PostgresUrl target, java.io.OutputStream data) throws InterruptedException, IOException {
         List<String> environment = target == null ? List.of() : libpqEnvironment(target,
             containerHost != null ? containerHost : target.host(), containerHost != null ? containerPort : target.port())
             .entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
         String execId = docker.execCreateCmd(containerId).withCmd(command.toArray(String[]::new)).withEnv(environment)
             .withAttachStdout(true).withAttachStderr(true).exec().getId();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
+        IOException[] dataRefused = new IOException[1];
         docker.execStartCmd(execId).exec(new ResultCallback.Adapter<Frame>() {
             @Override
             public void onNext(Frame frame) {
+                if (data != null && frame.getStreamType() == com.github.dockerjava.api.model.StreamType.STDOUT) {
+                    if (dataRefused[0] != null) return;
+                    try {
+                        data.write(frame.getPayload());
+                    } catch (IOException e) {
+                        dataRefused[0] = e;
+                        removeContainer(); // stops the pipeline inside; nothing more is read
+                    }
+                    return;
+                }
                 synchronized (output) {
                     output.writeBytes(frame.getPayload());
                 }
             }
         }).awaitCompletion();
+        if (dataRefused[0] != null) throw dataRefused[0];
         Long exitCode = null;
         for (int attempt = 0; attempt < 50 && exitCode == null; attempt++) {
             var inspected = docker.inspectExecCmd(execId).exec();

@@ -15,6 +15,10 @@
 //DEPS org.xerial:sqlite-jdbc:3.54.1.0
 //DEPS com.github.luben:zstd-jni:1.5.7-6
 //DEPS me.tongfei:progressbar:0.10.2
+// object storage (backup --to s3://): chosen over MinIO's client by size and warm start, see README
+//DEPS software.amazon.awssdk:s3:2.59.1
+// age encryption (backup --encrypt-to): the standard format, readable by the age CLI
+//DEPS com.exceptionfactory.jagged:jagged-x25519:1.0.0
 
 /**
  * Every library oxy-ops uses, with its version, in one place: JBang reads these //DEPS lines (every script

@@ -23,6 +23,8 @@ public final class ExitCode {
     public static final int LOCKED = 10;
     /** No pg_dump/pg_restore of a suitable major on this host and no Docker to run one in. */
     public static final int TOOLS_MISSING = 11;
+    /** The object store (s3://) does not answer, refuses our credentials, or has no such bucket; or an upload to it failed. */
+    public static final int STORE_UNAVAILABLE = 12;
     /** Stopped by Ctrl+C or SIGTERM (128 + SIGINT). */
     public static final int INTERRUPTED = 130;
 

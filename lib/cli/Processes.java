@@ -42,6 +42,32 @@ public final class Processes {
         return new Result(process.exitValue(), output.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Runs a command whose stdout is data: it goes into data as it comes, and the Result's output is stderr.
+     * When data refuses a write, the process is killed and that IOException is thrown.
+     */
+    public static Result runStreaming(List<String> command, Map<String, String> environment, java.io.OutputStream data) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        process.getOutputStream().close();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> copy(process.getErrorStream(), errors), "stderr-of-" + command.get(0));
+        reader.setDaemon(true);
+        reader.start();
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = process.getInputStream()) {
+            for (int n; (n = in.read(buffer)) >= 0; ) data.write(buffer, 0, n);
+        } catch (IOException refused) {
+            process.destroyForcibly().waitFor(); // its pipe is closed too: what it started gets SIGPIPE
+            reader.join(1000);
+            throw refused;
+        }
+        process.waitFor();
+        reader.join(5000);
+        return new Result(process.exitValue(), errors.toString(StandardCharsets.UTF_8));
+    }
+
     private static void copy(InputStream in, ByteArrayOutputStream out) {
         try (in) {
             in.transferTo(out);

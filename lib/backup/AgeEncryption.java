@@ -1,0 +1,132 @@
+import com.exceptionfactory.jagged.RecipientStanzaReader;
+import com.exceptionfactory.jagged.RecipientStanzaWriter;
+import com.exceptionfactory.jagged.framework.stream.StandardDecryptingChannelFactory;
+import com.exceptionfactory.jagged.framework.stream.StandardEncryptingChannelFactory;
+import com.exceptionfactory.jagged.x25519.X25519RecipientStanzaReaderFactory;
+import com.exceptionfactory.jagged.x25519.X25519RecipientStanzaWriterFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * age (age-encryption.org/v1) to X25519 recipients: the backup is encrypted on its way out, so the server
+ * holds only public keys, and `age -d -i key.txt FILE` opens it without us. Identities (private keys) are
+ * read from a file only when restoring or verifying, never from a flag's value.
+ */
+public final class AgeEncryption {
+    public static final String EXTENSION = ".age";
+    /** The environment variable that may name the identity file (cron, runbooks). */
+    public static final String IDENTITY_VARIABLE = "OXY_BACKUP_IDENTITY_FILE";
+
+    private final List<String> recipients;
+
+    private AgeEncryption(List<String> recipients) { this.recipients = recipients; }
+
+    /** --encrypt-to values: each an age1… public key, or a file of them (one per line, # comments, as age -R reads). */
+    public static AgeEncryption toRecipients(List<String> given) {
+        List<String> keys = new ArrayList<>();
+        for (String value : given) {
+            if (value.startsWith("age1")) {
+                keys.add(value);
+                continue;
+            }
+            Path file = Path.of(value);
+            if (!Files.isRegularFile(file)) {
+                throw new OxyError(ExitCode.USAGE, "--encrypt-to " + value + " is neither an age public key (age1…) nor a file of them",
+                    "Make a key pair with age-keygen -o key.txt and pass the 'public key' line it prints.");
+            }
+            try {
+                Files.readAllLines(file).stream().map(String::strip).filter(line -> !line.isEmpty() && !line.startsWith("#")).forEach(keys::add);
+            } catch (IOException e) {
+                throw new OxyError(ExitCode.USAGE, "cannot read the recipients file " + value + " (" + e.getMessage() + ")", null, e);
+            }
+        }
+        for (String key : keys) {
+            if (key.startsWith("AGE-SECRET-KEY-")) {
+                throw new OxyError(ExitCode.USAGE, "--encrypt-to was given a private key (AGE-SECRET-KEY-…)",
+                    "Give the public key (age1…) only: the private key must not live on the database server.");
+            }
+            try {
+                X25519RecipientStanzaWriterFactory.newRecipientStanzaWriter(key);
+            } catch (GeneralSecurityException | RuntimeException e) {
+                throw new OxyError(ExitCode.USAGE, "'" + key + "' is not an age X25519 public key", "Copy the 'public key: age1…' line age-keygen printed.");
+            }
+        }
+        if (keys.isEmpty()) throw new OxyError(ExitCode.USAGE, "--encrypt-to names no recipient", null);
+        return new AgeEncryption(List.copyOf(keys));
+    }
+
+    /** What the manifest records: whom it is encrypted to, as short fingerprints (sha256 of each public key). */
+    public List<String> fingerprints() { return recipients.stream().map(AgeEncryption::fingerprint).toList(); }
+
+    public static String fingerprint(String recipient) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(recipient.getBytes(StandardCharsets.US_ASCII));
+            return "sha256:" + HexFormat.of().formatHex(hash, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Bytes written here leave encrypted into out; close() writes the last chunk (the stream is then complete). */
+    public OutputStream encrypting(OutputStream out) throws IOException {
+        try {
+            List<RecipientStanzaWriter> writers = new ArrayList<>();
+            for (String key : recipients) writers.add(X25519RecipientStanzaWriterFactory.newRecipientStanzaWriter(key));
+            return Channels.newOutputStream(new StandardEncryptingChannelFactory().newEncryptingChannel(Channels.newChannel(out), writers));
+        } catch (GeneralSecurityException e) {
+            throw new IOException("age encryption failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The plaintext of an age stream, opened with the identity file's keys. A wrong identity is one plain
+     * line (exit 2) naming whom the backup was encrypted to.
+     */
+    public static InputStream decrypting(InputStream in, Path identityFile, List<String> encryptedTo) {
+        List<RecipientStanzaReader> readers = new ArrayList<>();
+        for (String key : identities(identityFile)) {
+            try {
+                readers.add(X25519RecipientStanzaReaderFactory.newRecipientStanzaReader(key));
+            } catch (GeneralSecurityException | RuntimeException e) {
+                throw new OxyError(ExitCode.USAGE, "the identity file " + identityFile + " holds a key that is not an age X25519 identity", null, e);
+            }
+        }
+        try {
+            return Channels.newInputStream(new StandardDecryptingChannelFactory().newDecryptingChannel(Channels.newChannel(in), readers));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new OxyError(ExitCode.USAGE, "the identity in " + identityFile + " does not open this backup"
+                + (encryptedTo == null || encryptedTo.isEmpty() ? "" : " (it is encrypted to " + String.join(", ", encryptedTo) + ")"),
+                "Use the identity file whose public key the backup was made for; nothing was changed.", e);
+        }
+    }
+
+    /** The AGE-SECRET-KEY-1… lines of an age-keygen file. */
+    private static List<String> identities(Path identityFile) {
+        try {
+            List<String> keys = Files.readAllLines(identityFile).stream().map(String::strip).filter(line -> line.startsWith("AGE-SECRET-KEY-1")).toList();
+            if (keys.isEmpty()) {
+                throw new OxyError(ExitCode.USAGE, identityFile + " holds no age identity (AGE-SECRET-KEY-1…)", "Give the file age-keygen wrote.");
+            }
+            return keys;
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.USAGE, "cannot read the identity file " + identityFile + " (" + e.getMessage() + ")", null, e);
+        }
+    }
+
+    /** --identity, else the file named by OXY_BACKUP_IDENTITY_FILE, else none. */
+    public static Path identityFile(Path given) {
+        if (given != null) return given;
+        String fromEnvironment = System.getenv(IDENTITY_VARIABLE);
+        return fromEnvironment == null || fromEnvironment.isBlank() ? null : Path.of(fromEnvironment);
+    }
+}

@@ -1,0 +1,132 @@
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+/**
+ * A stream of unknown length written to one S3 object: parts of 16 MiB go up on another thread while the
+ * next fills (at most two in flight, so memory stays ~48 MiB and a slow store slows the dump, not the
+ * heap). Nothing is visible under the key until complete(); abort() removes every uploaded part.
+ */
+final class MultipartUpload extends OutputStream {
+    static final int PART_SIZE = 16 << 20;
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String key;
+    private final String uploadId;
+    private final ExecutorService uploader = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "upload-parts");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Semaphore inFlight = new Semaphore(2);
+    private final List<Future<CompletedPart>> parts = new ArrayList<>();
+    private byte[] current = new byte[PART_SIZE];
+    private int filled;
+    private volatile boolean finished;
+
+    MultipartUpload(S3Client s3, String bucket, String key, String uploadId) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.key = key;
+        this.uploadId = uploadId;
+    }
+
+    String key() { return key; }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+        while (length > 0) {
+            int n = Math.min(length, current.length - filled);
+            System.arraycopy(bytes, offset, current, filled, n);
+            filled += n;
+            offset += n;
+            length -= n;
+            if (filled == current.length) sendPart();
+        }
+    }
+
+    /** Hands the filled buffer to the uploader; waits while two parts are already on their way. */
+    private void sendPart() throws IOException {
+        failIfAPartFailed();
+        byte[] part = current;
+        int length = filled;
+        int number = parts.size() + 1;
+        try {
+            inFlight.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while uploading", e);
+        }
+        parts.add(uploader.submit(() -> {
+            try {
+                String eTag = s3.uploadPart(request -> request.bucket(bucket).key(key).uploadId(uploadId).partNumber(number).contentLength((long) length),
+                    RequestBody.fromBytes(length == part.length ? part : java.util.Arrays.copyOf(part, length))).eTag();
+                return CompletedPart.builder().partNumber(number).eTag(eTag).build();
+            } finally {
+                inFlight.release();
+            }
+        }));
+        current = new byte[PART_SIZE];
+        filled = 0;
+    }
+
+    private void failIfAPartFailed() throws IOException {
+        for (Future<CompletedPart> part : parts) {
+            if (part.isDone()) awaitPart(part);
+        }
+    }
+
+    private static CompletedPart awaitPart(Future<CompletedPart> part) throws IOException {
+        try {
+            return part.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? new IOException(S3Backups.describe(runtime), runtime) : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while uploading", e);
+        }
+    }
+
+    /** Uploads what is left and makes the object appear under its key. */
+    void complete() throws IOException {
+        if (filled > 0 || parts.isEmpty()) sendPart();
+        List<CompletedPart> done = new ArrayList<>();
+        for (Future<CompletedPart> part : parts) done.add(awaitPart(part));
+        s3.completeMultipartUpload(request -> request.bucket(bucket).key(key).uploadId(uploadId)
+            .multipartUpload(upload -> upload.parts(done)));
+        finished = true;
+        uploader.shutdown();
+    }
+
+    /** Drops the parts sent so far; quiet, because it runs on failure paths (the next run cleans up what it could not). */
+    void abort() {
+        if (finished) return;
+        finished = true;
+        uploader.shutdownNow();
+        try {
+            s3.abortMultipartUpload(request -> request.bucket(bucket).key(key).uploadId(uploadId));
+        } catch (RuntimeException ignored) {
+            // the store is gone: the next backup run aborts it
+        }
+    }
+
+    @Override
+    public void close() {
+        // complete() or abort() decide; closing the stream chain must not do either
+    }
+}
