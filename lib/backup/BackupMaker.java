@@ -79,12 +79,10 @@ public final class BackupMaker {
             String name = remote != null ? newRemoteName(started) : store.newName(started);
             String fileName = name + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
             Path temporary = store.temporary(fileName);
-            Destination destination = remote != null ? Destination.upload(remote.startUpload(fileName), encryption)
-                : encryption != null ? Destination.encryptedFile(temporary, encryption) : null;
-            console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe()
-                + (remote != null ? " to " + remote.location() : "") + (encryption != null ? ", encrypted with age" : ""));
+            java.util.concurrent.atomic.AtomicReference<Destination> streaming = new java.util.concurrent.atomic.AtomicReference<>();
             Thread onInterrupt = new Thread(() -> {
-                if (destination != null) destination.abandon();
+                if (streaming.get() != null) streaming.get().abandon();
+                if (remote != null) remote.abortUploads(fileName); // also one whose id had not come back yet
                 try {
                     DurableFiles.deleteRecursively(temporary);
                 } catch (IOException ignored) {
@@ -94,6 +92,12 @@ public final class BackupMaker {
             }, "abandon-unfinished-backup");
             Runtime.getRuntime().addShutdownHook(onInterrupt); // Ctrl+C or SIGTERM: say so, leave no partial file or upload
             try {
+                // the hook is in place before the upload exists: no moment leaves one behind
+                streaming.set(remote != null ? Destination.upload(remote.startUpload(fileName), encryption)
+                    : encryption != null ? Destination.encryptedFile(temporary, encryption) : null);
+                Destination destination = streaming.get();
+                console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe()
+                    + (remote != null ? " to " + remote.location() : "") + (encryption != null ? ", encrypted with age" : ""));
                 Snapshot snapshot;
                 try (Console.Progress progress = console.progress(() -> destination != null ? Console.humanBytes(destination.bytes()) + (remote != null ? " uploaded" : " written")
                         : Console.humanBytes(sizeSoFar(temporary)) + " written")) {
@@ -126,7 +130,7 @@ public final class BackupMaker {
                 }
                 return manifest;
             } catch (IOException e) {
-                if (destination != null) destination.abandon();
+                if (streaming.get() != null) streaming.get().abandon();
                 if (remote != null) {
                     throw new OxyError(ExitCode.STORE_UNAVAILABLE, "uploading to " + remote.location() + " failed: " + e.getMessage() + "; no remote backup was made",
                         "The next run removes the unfinished upload; the previous backups are untouched.", e);
@@ -134,7 +138,7 @@ public final class BackupMaker {
                 throw new OxyError(ExitCode.FAILED, "could not write the backup in " + store.directory() + ": " + diskProblem(e.getMessage()),
                     "Free space or fix permissions there; the previous backups are untouched.", e);
             } catch (RuntimeException e) {
-                if (destination != null) destination.abandon();
+                if (streaming.get() != null) streaming.get().abandon();
                 throw e;
             } finally {
                 Cli.removeShutdownHook(onInterrupt);

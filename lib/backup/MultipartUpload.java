@@ -119,6 +119,12 @@ final class MultipartUpload extends OutputStream {
         finished = true;
         uploader.shutdownNow();
         try {
+            // a part still on its way would land after the abort and leave the upload listed: let it end first
+            uploader.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
             s3.abortMultipartUpload(request -> request.bucket(bucket).key(key).uploadId(uploadId));
         } catch (RuntimeException ignored) {
             // the store is gone: the next backup run aborts it

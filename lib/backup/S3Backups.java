@@ -232,6 +232,18 @@ public final class S3Backups implements AutoCloseable {
         return removed;
     }
 
+    /** Aborts every unfinished upload to this file's key (quietly: it runs while the JVM exits). */
+    void abortUploads(String fileName) {
+        String key = location.key(fileName);
+        try {
+            for (var upload : s3.listMultipartUploadsPaginator(request -> request.bucket(location.bucket()).prefix(key)).uploads()) {
+                if (upload.key().equals(key)) s3.abortMultipartUpload(request -> request.bucket(location.bucket()).key(key).uploadId(upload.uploadId()));
+            }
+        } catch (RuntimeException ignored) {
+            // the next run removes it
+        }
+    }
+
     private static String fileName(String key) { return key.substring(key.lastIndexOf('/') + 1); }
 
     // --- errors in one line ---
