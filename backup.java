@@ -36,9 +36,12 @@ import picocli.CommandLine.Parameters;
     subcommands = {backup.ListBackups.class, backup.VerifyBackup.class, backup.PruneBackups.class},
     footer = {"", "Exit codes: 0 backup made and verified; 1 failed (pg_dump, disk full, permissions); 2 bad option;",
         "            3 database does not answer; 9 verification failed; 10 another run holds the lock;",
-        "            11 no pg_dump of the server's major (and no Docker to run one).",
+        "            11 no pg_dump of the server's major (and no Docker to run one);",
+        "            12 the object store (s3://) does not answer, refuses the credentials, has no such bucket, or the upload failed.",
         "", "Examples:", "  ./jbang oxy backup", "  ./jbang oxy backup --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --quiet",
         "  ./jbang oxy backup --format plain            # oxy_YYYYmmdd_HHMMSS.sql.gz, restorable with gunzip -c | psql",
+        "  ./jbang oxy backup --to s3://acme-backups/oxy --encrypt-to age1...   # off-site, encrypted (AWS_* credentials)",
+        "  ./jbang oxy backup --copy-to s3://acme-backups/oxy --copy-keep-daily 30",
         "  ./jbang oxy backup list"})
 public class backup implements Callable<Integer> {
 

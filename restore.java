@@ -29,10 +29,12 @@ import picocli.CommandLine.Parameters;
     description = "Restore a backup (ours, or a pg_dump / .sql.gz from a runbook) into a new database and swap it in.",
     footer = {"", "Exit codes: 0 restored and checked; 1 the restore failed (the database is as it was); 2 bad argument;",
         "            3 database does not answer; 8 refused (not confirmed, role may not create databases);",
-        "            9 the dump is damaged or its row counts differ; 10 another backup or restore is running.",
+        "            9 the dump is damaged or its row counts differ; 10 another backup or restore is running;",
+        "            12 the object store (s3://) does not answer or refuses the credentials.",
         "", "Examples:", "  ./jbang oxy restore                        # list what can be restored",
         "  ./jbang oxy restore latest --dry-run", "  ./jbang oxy restore oxy_20261122_030000",
-        "  ./jbang oxy restore ~/backups/oxy-nightly.sql.gz --yes", "  ./jbang oxy restore latest --to-db oxy_copy"})
+        "  ./jbang oxy restore ~/backups/oxy-nightly.sql.gz --yes", "  ./jbang oxy restore latest --to-db oxy_copy",
+        "  ./jbang oxy restore latest --from s3://acme-backups/oxy --identity key.txt"})
 public class restore implements Callable<Integer> {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
 
