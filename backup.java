@@ -108,11 +108,14 @@ public class backup implements Callable<Integer> {
         ping("/start", null);
         Instant started = Instant.now();
         try {
+            // the S3 client's first request (a second of class loading) overlaps with finding the database
+            java.util.concurrent.CompletableFuture<S3Backups> connecting = store.isRemote()
+                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> S3Backups.connect(store.remote())) : null;
             BackupStore backups = BackupStore.create(store.directory(runtime));
             DatabaseRuntime database = Runtimes.select(runtime);
             databaseName = database.url().database();
             BackupManifest made;
-            try (S3Backups remote = store.isRemote() ? S3Backups.connect(store.remote()) : null;
+            try (S3Backups remote = connecting != null ? Cli.join(connecting) : null;
                  S3Backups copy = copyTo != null ? S3Backups.connect(store.s3.location(copyTo)) : null) {
                 made = makeBackup(console, settings, encryption, backups, remote, copy, database);
             }

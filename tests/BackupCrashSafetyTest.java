@@ -200,12 +200,7 @@ class BackupCrashSafetyTest {
 
     @Test
     void aFullDiskFailsTheBackupLoudlyAndKeepsTheLastGoodOne() throws Exception {
-        Path backups = Files.createDirectories(state.resolve("small-disk"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", backups.toString()).inheritIO().start();
-        if (mount.waitFor() != 0) {
-            if ("true".equals(System.getenv("CI"))) fail("CI=true but a tmpfs cannot be mounted (the full-disk test needs root)");
-            org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs needs root; full-disk test skipped");
-        }
+        Path backups = OxyCli.mountSmallDisk(state.resolve("small-disk"), "3m");
         String small = server.url("small");
         try (Connection connection = server.connect()) {
             OxyCli.execute(connection, "DROP DATABASE IF EXISTS small");
@@ -239,7 +234,7 @@ class BackupCrashSafetyTest {
             OxyCli.Result verified = OxyCli.run(env, "backup", "verify", "latest");
             assertEquals(0, verified.exitCode(), verified.toString());
         } finally {
-            new ProcessBuilder("umount", "-l", backups.toString()).inheritIO().start().waitFor();
+            OxyCli.unmount(backups);
         }
     }
 }

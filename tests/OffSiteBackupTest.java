@@ -253,6 +253,26 @@ class OffSiteBackupTest {
     }
 
     @Test
+    void aFullLocalDiskWithCopyToFailsAndCopiesNothing() throws Exception {
+        Map<String, String> env = external("unused");
+        env.remove("OXY_BACKUP_TO");
+        Path small = OxyCli.mountSmallDisk(state.resolve("small-disk"), "3m");
+        try {
+            env.put("OXY_BACKUP_DIR", small.toString());
+            fillWithIncompressibleRows(port(env), 8); // ~8 MB of dump for a 3 MB disk
+            OxyCli.Result full = OxyCli.run(env, "backup", "--copy-to", store.location("offsite"));
+            assertEquals(1, full.exitCode(), full.toString());
+            assertTrue(full.stderr().contains("disk is full"), full.toString());
+            assertEquals(List.of(), store.keys("offsite"), "nothing was copied");
+            try (var files = Files.list(small)) {
+                assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith("oxy_")), "no local backup either");
+            }
+        } finally {
+            OxyCli.unmount(small);
+        }
+    }
+
+    @Test
     void everyRuntimeStreamsToTheStore() throws Exception {
         // docker: pg_dump runs in the server's image and its stream leaves the container through docker exec
         Object[] key = ageKeyPair("key");

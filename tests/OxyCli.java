@@ -109,6 +109,21 @@ final class OxyCli {
         }
     }
 
+    /** A tmpfs of this size mounted at the directory (a disk that fills up); needs root, which CI has. */
+    static Path mountSmallDisk(Path directory, String size) throws Exception {
+        Files.createDirectories(directory);
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", directory.toString()).inheritIO().start();
+        if (mount.waitFor() != 0) {
+            if ("true".equals(System.getenv("CI"))) fail("CI=true but a tmpfs cannot be mounted (the full-disk test needs root)");
+            org.junit.jupiter.api.Assumptions.abort("mounting a tmpfs needs root; full-disk test skipped");
+        }
+        return directory;
+    }
+
+    static void unmount(Path directory) throws Exception {
+        new ProcessBuilder("umount", "-l", directory.toString()).inheritIO().start().waitFor();
+    }
+
     /** Docker tests run wherever an engine answers; in CI (CI=true) a missing engine fails them instead of skipping. */
     static void requireDocker() {
         boolean available = DockerEngine.tryConnect().isPresent();

@@ -161,13 +161,11 @@ public final class BackupMaker {
             encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null);
     }
 
-    /** A name no backup under the remote prefix has yet (the local staging directory never holds data). */
+    /** A name no object under the remote prefix starts with yet (the local staging directory never holds data). */
     private String newRemoteName(Instant started) {
         String base = store.newName(started);
-        java.util.Set<String> taken = new java.util.HashSet<>();
-        remote.list().forEach(entry -> taken.add(entry.name()));
         String name = base;
-        for (int n = 2; taken.contains(name); n++) name = base + "_" + n;
+        for (int n = 2; remote.nameTaken(name); n++) name = base + "_" + n;
         return name;
     }
 

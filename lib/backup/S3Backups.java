@@ -112,6 +112,15 @@ public final class S3Backups implements AutoCloseable {
         return found;
     }
 
+    /** Whether any object is named NAME.something (one short listing, not every manifest). */
+    boolean nameTaken(String name) {
+        try {
+            return s3.listObjectsV2(request -> request.bucket(location.bucket()).prefix(location.key(name + ".")).maxKeys(1)).keyCount() > 0;
+        } catch (SdkException e) {
+            throw failure("cannot list", e);
+        }
+    }
+
     /** Objects directly under the prefix (not deeper: another prefix's backups are not ours to list). */
     private List<S3Object> objects() {
         try {

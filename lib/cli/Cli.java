@@ -112,6 +112,16 @@ public final class Cli {
         return "'" + argument.replace("'", "'\\''") + "'";
     }
 
+    /** The future's value; what it threw is thrown as it was (an OxyError stays one line), not wrapped. */
+    public static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) throw runtime;
+            throw e;
+        }
+    }
+
     /** An exception's message, with its root cause's when that says more. */
     public static String describe(Throwable error) {
         Throwable root = error;
