@@ -74,7 +74,10 @@ final class MultipartUpload extends OutputStream {
         }
         parts.add(uploader.submit(() -> {
             try {
-                String eTag = s3.uploadPart(request -> request.bucket(bucket).key(key).uploadId(uploadId).partNumber(number).contentLength((long) length),
+                // Content-MD5: the store rejects a part that arrives other than it left (every S3-compatible store knows it)
+                String md5 = java.util.Base64.getEncoder().encodeToString(md5(part, length));
+                String eTag = s3.uploadPart(request -> request.bucket(bucket).key(key).uploadId(uploadId).partNumber(number)
+                        .contentLength((long) length).contentMD5(md5),
                     RequestBody.fromBytes(length == part.length ? part : java.util.Arrays.copyOf(part, length))).eTag();
                 return CompletedPart.builder().partNumber(number).eTag(eTag).build();
             } finally {
@@ -83,6 +86,16 @@ final class MultipartUpload extends OutputStream {
         }));
         current = new byte[PART_SIZE];
         filled = 0;
+    }
+
+    private static byte[] md5(byte[] bytes, int length) {
+        try {
+            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("MD5");
+            digest.update(bytes, 0, length);
+            return digest.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void failIfAPartFailed() throws IOException {
