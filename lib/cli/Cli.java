@@ -106,6 +106,16 @@ public final class Cli {
         }
     }
 
+    /** The result of work started beside other work; its own RuntimeException (an OxyError stays one) is rethrown as it was. */
+    public static <T> T join(java.util.concurrent.CompletableFuture<T> work) {
+        try {
+            return work.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) throw cause;
+            throw e;
+        }
+    }
+
     /** An argument as a POSIX shell reads it back, for commands we print to be pasted: 'oxy;drop' stays one word. */
     public static String shellQuote(String argument) {
         if (argument.matches("[A-Za-z0-9_./:@%+=,-]+")) return argument;
