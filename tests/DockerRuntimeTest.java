@@ -40,6 +40,14 @@ class DockerRuntimeTest {
             "no probe of this start is left either");
     }
 
+    /** status pings the daemon with one plain HTTP request instead of docker-java's client: both must see the same engine. */
+    @Test
+    void thePlainPingSaysWhatDockerJavaSays() {
+        DockerEngine pinged = DockerEngine.connect();
+        assertEquals(docker.client().versionCmd().exec().getVersion(), pinged.version());
+        assertFalse(pinged.containerExists(docker.container()), "and its client, made when first used, drives the same engine");
+    }
+
     @Test
     void startCreatesTheContainerThenReusesItWithTheDataKept() throws Exception {
         OxyCli.Result created = OxyCli.run(docker.env(), "start", "--detach");

@@ -73,8 +73,10 @@ public final class BackupMaker {
     /** toolMajor: pg_dump at least this major (upgrade dumps with the target's); 0 for the server's. */
     public BackupManifest make(Settings settings, boolean restoreTest, int toolMajor) {
         Instant started = Instant.now();
-        Server server = inspectServer();
-        try (PostgresTools tools = PostgresTools.find(Math.max(server.major(), toolMajor), runtime, List.of(store.directory()), console)) {
+        // the server's version (a first JDBC connection) is read while the tools container starts: a few hundred ms each
+        CompletableFuture<Server> inspecting = CompletableFuture.supplyAsync(this::inspectServer);
+        try (PostgresTools tools = PostgresTools.find(() -> Math.max(Cli.join(inspecting).major(), toolMajor), runtime, List.of(store.directory()), console)) {
+            Server server = Cli.join(inspecting);
             checkCompressionSupported(settings, tools);
             String name = remote != null ? newRemoteName(started) : store.newName(started);
             String fileName = name + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 /**
  * PostgreSQL's client tools (pg_dump, pg_restore, psql) of a major at least the server's, so a dump never
@@ -66,14 +67,45 @@ public final class PostgresTools implements AutoCloseable {
      * directories. Host tools of the lowest suitable major win: their output suits the server best.
      */
     public static PostgresTools find(int minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
+        return find(() -> minimumMajor, runtime, directories, console);
+    }
+
+    /**
+     * As above, while the major is still being worked out (BackupMaker asks the server meanwhile): in the docker
+     * runtime the container of the server's own image starts first, and is replaced when another major is needed.
+     */
+    public static PostgresTools find(IntSupplier minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
         // the docker runtime's own image has the server's exact tools, and is already here
         Optional<InspectContainerResponse> server = runtime.runningContainer();
-        if (server.isPresent()) return containerTools(minimumMajor, server, runtime.dockerEngine().orElseThrow(), directories, console);
-        Optional<PostgresTools> host = hostTools(minimumMajor);
+        if (server.isPresent()) return serverImageTools(minimumMajor, server.get(), runtime.dockerEngine().orElseThrow(), directories, console);
+        int major = minimumMajor.getAsInt();
+        Optional<PostgresTools> host = hostTools(major);
         if (host.isPresent()) return host.get();
         DockerEngine engine = DockerEngine.tryConnect().orElse(null);
-        if (engine == null) throw missing(minimumMajor);
-        return containerTools(minimumMajor, Optional.empty(), engine, directories, console);
+        if (engine == null) throw missing(major);
+        return containerTools(major, Optional.empty(), engine, directories, console);
+    }
+
+    private static PostgresTools serverImageTools(IntSupplier minimumMajor, InspectContainerResponse server, DockerEngine engine,
+                                                  List<Path> directories, Console console) {
+        int imageMajor = imageMajor(server);
+        PostgresTools started = imageMajor < 0 ? null
+            : startContainer(server.getConfig().getImage(), imageMajor, Optional.of(server), engine, directories, console);
+        int major;
+        try {
+            major = minimumMajor.getAsInt();
+        } catch (RuntimeException e) {
+            if (started != null) started.close();
+            throw e;
+        }
+        if (started != null && started.major == major) return started;
+        if (started != null) started.close(); // e.g. upgrade's final backup, dumped with the new major's tools
+        return containerTools(major, Optional.of(server), engine, directories, console);
+    }
+
+    /** The major an image's tag names ("postgres:18-alpine": 18), or -1. */
+    private static int imageMajor(InspectContainerResponse container) {
+        return DatabaseRuntime.majorOf(container.getConfig().getImage().replaceAll("^.*:", ""));
     }
 
     private static OxyError missing(int major) {
@@ -223,15 +255,19 @@ public final class PostgresTools implements AutoCloseable {
     /** server: the docker runtime's running container, whose network the tools join; else the host network. */
     private static PostgresTools containerTools(int minimumMajor, Optional<InspectContainerResponse> server, DockerEngine engine,
                                                 List<Path> directories, Console console) {
+        String image = server.isPresent() && imageMajor(server.get()) == minimumMajor ? server.get().getConfig().getImage()
+            : "postgres:" + minimumMajor + "-alpine";
+        return startContainer(image, minimumMajor, server, engine, directories, console);
+    }
+
+    private static PostgresTools startContainer(String image, int major, Optional<InspectContainerResponse> server, DockerEngine engine,
+                                                List<Path> directories, Console console) {
         DockerClient docker = engine.client();
         removeAbandonedToolContainers(docker);
-        String image = "postgres:" + minimumMajor + "-alpine";
         String network = "host";
         String host = null;
         int port = 0;
         if (server.isPresent()) {
-            String serverImage = server.get().getConfig().getImage();
-            if (DatabaseRuntime.majorOf(serverImage.replaceAll("^.*:", "")) == minimumMajor) image = serverImage;
             network = "container:" + server.get().getId(); // localhost:5432 inside the server's own network
             host = "127.0.0.1";
             port = 5432;
@@ -245,7 +281,7 @@ public final class PostgresTools implements AutoCloseable {
             .withHostConfig(HostConfig.newHostConfig().withNetworkMode(network).withBinds(binds).withAutoRemove(true))
             .exec().getId();
         docker.startContainerCmd(id).exec();
-        PostgresTools tools = new PostgresTools(minimumMajor, String.valueOf(minimumMajor), "in a " + image + " container",
+        PostgresTools tools = new PostgresTools(major, String.valueOf(major), "in a " + image + " container",
             null, docker, id, host, port);
         tools.cleanup = new Thread(tools::removeContainer, "remove-tools-container");
         Runtime.getRuntime().addShutdownHook(tools.cleanup); // Ctrl+C: the container and its pg_dump go too

@@ -14,12 +14,17 @@ public final class Cli {
     private Cli() {}
 
     public static int execute(Object command, String... args) {
+        return execute(new CommandLine(command), args);
+    }
+
+    /** As above, for a command line already built (oxy adds its subcommands itself); the settings below reach them all. */
+    public static int execute(CommandLine cli, String... args) {
         boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
         boolean json = Arrays.asList(args).contains("--json"); // then stdout is one JSON object, whatever goes wrong
         boolean quiet = Arrays.asList(args).contains("--quiet") || Arrays.asList(args).contains("-q"); // cron: an error is one line
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "off");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        CommandLine cli = new CommandLine(command)
+        cli
             .setCaseInsensitiveEnumValuesAllowed(true)
             .setColorScheme(Help.defaultColorScheme(Console.colorWanted() ? Help.Ansi.ON : Help.Ansi.OFF))
             .setExecutionExceptionHandler((error, commandLine, parseResult) -> {
@@ -43,6 +48,10 @@ public final class Cli {
     /** Exits the JVM with the command's exit code: what each script's main does. */
     public static void run(Object command, String... args) {
         System.exit(execute(command, args));
+    }
+
+    public static void run(CommandLine cli, String... args) {
+        System.exit(execute(cli, args));
     }
 
     static int report(Exception error, boolean verbose, boolean quiet) {
@@ -106,20 +115,20 @@ public final class Cli {
         }
     }
 
+    /** The result of work started beside other work; its own RuntimeException (an OxyError stays one) is rethrown as it was. */
+    public static <T> T join(java.util.concurrent.CompletableFuture<T> work) {
+        try {
+            return work.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) throw cause;
+            throw e;
+        }
+    }
+
     /** An argument as a POSIX shell reads it back, for commands we print to be pasted: 'oxy;drop' stays one word. */
     public static String shellQuote(String argument) {
         if (argument.matches("[A-Za-z0-9_./:@%+=,-]+")) return argument;
         return "'" + argument.replace("'", "'\\''") + "'";
-    }
-
-    /** The future's value; what it threw is thrown as it was (an OxyError stays one line), not wrapped. */
-    public static <T> T join(java.util.concurrent.CompletableFuture<T> future) {
-        try {
-            return future.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) throw runtime;
-            throw e;
-        }
     }
 
     /** An exception's message, with its root cause's when that says more. */

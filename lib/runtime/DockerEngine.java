@@ -2,9 +2,18 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,11 +21,16 @@ import java.util.Optional;
 /**
  * The Docker Engine API, found the way Oxy finds it: DOCKER_HOST, then the sockets of Docker Desktop,
  * Colima, Rancher Desktop, Podman and OrbStack, then /var/run/docker.sock.
+ * On a Unix socket the daemon is pinged with one plain HTTP request; docker-java's client (about 0.3 s of
+ * class loading and set-up) is made only when a command first drives the engine: status never does.
  */
 public final class DockerEngine {
-    private final DockerClient client;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration PING_TIMEOUT = Duration.ofSeconds(10);
+
     private final String host;
     private final String version;
+    private DockerClient client; // made on first use
 
     private DockerEngine(DockerClient client, String host, String version) {
         this.client = client;
@@ -24,13 +38,16 @@ public final class DockerEngine {
         this.version = version;
     }
 
-    public DockerClient client() { return client; }
+    public synchronized DockerClient client() {
+        if (client == null) client = newClient(host);
+        return client;
+    }
 
     // docker-java answers "not there" with an exception; these say it as a value
 
     public boolean containerExists(String name) {
         try {
-            client.inspectContainerCmd(name).exec();
+            client().inspectContainerCmd(name).exec();
             return true;
         } catch (com.github.dockerjava.api.exception.NotFoundException e) {
             return false;
@@ -39,7 +56,7 @@ public final class DockerEngine {
 
     public boolean volumeExists(String name) {
         try {
-            client.inspectVolumeCmd(name).exec();
+            client().inspectVolumeCmd(name).exec();
             return true;
         } catch (com.github.dockerjava.api.exception.NotFoundException e) {
             return false;
@@ -49,7 +66,7 @@ public final class DockerEngine {
     /** Removes a container, whatever it runs, with its anonymous volumes (named ones stay); none there is fine. */
     public void removeContainerIfExists(String name) {
         try {
-            client.removeContainerCmd(name).withForce(true).withRemoveVolumes(true).exec();
+            client().removeContainerCmd(name).withForce(true).withRemoveVolumes(true).exec();
         } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
             // not there
         }
@@ -57,18 +74,18 @@ public final class DockerEngine {
 
     public void removeVolumeIfExists(String name) {
         try {
-            client.removeVolumeCmd(name).exec();
+            client().removeVolumeCmd(name).exec();
         } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
             // never created
         }
     }
 
-    public void startContainer(String name) { client.startContainerCmd(name).exec(); }
+    public void startContainer(String name) { client().startContainerCmd(name).exec(); }
 
-    public void renameContainer(String name, String newName) { client.renameContainerCmd(name).withName(newName).exec(); }
+    public void renameContainer(String name, String newName) { client().renameContainerCmd(name).withName(newName).exec(); }
 
     /** Removes a volume that must be there: its absence is an error, not nothing to do. */
-    public void removeVolume(String name) { client.removeVolumeCmd(name).exec(); }
+    public void removeVolume(String name) { client().removeVolumeCmd(name).exec(); }
 
     public String host() { return host; }
     public String version() { return version; }
@@ -101,18 +118,67 @@ public final class DockerEngine {
     public static DockerEngine connect() {
         String host = locate();
         try {
-            DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
-            ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost())
-                .sslConfig(config.getSSLConfig())
-                .connectionTimeout(Duration.ofSeconds(3))
-                .responseTimeout(Duration.ofMinutes(10)) // image pulls stream for a long time
-                .build();
-            DockerClient client = DockerClientImpl.getInstance(config, http);
-            String version = client.versionCmd().exec().getVersion();
-            return new DockerEngine(client, host, version);
-        } catch (RuntimeException e) {
+            if (host.startsWith("unix://")) return new DockerEngine(null, host, versionOverUnixSocket(Path.of(host.substring("unix://".length()))));
+            DockerClient client = newClient(host); // tcp:// (maybe TLS) and the rest: docker-java knows them
+            return new DockerEngine(client, host, client.versionCmd().exec().getVersion());
+        } catch (RuntimeException | IOException e) {
             throw unavailable(host, e);
+        }
+    }
+
+    private static DockerClient newClient(String host) {
+        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
+        ZerodepDockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+            .dockerHost(config.getDockerHost())
+            .sslConfig(config.getSSLConfig())
+            .connectionTimeout(CONNECT_TIMEOUT)
+            .responseTimeout(Duration.ofMinutes(10)) // image pulls stream for a long time
+            .build();
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    /** GET /version as HTTP/1.0 (the daemon answers, then closes); the top-level "Version" of its JSON. */
+    static String versionOverUnixSocket(Path socket) throws IOException {
+        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            // a daemon that accepts but never answers: closing the channel ends the blocked read
+            CompletableFuture<Void> watchdog = CompletableFuture.runAsync(() -> closeQuietly(channel),
+                CompletableFuture.delayedExecutor(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+            try {
+                channel.write(ByteBuffer.wrap("GET /version HTTP/1.0\r\nHost: docker\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+                InputStream in = Channels.newInputStream(channel);
+                return versionIn(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            } finally {
+                watchdog.cancel(false);
+            }
+        }
+    }
+
+    /** The daemon's version from a raw HTTP answer to GET /version; anything else is an IOException. */
+    static String versionIn(String response) throws IOException {
+        int bodyStart = response.indexOf("\r\n\r\n");
+        String statusLine = response.lines().findFirst().orElse("");
+        if (bodyStart < 0 || !statusLine.matches("HTTP/1\\.[01] 200\\b.*")) {
+            throw new IOException("unexpected answer to GET /version: " + (statusLine.isEmpty() ? "nothing" : statusLine));
+        }
+        try (com.fasterxml.jackson.core.JsonParser json = new com.fasterxml.jackson.core.JsonFactory().createParser(response.substring(bodyStart + 4))) {
+            int depth = 0;
+            for (var token = json.nextToken(); token != null; token = json.nextToken()) {
+                if (token.isStructStart()) depth++;
+                else if (token.isStructEnd()) depth--;
+                else if (depth == 1 && token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME && "Version".equals(json.currentName())) {
+                    json.nextToken();
+                    return json.getText();
+                }
+            }
+        }
+        throw new IOException("the answer to GET /version names no Version");
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closed already
         }
     }
 
@@ -126,6 +192,7 @@ public final class DockerEngine {
 
     /** Pulls an image unless it is already here. */
     public void ensureImage(String image, Console console) {
+        DockerClient client = client();
         try {
             client.inspectImageCmd(image).exec();
             return;

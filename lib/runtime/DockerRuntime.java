@@ -29,13 +29,13 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private final RuntimeOptions options;
     private final DockerEngine engine;
-    private final DockerClient docker;
 
     public DockerRuntime(RuntimeOptions options, DockerEngine engine) {
         this.options = options;
         this.engine = engine;
-        this.docker = engine.client();
     }
+
+    private DockerClient docker() { return engine.client(); }
 
     @Override public String name() { return "docker"; }
 
@@ -44,7 +44,7 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     public Optional<InspectContainerResponse> container() {
         try {
-            return Optional.of(docker.inspectContainerCmd(options.container).exec());
+            return Optional.of(docker().inspectContainerCmd(options.container).exec());
         } catch (NotFoundException e) {
             return Optional.empty();
         }
@@ -74,7 +74,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             console.step("Starting existing container " + options.container);
             noteImageDifference(console, existing.get());
             requirePortFree(publishedPort(existing.get()).orElse(options.postgresPort));
-            docker.startContainerCmd(options.container).exec();
+            docker().startContainerCmd(options.container).exec();
             started = true;
         } else {
             createContainer(console);
@@ -102,7 +102,7 @@ public final class DockerRuntime implements DatabaseRuntime {
             .withPortBindings(new PortBinding(Ports.Binding.bindIpAndPort("127.0.0.1", options.postgresPort), POSTGRES_PORT))
             .withBinds(new Bind(options.volume, new Volume(data.mountPath())));
         try {
-            docker.createContainerCmd(options.image)
+            docker().createContainerCmd(options.image)
                 .withName(options.container)
                 .withEnv("POSTGRES_USER=" + options.user, "POSTGRES_PASSWORD=" + options.password(),
                     "POSTGRES_DB=" + options.database, "PGDATA=" + data.pgdata())
@@ -110,7 +110,7 @@ public final class DockerRuntime implements DatabaseRuntime {
                 .withLabels(Map.of(MANAGED_LABEL, "true"))
                 .withHostConfig(host)
                 .exec();
-            docker.startContainerCmd(options.container).exec();
+            docker().startContainerCmd(options.container).exec();
         } catch (DockerException e) {
             if (String.valueOf(e.getMessage()).contains("port is already allocated")) throw portInUse(options.postgresPort);
             throw new OxyError(ExitCode.FAILED, "Docker could not create the container " + options.container + ": "
@@ -122,7 +122,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     record ImageLayout(int major, String volumePath) {}
 
     ImageLayout imageLayout() {
-        InspectImageResponse image = docker.inspectImageCmd(options.image).exec();
+        InspectImageResponse image = docker().inspectImageCmd(options.image).exec();
         String[] env = image.getConfig() == null || image.getConfig().getEnv() == null ? new String[0] : image.getConfig().getEnv();
         int major = Arrays.stream(env).filter(e -> e.startsWith("PG_MAJOR=")).findFirst()
             .map(e -> DatabaseRuntime.majorOf(e.substring("PG_MAJOR=".length())))
@@ -199,15 +199,15 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private List<String> runInImage(String image, String script, HostConfig host) {
         removeAbandonedProbes();
-        String id = docker.createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
+        String id = docker().createContainerCmd(image).withEntrypoint("sh").withCmd("-c", script).withUser("root")
             .withLabels(Map.of(MANAGED_LABEL, "probe", PROBE_PID_LABEL, String.valueOf(ProcessHandle.current().pid())))
             .withHostConfig(host).exec().getId();
         try {
-            docker.startContainerCmd(id).exec();
-            docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+            docker().startContainerCmd(id).exec();
+            docker().waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
             return logs(id, null);
         } finally {
-            docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+            docker().removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
         }
     }
 
@@ -219,12 +219,12 @@ public final class DockerRuntime implements DatabaseRuntime {
      * with the anonymous volume the image gave each. A volume such a probe still mounts cannot be removed.
      */
     public void removeAbandonedProbes() {
-        for (var probe : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe")).exec()) {
+        for (var probe : docker().listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED_LABEL, "probe")).exec()) {
             String pid = probe.getLabels().get(PROBE_PID_LABEL);
             boolean alive = pid != null && pid.matches("\\d+") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
             if (alive || pid == null && !"exited".equals(probe.getState())) continue; // its command still runs (or an older one's probe, still busy)
             try {
-                docker.removeContainerCmd(probe.getId()).withForce(true).withRemoveVolumes(true).exec();
+                docker().removeContainerCmd(probe.getId()).withForce(true).withRemoveVolumes(true).exec();
             } catch (NotFoundException ignored) {
                 // removed by its own command meanwhile
             }
@@ -242,7 +242,7 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private List<String> logs(String container, Integer tail) {
         List<String> lines = new ArrayList<>();
-        var command = docker.logContainerCmd(container).withStdOut(true).withStdErr(true);
+        var command = docker().logContainerCmd(container).withStdOut(true).withStdErr(true);
         if (tail != null) command = command.withTail(tail);
         try {
             command.exec(new ResultCallback.Adapter<Frame>() {
@@ -266,7 +266,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private Optional<String> containerPublishing(int port) {
-        return docker.listContainersCmd().exec().stream()
+        return docker().listContainersCmd().exec().stream()
             .filter(c -> c.getPorts() != null && Arrays.stream(c.getPorts()).anyMatch(p -> p.getPublicPort() != null && p.getPublicPort() == port))
             .map(c -> c.getNames()[0].replaceFirst("^/", "")).findFirst();
     }
@@ -280,7 +280,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     }
 
     private void failIfContainerStopped() {
-        InspectContainerResponse container = docker.inspectContainerCmd(options.container).exec();
+        InspectContainerResponse container = docker().inspectContainerCmd(options.container).exec();
         if (!isRunning(container)) {
             throw new OxyError(ExitCode.DATABASE_UNAVAILABLE,
                 "container " + options.container + " stopped while starting (exit code " + container.getState().getExitCodeLong() + ")",
@@ -302,7 +302,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     @Override
     public boolean stop(Console console) {
         if (runningContainer().isEmpty()) return false;
-        docker.stopContainerCmd(options.container).withTimeout(30).exec();
+        docker().stopContainerCmd(options.container).withTimeout(30).exec();
         console.ok("Stopped container " + options.container + " (data kept in volume " + options.volume + ")");
         return true;
     }
@@ -310,7 +310,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     @Override
     public void stopNow() {
         try {
-            docker.killContainerCmd(options.container).exec();
+            docker().killContainerCmd(options.container).exec();
         } catch (RuntimeException ignored) {
             // already gone
         }
