@@ -24,7 +24,7 @@ class UpgradeStateTest {
     /** A docker upgrade from 17 to 18 as upgrade plans it: nothing done yet. */
     private static UpgradeState planned() {
         return new UpgradeState("docker", "oxy-postgres", "postgres:17-alpine", "oxy-postgres-data", 17, "postgres:18-alpine",
-            "oxy-postgres-data-18", 18, "oxy-postgres-upgrade-18", "oxy-postgres-pg17", null, 0, List.of());
+            "oxy-postgres-data-18", 18, "oxy-postgres-upgrade-18", "oxy-postgres-pg17", null, 0, List.of(), null);
     }
 
     @Test

@@ -51,4 +51,16 @@ public interface Installation {
     void rollBack(UpgradeState state) throws IOException;
 
     void removeOld(UpgradeState state) throws IOException;
+
+    /**
+     * --method replicate: the old server as the new one reaches it, in libpq's words ("host=… port=…"). Runtimes
+     * that cannot replicate yet refuse here, before anything changes.
+     */
+    default String replicationSource() {
+        throw new OxyError(ExitCode.USAGE, "--method replicate is not available in this runtime yet",
+            "Use --method dump (the default); nothing was changed.");
+    }
+
+    /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
+    default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }
 }
