@@ -554,7 +554,7 @@ public class upgrade implements Callable<Integer> {
 
     /** Back to the old server and data, from whatever step the upgrade reached. */
     private Integer rollBack(Installation installation, UpgradeState state) throws Exception {
-        if (state.replicated() && !state.swapped()) {
+        if (state.replicated() && !state.did(UpgradeState.VERIFIED)) { // the old server never stopped: remove what the run made
             undoReplication(installation, state);
             console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before, and takes writes");
             return ExitCode.OK;
@@ -562,7 +562,11 @@ public class upgrade implements Callable<Integer> {
         if (state.swapped()) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
         boolean oldServerStopped = installation.runningOldServer(state).isEmpty(); // by the upgrade: it took nothing since the backup
         installation.rollBack(state);
-        if (state.replicated()) LogicalReplication.allowWrites(installation.oldRuntime().url()); // refused at the switch
+        if (state.replicated()) { // writes were refused at the switch; a kill inside it may have left a slot or the publication
+            List<String> removed = LogicalReplication.cleanOld(installation.oldRuntime().url(), state.replication().subscriberSystemId(),
+                state.replication().replicaIdentityFull(), true);
+            if (!removed.isEmpty()) console.ok("Removed from the old server: " + String.join(", ", removed));
+        }
         verifyOldServer(installation.oldRuntime().url(), state, oldServerStopped);
         Files.deleteIfExists(installation.stateFile());
         console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before");
