@@ -161,4 +161,95 @@ class ReplicatedUpgradeTest {
             OxyCli.execute(connection, "INSERT INTO events VALUES (0, 'after the rollback')"); // takes writes again
         }
     }
+
+    private boolean slotOnOldServer() {
+        try (Connection connection = connect()) {
+            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'oxy_upgrade'") > 0;
+        } catch (SQLException restarting) {
+            return false;
+        }
+    }
+
+    private boolean writesRefusedOnOldServer() {
+        try (Connection connection = connect()) {
+            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
+        } catch (SQLException switching) {
+            return false;
+        }
+    }
+
+    /** The old server runs PostgreSQL 17, takes writes, holds the data it had, and nothing of ours is left on either side. */
+    private void assertOldServerAsBefore(Map<String, String> before, String when) throws Exception {
+        try (Connection connection = connect()) {
+            assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"), when);
+            assertEquals(before, checksums(connection), "old data intact " + when);
+            assertEquals(0, replicationObjects(connection), "no slot or publication left " + when);
+            assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), when);
+            OxyCli.execute(connection, "CREATE TEMP TABLE probe AS SELECT 1"); // writable again
+            assertEquals("off", OxyCli.queryString(connection, "SHOW default_transaction_read_only"), when);
+        }
+        assertTrue(!docker.engine().containerExists(docker.container() + "-upgrade-18") && !docker.engine().volumeExists(docker.volume() + "-18"),
+            "no new server left " + when);
+    }
+
+    @Test
+    void refusalsChangeNothingAndKillsDuringTheCopyAndInsideTheSwitchEndClean() throws Exception {
+        startPostgres17WithData(10);
+        Map<String, String> before;
+        try (Connection connection = connect()) {
+            before = checksums(connection);
+            OxyCli.execute(connection, "SELECT lo_create(4242)");
+            OxyCli.execute(connection, "CREATE ROLE plain LOGIN PASSWORD 'postgres'");
+        }
+        for (String[] args : new String[][] {{"upgrade", "--to", "18", "--method", "replicate", "--dry-run"}, {"upgrade", "--to", "18", "--method", "replicate"}}) {
+            OxyCli.Result refused = OxyCli.run(docker.env(), args);
+            assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("1 large object(s)") && refused.stderr().contains("--method dump"), refused.toString());
+        }
+        Map<String, String> asPlain = new HashMap<>(docker.env());
+        asPlain.put("OXY_POSTGRES_USER", "plain");
+        OxyCli.Result noPrivilege = OxyCli.run(asPlain, "upgrade", "--to", "18", "--method", "replicate", "--dry-run");
+        assertEquals(ExitCode.REFUSED, noPrivilege.exitCode(), noPrivilege.toString());
+        assertTrue(noPrivilege.stderr().contains("role plain may not replicate") && noPrivilege.stderr().contains("ALTER ROLE plain REPLICATION"), noPrivilege.toString());
+        try (Connection connection = connect()) {
+            OxyCli.execute(connection, "SELECT lo_unlink(4242)");
+            OxyCli.execute(connection, "DROP ROLE plain");
+            assertEquals("replica", OxyCli.queryString(connection, "SHOW wal_level"), "a refusal restarts nothing");
+        }
+        assertOldServerAsBefore(before, "after the refusals");
+        OxyCli.Result plan = OxyCli.run(docker.env(), "upgrade", "--to", "18", "--method", "replicate", "--dry-run");
+        assertEquals(0, plan.exitCode(), plan.toString());
+        assertTrue(plan.stdout().contains("restart the old server once with wal_level=logical"), plan.stdout());
+        assertOldServerAsBefore(before, "after the dry run");
+
+        // kill -9 during the copy (our slot is there, the switch has not begun): status warns, a rerun cleans up and finishes
+        Process killed = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
+        Await.whileRunning(killed, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        killed.destroyForcibly().waitFor();
+        String killedOutput = OxyCli.output(killed, -9).stdout();
+        assertTrue(killedOutput.contains("Old server restarted with wal_level=logical in") && !killedOutput.contains("Switchover"), killedOutput);
+        OxyCli.Result status = OxyCli.run(docker.env(), "status");
+        assertTrue(status.stdout().contains("oxy_upgrade: ") && status.stdout().contains("of WAL retained"), status.stdout());
+        OxyCli.Result rerun = OxyCli.run(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
+        assertEquals(0, rerun.exitCode(), rerun.toString());
+        assertTrue(rerun.stdout().contains("interrupted before the switch: removing what it made") && rerun.stdout().contains("wal_level is logical already"), rerun.stdout());
+        try (Connection connection = connect()) {
+            assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
+            assertEquals(before, checksums(connection), "the new server holds the old data, once");
+            assertEquals(0, replicationObjects(connection));
+        }
+        OxyCli.Result back = OxyCli.run(docker.env(), "upgrade", "--rollback");
+        assertEquals(0, back.exitCode(), back.toString());
+        assertOldServerAsBefore(before, "after a rollback of the finished upgrade");
+
+        // kill -9 inside the switchover (writes refused on the old database): --rollback brings it all back
+        Process inSwitch = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOldServer, "writes refused on the old database");
+        inSwitch.destroyForcibly().waitFor();
+        OxyCli.Result rolledBack = OxyCli.run(docker.env(), "upgrade", "--rollback");
+        assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
+        assertOldServerAsBefore(before, "after a kill inside the switch and --rollback");
+        assertTrue(!Files.exists(docker.state().resolve("upgrade-" + docker.container() + ".json")), "no upgrade state left");
+    }
 }
