@@ -118,6 +118,25 @@ public final class LogicalReplication {
         }
     }
 
+    public static Map<String, Long> rowCountsOrUnavailable(PostgresUrl url) {
+        try {
+            return rowCounts(url);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
+    }
+
+    /** A checkpoint on each server before the switch (superuser or pg_checkpoint; skipped otherwise): the shutdowns of the swap then write little. */
+    public static void checkpoint(PostgresUrl... servers) {
+        for (PostgresUrl server : servers) {
+            try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
+                statement.execute("CHECKPOINT");
+            } catch (SQLException notAllowed) {
+                // only time is lost: the shutdown checkpoint writes the same buffers
+            }
+        }
+    }
+
     /**
      * Removes from the old database what this upgrade made there, each part whether or not it is still there:
      * our slots (their walsenders ended first), the publication, the replica identities restored, writes allowed.
