@@ -252,4 +252,21 @@ class ReplicatedUpgradeTest {
         assertOldServerAsBefore(before, "after a kill inside the switch and --rollback");
         assertTrue(!Files.exists(docker.state().resolve("upgrade-" + docker.container() + ".json")), "no upgrade state left");
     }
+
+    /** Ctrl+C during the copy: the run removes what it made before it exits, with no rerun: the old server as before, taking writes. */
+    @Test
+    void ctrlCDuringTheCopyRemovesEverythingItMade() throws Exception {
+        startPostgres17WithData(5);
+        Map<String, String> before;
+        try (Connection connection = connect()) {
+            before = checksums(connection);
+        }
+        Process interrupted = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
+        Await.whileRunning(interrupted, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        new ProcessBuilder("kill", "-INT", String.valueOf(interrupted.pid())).start().waitFor();
+        OxyCli.Result result = OxyCli.finish(interrupted, Duration.ofSeconds(90));
+        assertTrue(result.exitCode() != 0 && result.stderr().contains("upgrade interrupted: what it made was removed"), result.toString());
+        assertOldServerAsBefore(before, "after Ctrl+C");
+        assertTrue(!Files.exists(docker.state().resolve("upgrade-" + docker.container() + ".json")), "no upgrade state left");
+    }
 }
