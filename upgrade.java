@@ -124,7 +124,10 @@ public class upgrade implements Callable<Integer> {
             pending = Optional.empty();
         }
         if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
-        if (pending.isEmpty() && method == Method.replicate) installation.replicationSource(); // refuses runtimes that cannot replicate yet
+        if (pending.isEmpty() && method == Method.replicate && !installation.canReplicate()) {
+            throw new OxyError(ExitCode.USAGE, "--method replicate works in the docker runtime only, for now",
+                "Use --method dump (the default); nothing was changed.");
+        }
         UpgradeState state = pending.orElseGet(() -> plan(installation));
         if (action.dryRun) return rehearseOnly(installation, state);
         return state.replicated() ? runReplicated(installation, state) : run(installation, state);
@@ -210,6 +213,11 @@ public class upgrade implements Callable<Integer> {
         if (!LogicalReplication.mayReplicate(url)) {
             throw new OxyError(ExitCode.REFUSED, "role " + url.user() + " may not replicate (neither REPLICATION nor superuser)",
                 "As a superuser: ALTER ROLE " + url.user() + " REPLICATION; or use --method dump. Nothing was changed.");
+        }
+        if (!logical && !LogicalReplication.maySetWalLevel(url)) {
+            throw new OxyError(ExitCode.REFUSED, "wal_level is " + LogicalReplication.walLevel(url) + " and role " + url.user()
+                + " may not set it (ALTER SYSTEM needs a superuser)", "As a superuser: ALTER SYSTEM SET wal_level = logical, and restart the server; "
+                + "or use --method dump. Nothing was changed.");
         }
         long largeObjects = LogicalReplication.largeObjects(url);
         if (largeObjects > 0) {

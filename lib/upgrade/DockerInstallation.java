@@ -55,6 +55,8 @@ public final class DockerInstallation implements Installation {
 
     @Override public DatabaseRuntime oldRuntime() { return docker; }
 
+    @Override public boolean canReplicate() { return true; }
+
     /** The old container's address on its docker network: the new container reaches it there, not through the host's port. */
     @Override
     public String replicationSource() {

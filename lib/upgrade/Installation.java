@@ -52,14 +52,11 @@ public interface Installation {
 
     void removeOld(UpgradeState state) throws IOException;
 
-    /**
-     * --method replicate: the old server as the new one reaches it, in libpq's words ("host=… port=…"). Runtimes
-     * that cannot replicate yet refuse here, before anything changes.
-     */
-    default String replicationSource() {
-        throw new OxyError(ExitCode.USAGE, "--method replicate is not available in this runtime yet",
-            "Use --method dump (the default); nothing was changed.");
-    }
+    /** --method replicate: whether this runtime can do it yet (docker); upgrade refuses it otherwise, before anything changes. */
+    default boolean canReplicate() { return false; }
+
+    /** --method replicate: the running old server as the new one reaches it, in libpq's words ("host=… port=…"). */
+    default String replicationSource() { throw new UnsupportedOperationException("replicationSource"); }
 
     /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
     default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }

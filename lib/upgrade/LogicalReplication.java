@@ -30,6 +30,11 @@ public final class LogicalReplication {
         return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user"));
     }
 
+    /** ALTER SYSTEM SET wal_level: superusers only (a GRANT ALTER SYSTEM ON PARAMETER needs PostgreSQL 15 and is rare). */
+    public static boolean maySetWalLevel(PostgresUrl old) {
+        return "t".equals(SingleValue.text(old, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+    }
+
     public static long largeObjects(PostgresUrl old) { return SingleValue.number(old, "SELECT count(*) FROM pg_largeobject_metadata"); }
 
     /**
