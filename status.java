@@ -82,6 +82,7 @@ public class status implements Callable<Integer> {
         CompletableFuture<SchemaMigrations.SchemaState> migrations = runtimeReport.running()
             ? CompletableFuture.supplyAsync(() -> new SchemaMigrations(url).state()) : null;
         boolean connected = checkDatabase(report, url, runtimeReport.running());
+        if (connected) warnOfUpgradeSlots(url);
         int schemaExitCode = connected ? checkSchema(report, url, migrations) : ExitCode.DATABASE_UNAVAILABLE;
         reportBackups(report, url.database());
         reportPendingUpgrade(report, database);
@@ -128,6 +129,18 @@ public class status implements Callable<Integer> {
             troubles.add(reason.getMessage() + ".");
             troubles.add(reason.hint());
             return false;
+        }
+    }
+
+    /** A replication slot an upgrade --method replicate left (oxy_upgrade…) keeps WAL until the disk is full: named with what it keeps. */
+    private void warnOfUpgradeSlots(PostgresUrl url) {
+        try (Connection connection = url.connect()) {
+            List<String> slots = LogicalReplication.slotsRetainingWal(connection);
+            if (slots.isEmpty()) return;
+            troubles.add("Replication slot(s) of an unfinished upgrade --method replicate keep WAL on this server: " + String.join("; ", slots) + ".");
+            troubles.add("Run the upgrade again or './jbang oxy upgrade --rollback': either removes them (or, as a superuser: SELECT pg_drop_replication_slot('<name>')).");
+        } catch (SQLException olderThan10) {
+            // PostgreSQL before 10 has no pg_current_wal_lsn, and no slot of ours: upgrade --method replicate needs 10 or newer
         }
     }
 

@@ -82,6 +82,13 @@ public class upgrade implements Callable<Integer> {
     @Option(names = {"-y", "--yes"}, description = "Do not ask; end the app's sessions when it is still connected.")
     boolean yes;
 
+    enum Method { dump, replicate }
+
+    @Option(names = "--method", defaultValue = "dump", paramLabel = "dump|replicate", description = "dump (default): a final backup restored "
+        + "inside the downtime, which grows with the data. replicate (docker): the data copied by logical replication while the app "
+        + "writes; the downtime is the switchover only.")
+    Method method;
+
     @Spec CommandSpec spec;
 
     private Console console;
@@ -96,6 +103,9 @@ public class upgrade implements Callable<Integer> {
         if (to != null && !to.matches("\\d{1,2}") && !to.matches(RuntimeOptions.IMAGE_REFERENCE)) {
             throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
         }
+        if (move != null && method == Method.replicate) {
+            throw new OxyError(ExitCode.USAGE, "--method replicate does not move between --from-url and --to-url yet", "Use --method dump; nothing was changed.");
+        }
         if (move != null) return moveBetweenServers();
         Installation installation = installation(Runtimes.select(runtime));
         Path stateFile = installation.stateFile();
@@ -107,10 +117,20 @@ public class upgrade implements Callable<Integer> {
             throw new OxyError(ExitCode.REFUSED, "an upgrade to PostgreSQL " + pending.get().toMajor() + " is done but not finalized",
                 "Check the app, then './jbang oxy upgrade --finalize' (removes the old data) or '--rollback'.");
         }
+        if (pending.isPresent() && pending.get().replicated() && !pending.get().did(UpgradeState.VERIFIED) && !action.dryRun) {
+            // before the switch nothing was lost by stopping: undo and copy again (a resumed copy could not be trusted)
+            console.warn("An earlier --method replicate run was interrupted before the switch: removing what it made, then starting over");
+            undoReplication(installation, pending.get());
+            pending = Optional.empty();
+        }
         if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
+        if (pending.isEmpty() && method == Method.replicate && !installation.canReplicate()) {
+            throw new OxyError(ExitCode.USAGE, "--method replicate works in the docker runtime only, for now",
+                "Use --method dump (the default); nothing was changed.");
+        }
         UpgradeState state = pending.orElseGet(() -> plan(installation));
         if (action.dryRun) return rehearseOnly(installation, state);
-        return run(installation, state);
+        return state.replicated() ? runReplicated(installation, state) : run(installation, state);
     }
 
     private Installation installation(DatabaseRuntime database) {
@@ -142,6 +162,8 @@ public class upgrade implements Callable<Integer> {
         long free = installation.freeBytes();
         console.info("Plan: PostgreSQL " + serverVersion + " (data: PG_VERSION " + installation.dataMajor() + ", " + state.fromImage()
             + ", " + state.from() + ") -> " + target.image() + " (PostgreSQL " + target.major() + ")");
+        if (method == Method.replicate) return planReplication(installation, url, state, target, size, free);
+        console.info("  method dump: a final backup restored inside the downtime (--method replicate copies while the app writes)");
         console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free disk: "
             + (free < 0 ? "unknown" : Console.humanBytes(free)) + ", needed about " + Console.humanBytes(size * 2) + " (a backup and the new data)");
         List<String> steps = installation.describeSteps(state);
@@ -161,6 +183,54 @@ public class upgrade implements Callable<Integer> {
         installation.warnOfCollationChange(url, target);
         AppSessions.checkNoneConnected(url, yes, console);
         return state;
+    }
+
+    /**
+     * --method replicate: its plan and its pre-checks, every refusal before anything changes. wal_level is no
+     * refusal here: the run restarts the old server once with wal_level=logical, before the copy.
+     */
+    private UpgradeState planReplication(Installation installation, PostgresUrl url, UpgradeState state, Target target, long size, long free) {
+        List<String> steps = installation.describeSteps(state);
+        boolean logical = "logical".equals(LogicalReplication.walLevel(url));
+        List<String> withoutIdentity = LogicalReplication.tablesWithoutReplicaIdentity(url);
+        long needed = size + Math.max(size / 10, 64L << 20);
+        console.info("  method replicate: the app keeps writing while the data is copied; the downtime is the switchover only");
+        console.info("  database " + url.database() + ": " + Console.humanBytes(size) + "; free disk: " + (free < 0 ? "unknown" : Console.humanBytes(free))
+            + ", needed about " + Console.humanBytes(needed) + " (the new data, and the WAL the old server keeps for the copy)");
+        console.info("  1. " + (logical ? "wal_level is logical already: no restart" : "restart the old server once with wal_level=logical "
+            + "(a few seconds; the app's sessions end and reconnect)"));
+        console.info("  2. " + steps.get(0) + "; the schema from pg_dump " + target.major() + " (tables, then indexes and constraints)");
+        if (!withoutIdentity.isEmpty()) {
+            console.info("     tables without a primary key get REPLICA IDENTITY FULL until the switch: "
+                + String.join(", ", withoutIdentity.stream().map(LogicalReplication::tableOf).toList()));
+        }
+        console.info("  3. copy while the app writes: publication " + LogicalReplication.NAME + " on the old database, subscription "
+            + LogicalReplication.NAME + " on the new one (initial copy, then every change)");
+        console.info("  4. switchover, the downtime: writes refused on the old database and the app's sessions ended, lag drained, "
+            + "sequences set, exact row counts compared, subscription and publication removed");
+        console.info("  5. " + steps.get(1));
+        console.info("  estimated downtime: seconds, whatever the size (the copy before it takes about " + Math.max(5, size / (40L << 20)) + " s at 40 MB/s)");
+        if (!LogicalReplication.mayReplicate(url)) {
+            throw new OxyError(ExitCode.REFUSED, "role " + url.user() + " may not replicate (neither REPLICATION nor superuser)",
+                "As a superuser: ALTER ROLE " + url.user() + " REPLICATION; or use --method dump. Nothing was changed.");
+        }
+        if (!logical && !LogicalReplication.maySetWalLevel(url)) {
+            throw new OxyError(ExitCode.REFUSED, "wal_level is " + LogicalReplication.walLevel(url) + " and role " + url.user()
+                + " may not set it (ALTER SYSTEM needs a superuser)", "As a superuser: ALTER SYSTEM SET wal_level = logical, and restart the server; "
+                + "or use --method dump. Nothing was changed.");
+        }
+        long largeObjects = LogicalReplication.largeObjects(url);
+        if (largeObjects > 0) {
+            throw new OxyError(ExitCode.REFUSED, "database " + url.database() + " holds " + largeObjects + " large object(s), which logical replication does not copy",
+                "Use --method dump; nothing was changed.");
+        }
+        if (free >= 0 && free < needed) {
+            throw new OxyError(ExitCode.REFUSED, "not enough free disk: " + Console.humanBytes(free) + " free, about " + Console.humanBytes(needed)
+                + " needed (the new data and the WAL kept during the copy)", "Free space, then run again; nothing was changed.");
+        }
+        checkExtensionsAvailable(url, installation.availableExtensions(target), target.image());
+        installation.warnOfCollationChange(url, target);
+        return state.withReplication(new UpgradeState.Replication(withoutIdentity, null));
     }
 
     /** Every installed extension must exist in the target, or the restore would fail halfway. */
@@ -234,6 +304,197 @@ public class upgrade implements Callable<Integer> {
         return ExitCode.OK;
     }
 
+    // --- --method replicate ---
+
+    /**
+     * The copy runs while the app writes; the downtime is the switchover alone. Until the switch is verified,
+     * any failure or Ctrl+C removes what the run made (new server, publication, slots, replica identities) and
+     * the old server takes writes as before; a rerun after kill -9 does the same, then starts over.
+     */
+    private Integer runReplicated(Installation installation, UpgradeState planned) throws Exception {
+        UpgradeState state = planned;
+        state.write(installation.stateFile());
+        Thread undoOnInterrupt = undoOnInterrupt(installation);
+        Runtime.getRuntime().addShutdownHook(undoOnInterrupt);
+        Instant writesStopped = null;
+        try {
+            DatabaseRuntime staging = installation.staging(state);
+            if (!state.did(UpgradeState.VERIFIED)) {
+                PostgresUrl old = enableLogicalWal(installation);
+                staging.start(console, Duration.ofSeconds(120));
+                state = state.withReplication(new UpgradeState.Replication(state.replication().replicaIdentityFull(),
+                    LogicalReplication.systemIdentifier(staging.url())));
+                state.write(installation.stateFile());
+                loadSchema(installation, state, old, staging.url());
+                LogicalReplication.setReplicaIdentityFull(old, state.replication().replicaIdentityFull());
+                LogicalReplication.createPublication(old);
+                LogicalReplication.createSubscription(staging.url(), installation.replicationSource(), old);
+                state = state.with(UpgradeState.SUBSCRIBED);
+                state.write(installation.stateFile());
+                awaitCopy(old, staging.url());
+                LogicalReplication.checkpoint(old, staging.url()); // the swap's shutdowns then have little to write, inside the downtime
+                state = state.with(UpgradeState.WRITES_REFUSED);
+                state.write(installation.stateFile());
+                writesStopped = Instant.now();
+                switchOver(old, staging.url());
+                state = state.with(UpgradeState.VERIFIED);
+                state.write(installation.stateFile());
+            }
+            removeReplication(installation, state, staging.url());
+            installation.swap(state);
+            state = state.with(UpgradeState.SWAPPED);
+            state.write(installation.stateFile());
+        } catch (Exception | Error failure) {
+            if (!state.did(UpgradeState.VERIFIED)) undoAfterFailure(installation, failure);
+            throw failure;
+        } finally {
+            Cli.removeShutdownHook(undoOnInterrupt);
+        }
+        console.ok("Upgraded to " + state.toImage() + "; downtime " + (writesStopped == null ? "unknown (resumed run)"
+            : String.format(Locale.ROOT, "%.1f", Duration.between(writesStopped, Instant.now()).toMillis() / 1000.0) + " s")
+            + " (writes refused to new server accepting). The old data is kept in " + state.kept() + " as it was at the switch");
+        console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back to PostgreSQL " + state.fromMajor()
+            + "; writes made since the switch are not carried back)");
+        return ExitCode.OK;
+    }
+
+    /** wal_level=logical, which takes a restart: the one short interruption before the switch, timed and said. The old server's URL. */
+    private PostgresUrl enableLogicalWal(Installation installation) throws SQLException {
+        PostgresUrl old = installation.startOldServer();
+        if ("logical".equals(LogicalReplication.walLevel(old))) return old;
+        console.step("Restarting the old server with wal_level=logical (ALTER SYSTEM; the app's sessions end and reconnect)");
+        try (Connection connection = old.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM SET wal_level = logical");
+        }
+        Instant restart = Instant.now();
+        old = installation.restartOldServer();
+        console.ok("Old server restarted with wal_level=logical in " + String.format(Locale.ROOT, "%.1f", Duration.between(restart, Instant.now()).toMillis() / 1000.0)
+            + " s (it stays logical; 'ALTER SYSTEM RESET wal_level' and a restart undo it)");
+        return old;
+    }
+
+    /**
+     * The schema with the new major's pg_dump: tables first (with the options the target does not know left out,
+     * as for dump), then indexes and constraints, before the copy: updates find their rows by primary key.
+     */
+    private void loadSchema(Installation installation, UpgradeState state, PostgresUrl old, PostgresUrl target) throws Exception {
+        emptyDatabase(installation.staging(state));
+        PreDataSection tables = PreDataSection.ofDatabase(installation.oldRuntime(), old, state.toMajor(), console);
+        PreDataSection.reportLeftOut(console, tables.load(target));
+        Path work = Files.createTempDirectory("oxy-upgrade-post-data-");
+        try (PostgresTools tools = PostgresTools.find(state.toMajor(), installation.oldRuntime(), List.of(work), console)) {
+            Path file = work.resolve("post-data.sql");
+            Processes.Result dumped = tools.run("pg_dump", List.of("--section=post-data", "--no-password", "--file=" + file, old.database()), old);
+            if (!dumped.ok()) {
+                throw new OxyError(ExitCode.FAILED, "pg_dump could not write the indexes and constraints of " + old.database() + ": "
+                    + String.join(" ", dumped.tail(1)), null, dumped.tail(5), null);
+            }
+            List<String> statements = PreDataSection.statementsOf(Files.readString(file));
+            try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
+                connection.setAutoCommit(false);
+                for (String sql : statements) statement.execute(sql);
+                connection.commit();
+            }
+            console.ok("Schema loaded into the new server with " + tools.describe() + ": " + tables.size() + " + " + statements.size() + " statements");
+        } finally {
+            DurableFiles.deleteRecursively(work);
+        }
+    }
+
+    /** Until every table is copied and the new server is within a few MB of the old one: a line on a terminal, a line each 10 s otherwise. */
+    private void awaitCopy(PostgresUrl old, PostgresUrl target) throws InterruptedException {
+        console.step("Copying while the app writes (publication and subscription " + LogicalReplication.NAME + ")");
+        java.util.concurrent.atomic.AtomicReference<String> said = new java.util.concurrent.atomic.AtomicReference<>("starting the copy");
+        long started = System.nanoTime();
+        long lastLine = started;
+        try (Console.Progress progress = console.progress(said::get)) {
+            while (true) {
+                List<String> copying = LogicalReplication.tablesStillCopying(target);
+                long lag = LogicalReplication.lagBytes(old);
+                LogicalReplication.requireNoErrors(target);
+                if (copying.isEmpty() && lag >= 0 && lag < CAUGHT_UP_BYTES) break;
+                said.set(copying.isEmpty() ? "catching up: " + Console.humanBytes(Math.max(0, lag)) + " behind"
+                    : copying.size() + " table(s) left to copy (" + Console.humanBytes(LogicalReplication.bytesOf(old, copying)) + "), "
+                        + Console.humanBytes(Math.max(0, lag)) + " of changes behind");
+                if (!Console.isTerminal() && System.nanoTime() - lastLine > 10_000_000_000L) {
+                    console.info(said.get());
+                    lastLine = System.nanoTime();
+                }
+                Thread.sleep(200);
+            }
+        }
+        console.ok("Copied; the new server follows the old one (" + (System.nanoTime() - started) / 1_000_000_000 + " s)");
+    }
+
+    /** Lag below this at the end of the copy: the switch then drains it in well under a second. */
+    private static final long CAUGHT_UP_BYTES = 8L << 20;
+
+    /** The downtime: writes refused, the lag drained, sequences set, exact row counts compared. Nothing of the old server is changed for good. */
+    private void switchOver(PostgresUrl old, PostgresUrl target) throws Exception {
+        console.step("Switchover: writes refused on the old database, the app's sessions ended");
+        LogicalReplication.refuseWrites(old);
+        String lsn = LogicalReplication.currentLsn(old);
+        LogicalReplication.awaitConfirmed(old, lsn, Duration.ofMinutes(5));
+        int sequences = LogicalReplication.copySequences(old, target);
+        // both servers counted at once: the counts are most of the downtime on a large database
+        var counted = java.util.concurrent.CompletableFuture.supplyAsync(() -> LogicalReplication.rowCountsOrUnavailable(target));
+        Map<String, Long> expected = LogicalReplication.rowCounts(old);
+        RowCounts.requireMatching(expected, counted.join(), "the old database at the switch",
+            "Nothing was switched; the old server takes writes again. Run the upgrade again, or use --method dump.");
+        console.ok("Caught up to " + lsn + ": " + sequences + " sequence(s) set, row counts match in " + expected.size() + " table(s) ("
+            + RowCounts.total(expected) + " rows)");
+    }
+
+    /** After the switch is verified: the subscription, its slots, the publication and the replica identities go; the old database stays read-only. */
+    private void removeReplication(Installation installation, UpgradeState state, PostgresUrl target) throws Exception {
+        if (installation.runningOldServer(state).isEmpty()) return; // stopped by the swap: removed before it
+        LogicalReplication.dropSubscription(target);
+        List<String> removed = LogicalReplication.cleanOld(installation.startOldServer(), state.replication().subscriberSystemId(),
+            state.replication().replicaIdentityFull(), false);
+        if (!removed.isEmpty()) console.ok("Removed from the old server: " + String.join(", ", removed));
+    }
+
+    /**
+     * What a replicate run made, removed: the new server (its subscription with it), then on the old server our
+     * slots, the publication and the replica identities, and writes allowed again. Used on failure, Ctrl+C,
+     * --rollback and a rerun after kill -9; each part whether or not it is still there.
+     */
+    private void undoReplication(Installation installation, UpgradeState state) throws Exception {
+        installation.removeStaging(state);
+        List<String> removed = LogicalReplication.cleanOld(installation.startOldServer(), state.replication().subscriberSystemId(),
+            state.replication().replicaIdentityFull(), state.did(UpgradeState.WRITES_REFUSED));
+        Files.deleteIfExists(installation.stateFile());
+        console.info("Removed the new server " + state.staging() + " and volume " + state.to()
+            + (removed.isEmpty() ? "" : "; from the old server: " + String.join(", ", removed)));
+    }
+
+    private void undoAfterFailure(Installation installation, Throwable failure) {
+        try {
+            Optional<UpgradeState> now = UpgradeState.read(installation.stateFile());
+            if (now.isPresent()) undoReplication(installation, now.get());
+        } catch (Exception cleanup) {
+            failure.addSuppressed(cleanup);
+            console.fail("could not remove everything the upgrade made (" + cleanup.getMessage() + "); './jbang oxy upgrade --rollback' finishes it");
+        }
+    }
+
+    private Thread undoOnInterrupt(Installation installation) {
+        return new Thread(() -> {
+            try {
+                Optional<UpgradeState> now = UpgradeState.read(installation.stateFile());
+                if (now.isEmpty() || now.get().swapped()) return;
+                if (now.get().did(UpgradeState.VERIFIED)) {
+                    console.fail("upgrade interrupted inside the switch: run it again to finish it (or --rollback)");
+                    return;
+                }
+                undoReplication(installation, now.get());
+                console.fail("upgrade interrupted: what it made was removed; the old server takes writes as before");
+            } catch (Exception e) {
+                console.fail("upgrade interrupted; cleanup incomplete (" + e.getMessage() + "): run './jbang oxy upgrade --rollback'");
+            }
+        }, "undo-unfinished-replication");
+    }
+
     /**
      * The old database's schema, dumped as the final backup will be, loaded into the new server and rolled
      * back: whatever the target rejects ends the upgrade here, with the old server running and the new one
@@ -304,9 +565,19 @@ public class upgrade implements Callable<Integer> {
 
     /** Back to the old server and data, from whatever step the upgrade reached. */
     private Integer rollBack(Installation installation, UpgradeState state) throws Exception {
+        if (state.replicated() && !state.did(UpgradeState.VERIFIED)) { // the old server never stopped: remove what the run made
+            undoReplication(installation, state);
+            console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before, and takes writes");
+            return ExitCode.OK;
+        }
         if (state.swapped()) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
         boolean oldServerStopped = installation.runningOldServer(state).isEmpty(); // by the upgrade: it took nothing since the backup
         installation.rollBack(state);
+        if (state.replicated()) { // writes were refused at the switch; a kill inside it may have left a slot or the publication
+            List<String> removed = LogicalReplication.cleanOld(installation.oldRuntime().url(), state.replication().subscriberSystemId(),
+                state.replication().replicaIdentityFull(), true);
+            if (!removed.isEmpty()) console.ok("Removed from the old server: " + String.join(", ", removed));
+        }
         verifyOldServer(installation.oldRuntime().url(), state, oldServerStopped);
         Files.deleteIfExists(installation.stateFile());
         console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before");

@@ -24,7 +24,7 @@ class UpgradeStateTest {
     /** A docker upgrade from 17 to 18 as upgrade plans it: nothing done yet. */
     private static UpgradeState planned() {
         return new UpgradeState("docker", "oxy-postgres", "postgres:17-alpine", "oxy-postgres-data", 17, "postgres:18-alpine",
-            "oxy-postgres-data-18", 18, "oxy-postgres-upgrade-18", "oxy-postgres-pg17", null, 0, List.of());
+            "oxy-postgres-data-18", 18, "oxy-postgres-upgrade-18", "oxy-postgres-pg17", null, 0, List.of(), null);
     }
 
     @Test
@@ -83,10 +83,25 @@ class UpgradeStateTest {
         Set<String> keys = new TreeSet<>();
         json.fieldNames().forEachRemaining(keys::add);
         assertEquals(new TreeSet<>(List.of("runtime", "name", "fromImage", "from", "fromMajor", "toImage", "to", "toMajor", "staging",
-            "kept", "backup", "writesAtBackup", "done")), keys);
+            "kept", "backup", "writesAtBackup", "done", "replication")), keys);
         assertEquals("oxy-postgres-data-18", json.path("to").asText());
         assertEquals(7, json.path("writesAtBackup").asLong());
         assertEquals("restored", json.path("done").get(1).asText());
+        assertTrue(json.path("replication").isNull(), "--method dump: no replication");
+    }
+
+    /** --method replicate's changes to the old server are read back exactly: cleanup undoes those and no others. */
+    @Test
+    void aReplicatedUpgradeKeepsWhatItChangedOnTheOldServer() throws Exception {
+        UpgradeState written = planned().withReplication(new UpgradeState.Replication(List.of("public.events|d", "public.log|n"), "7441234567890123456"))
+            .with(UpgradeState.SUBSCRIBED).with(UpgradeState.WRITES_REFUSED);
+        Path file = state.resolve("upgrade-oxy-postgres.json");
+        written.write(file);
+        UpgradeState read = UpgradeState.read(file).orElseThrow();
+        assertEquals(written, read);
+        assertTrue(read.replicated() && read.did(UpgradeState.WRITES_REFUSED) && !read.did(UpgradeState.VERIFIED));
+        assertEquals("public.events", LogicalReplication.tableOf(read.replication().replicaIdentityFull().get(0)));
+        assertFalse(planned().replicated());
     }
 
     @Test

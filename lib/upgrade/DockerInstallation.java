@@ -55,6 +55,28 @@ public final class DockerInstallation implements Installation {
 
     @Override public DatabaseRuntime oldRuntime() { return docker; }
 
+    @Override public boolean canReplicate() { return true; }
+
+    /** The old container's address on its docker network: the new container reaches it there, not through the host's port. */
+    @Override
+    public String replicationSource() {
+        var networks = oldContainer().getNetworkSettings() == null ? null : oldContainer().getNetworkSettings().getNetworks();
+        String address = networks == null ? null : networks.values().stream().map(n -> n.getIpAddress())
+            .filter(ip -> ip != null && !ip.isEmpty()).findFirst().orElse(null);
+        if (address == null) {
+            throw new OxyError(ExitCode.REFUSED, "container " + runtime.container + " has no address on a docker network, so the new server cannot reach it",
+                "Use --method dump; nothing was changed.");
+        }
+        return "host=" + address + " port=5432";
+    }
+
+    @Override
+    public PostgresUrl restartOldServer() {
+        engine.client().restartContainerCmd(runtime.container).withTimeout(30).exec();
+        Readiness.waitUntilReady(docker.url(), Duration.ofSeconds(120), () -> {});
+        return docker.url();
+    }
+
     @Override public int dataMajor() { return volumeFacts().dataMajor(); }
 
     @Override public long freeBytes() { return volumeFacts().freeBytes(); }
@@ -70,7 +92,7 @@ public final class DockerInstallation implements Installation {
         String fromVolume = DockerRuntime.mountedVolume(current).orElse(runtime.volume);
         return new UpgradeState("docker", runtime.container, current.getConfig().getImage(), fromVolume, fromMajor, target.image(),
             fromVolume + "-" + target.major(), target.major(), runtime.container + "-upgrade-" + target.major(),
-            runtime.container + "-pg" + fromMajor, null, 0, List.of());
+            runtime.container + "-pg" + fromMajor, null, 0, List.of(), null);
     }
 
     @Override

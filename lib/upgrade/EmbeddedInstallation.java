@@ -114,7 +114,7 @@ public final class EmbeddedInstallation implements Installation {
     public UpgradeState newState(int fromMajor, Target target) {
         return new UpgradeState("embedded", dataDir.toString(), oldBinaries(fromMajor).toString(), dataDir.toString(), fromMajor,
             target.image(), dataDir + "-" + target.major(), target.major(), dataDir + "-" + target.major(),
-            dataDir + "-pg" + fromMajor, null, 0, List.of());
+            dataDir + "-pg" + fromMajor, null, 0, List.of(), null);
     }
 
     @Override

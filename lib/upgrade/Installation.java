@@ -51,4 +51,13 @@ public interface Installation {
     void rollBack(UpgradeState state) throws IOException;
 
     void removeOld(UpgradeState state) throws IOException;
+
+    /** --method replicate: whether this runtime can do it yet (docker); upgrade refuses it otherwise, before anything changes. */
+    default boolean canReplicate() { return false; }
+
+    /** --method replicate: the running old server as the new one reaches it, in libpq's words ("host=… port=…"). */
+    default String replicationSource() { throw new UnsupportedOperationException("replicationSource"); }
+
+    /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
+    default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }
 }

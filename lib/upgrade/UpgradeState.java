@@ -17,25 +17,41 @@ import java.util.Optional;
  * @param staging        the container the new server runs in until the swap (docker)
  * @param kept           where the old server is kept after the swap: a container, or a data directory
  * @param writesAtBackup rows inserted, updated or deleted on the old server when the final backup was taken
+ * @param replication    --method replicate: what it changed on the old server, so cleanup undoes exactly that (null: --method dump)
  */
 public record UpgradeState(String runtime, String name, String fromImage, String from, int fromMajor, String toImage, String to,
-                           int toMajor, String staging, String kept, String backup, long writesAtBackup, List<String> done) {
+                           int toMajor, String staging, String kept, String backup, long writesAtBackup, List<String> done,
+                           Replication replication) {
 
     public static final String BACKED_UP = "backed-up", RESTORED = "restored", VERIFIED = "verified", SWAPPED = "swapped";
+    /** --method replicate's steps: subscribed (copy running), writes refused (switchover began); then VERIFIED and SWAPPED as for dump. */
+    public static final String SUBSCRIBED = "subscribed", WRITES_REFUSED = "writes-refused";
+
+    /**
+     * --method replicate's changes to the old server: tables given REPLICA IDENTITY FULL ("schema.table|d" or "|n",
+     * the identity to restore), and the new server's system identifier, which names the initial copy's sync slots.
+     */
+    public record Replication(List<String> replicaIdentityFull, String subscriberSystemId) {}
+
+    public boolean replicated() { return replication != null; }
+
+    public UpgradeState withReplication(Replication value) {
+        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, backup, writesAtBackup, done, value);
+    }
 
     public UpgradeState with(String step) {
         List<String> steps = new ArrayList<>(done);
         steps.add(step);
-        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, backup, writesAtBackup, steps);
+        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, backup, writesAtBackup, steps, replication);
     }
 
     public UpgradeState withBackup(String backupName, long writes) {
-        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, backupName, writes, done);
+        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, backupName, writes, done, replication);
     }
 
     /** Back to before the final backup: the old server took writes after it, so that backup is stale. */
     public UpgradeState withoutBackup() {
-        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, null, 0, List.of());
+        return new UpgradeState(runtime, name, fromImage, from, fromMajor, toImage, to, toMajor, staging, kept, null, 0, List.of(), replication);
     }
 
     public boolean did(String step) { return done.contains(step); }
