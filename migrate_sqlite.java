@@ -96,57 +96,65 @@ public class migrate_sqlite implements Callable<Integer> {
         Path source = sourcePath();
         PostgresUrl target = targetUrl();
         long started = System.nanoTime();
-        try (Connection sqlite = openSource(source)) {
-            checkIntegrity(sqlite, source);
-            Map<String, SqliteSchema.Table> sourceTables = SqliteSchema.read(sqlite, console);
-            if (sourceTables.isEmpty()) {
-                throw new OxyError(ExitCode.REFUSED, source + " holds no tables: nothing to migrate", "Check --from (or SQLITE_URL); nothing was written.");
+        try (Connection sqlite = openSource(source); IntegrityCheck integrity = checkIntegrityBeside(sqlite, source)) {
+            try {
+                return migrate(sqlite, source, target, integrity, started);
+            } catch (Exception e) {
+                throw integrity.explain(e); // a damaged file explains what the load met
             }
-            refuseEmptyColumnNames(sourceTables);
-            try (Connection pg = connectTarget(target)) {
-                MigrationMode decided = MigrationMode.decide(mode, sourceTables, SchemaOwner.of(pg));
-                console.info(decided.describe());
-                List<SchemaMigrations.Migration> pending = decided.appliesOurMigrations() ? pendingMigrations(target) : List.of();
-                pg.setAutoCommit(false);
-                // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
-                // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
-                applyInTransaction(pg, pending);
-                Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
-                if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
-                List<String> problems = new ArrayList<>();
-                List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
-                Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
-                findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
-                checkTargetEmpty(pg, plan, problems, false);
-                if (dryRun) {
-                    int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems);
-                    pg.rollback(); // the dry run's schema, load and checks leave nothing behind
-                    return exitCode;
-                }
-                pg.rollback();
-                if (!problems.isEmpty()) throw refused(problems);
-                // for real: the same schema, now through Flyway (its history), then the load in one transaction
-                if (!pending.isEmpty()) applyMigrations(target);
-                LoadResult loaded;
-                try {
-                    if (createSchema) createMissingTables(pg, sourceTables, true);
-                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
-                    List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
-                    checkTargetEmpty(pg, plan, lateProblems, true);
-                    if (!lateProblems.isEmpty()) throw refused(lateProblems);
-                    loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
-                    resetSequences(pg, plan);
-                    verifyCounts(pg, plan, loaded);
-                    if (verify) verifyChecksums(pg, plan, loaded);
-                    commit(pg);
-                } catch (Exception e) {
-                    if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
-                    throw e;
-                }
-                analyze(pg, plan);
-                summarize(plan, loaded, started);
-                return ExitCode.OK;
+        }
+    }
+
+    Integer migrate(Connection sqlite, Path source, PostgresUrl target, IntegrityCheck integrity, long started) throws Exception {
+        Map<String, SqliteSchema.Table> sourceTables = SqliteSchema.read(sqlite, console);
+        if (sourceTables.isEmpty()) {
+            throw new OxyError(ExitCode.REFUSED, source + " holds no tables: nothing to migrate", "Check --from (or SQLITE_URL); nothing was written.");
+        }
+        refuseEmptyColumnNames(sourceTables);
+        try (Connection pg = connectTarget(target)) {
+            MigrationMode decided = MigrationMode.decide(mode, sourceTables, SchemaOwner.of(pg));
+            console.info(decided.describe());
+            List<SchemaMigrations.Migration> pending = decided.appliesOurMigrations() ? pendingMigrations(target) : List.of();
+            pg.setAutoCommit(false);
+            // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
+            // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
+            applyInTransaction(pg, pending);
+            Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
+            if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
+            List<String> problems = new ArrayList<>();
+            List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
+            Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
+            findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
+            checkTargetEmpty(pg, plan, problems, false);
+            if (dryRun) {
+                int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems, integrity);
+                pg.rollback(); // the dry run's schema, load and checks leave nothing behind
+                return exitCode;
             }
+            pg.rollback();
+            if (!problems.isEmpty()) throw refused(problems);
+            // for real: the same schema, now through Flyway (its history), then the load in one transaction
+            if (!pending.isEmpty()) applyMigrations(target);
+            LoadResult loaded;
+            try {
+                if (createSchema) createMissingTables(pg, sourceTables, true);
+                plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
+                List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
+                checkTargetEmpty(pg, plan, lateProblems, true);
+                if (!lateProblems.isEmpty()) throw refused(lateProblems);
+                loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
+                resetSequences(pg, plan);
+                verifyCounts(pg, plan, loaded);
+                if (verify) verifyChecksums(pg, plan, loaded);
+                awaitIntegrity(integrity);
+                commit(pg);
+            } catch (Exception e) {
+                if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
+                throw e;
+            }
+            analyze(pg, plan);
+            summarize(plan, loaded, started);
+            return ExitCode.OK;
         }
     }
 
@@ -204,19 +212,24 @@ public class migrate_sqlite implements Callable<Integer> {
             (attempt, wait, error) -> console.warn("SQLite not readable yet (" + Cli.describe(error) + "); retry " + (attempt + 1) + "/3 in " + wait.toMillis() + " ms"));
     }
 
-    void checkIntegrity(Connection sqlite, Path file) {
-        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA integrity_check")) {
-            List<String> findings = new ArrayList<>();
-            while (result.next()) findings.add(result.getString(1));
-            if (!findings.equals(List.of("ok"))) {
-                throw new OxyError(ExitCode.REFUSED, file + " fails SQLite's integrity check", "Repair it first (sqlite3 " + file + " '.recover')",
-                    findings.subList(0, Math.min(5, findings.size())), null);
-            }
-            console.ok("SQLite file " + file + " is readable and intact");
+    /**
+     * The file is SQLite (its schema reads); the whole-file integrity check then runs on its own connection beside
+     * the load, and the commit (or the dry run's verdict) waits for it: a damaged file still writes nothing.
+     */
+    IntegrityCheck checkIntegrityBeside(Connection sqlite, Path file) throws Exception {
+        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("SELECT count(*) FROM sqlite_master")) {
+            result.next();
         } catch (SQLException e) {
             throw new OxyError(ExitCode.REFUSED, file + " is not a readable SQLite database (" + Cli.describe(e) + ")",
                 "Check --from: it must be the app's db.sqlite.", e);
         }
+        console.ok("SQLite file " + file + " is readable (its integrity check runs beside the load)");
+        return IntegrityCheck.start(file, openSource(file));
+    }
+
+    void awaitIntegrity(IntegrityCheck integrity) {
+        integrity.await();
+        console.ok("SQLite's integrity check found the file intact");
     }
 
     Connection connectTarget(PostgresUrl url) throws Exception {
@@ -649,7 +662,7 @@ public class migrate_sqlite implements Callable<Integer> {
      * real run meets it. With pre-flight problems, where the real run stops, every row is still converted, to list bad values.
      */
     int dryRun(Connection sqlite, Connection pg, Path file, List<TablePlan> plan, Map<String, Set<Long>> orphans,
-               List<SchemaMigrations.Migration> pending, List<String> problems) throws Exception {
+               List<SchemaMigrations.Migration> pending, List<String> problems, IntegrityCheck integrity) throws Exception {
         Set<String> hints = new LinkedHashSet<>();
         Consumer<OxyError> listed = refusal -> {
             problems.add(refusal.getMessage());
@@ -668,6 +681,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
             }
         }
+        awaitIntegrity(integrity); // a damaged file is the real run's first refusal
         if (problems.isEmpty()) {
             console.ok("[DRY RUN] No problems found; the load was rolled back, nothing was written");
             return ExitCode.OK;
