@@ -87,6 +87,9 @@ public class migrate_sqlite implements Callable<Integer> {
 
     private final Console console = Console.standard();
 
+    /** Tables --create-schema made in the load's transaction: nobody else sees them, so they load with COPY FREEZE. */
+    private final Set<String> createdInThisTransaction = new java.util.HashSet<>();
+
     public static void main(String... args) {
         Cli.run(new migrate_sqlite(), args);
     }
@@ -528,29 +531,41 @@ public class migrate_sqlite implements Callable<Integer> {
     TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, long expected, String label,
                         Consumer<OxyError> onRefusal) throws Exception {
         Savepoint before = pg.setSavepoint();
-        CopyBuffer buffer = CopyBuffer.start(pg, table);
+        boolean freeze = createdInThisTransaction.contains(table.name());
+        if (freeze) emptyInThisSavepoint(pg, table);
+        CopyWriter writer = new CopyWriter(CopyBuffer.start(pg, table, freeze), verify ? new RowChecksum() : null); // encodes and sends on its own thread
         long rows;
-        long[] checksum = {0};
-        RowChecksum hasher = verify ? new RowChecksum() : null;
+        long checksum;
         try (ProgressBar progress = progressBar(label, expected)) {
             rows = new SourceRows(sqlite, stripNul).walk(table, skip, (values, number) -> {
-                buffer.row(values);
-                if (hasher != null) checksum[0] += hasher.of(values);
+                writer.row(values);
                 if (progress != null && (number & 1023) == 0) progress.stepTo(number);
             }, onRefusal);
             if (progress != null) progress.stepTo(rows);
-            buffer.finish();
+            checksum = writer.finish();
             pg.releaseSavepoint(before);
         } catch (SQLException e) {
-            buffer.cancel();
+            writer.cancel();
             pg.rollback(before);
             onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
             return new TableCopy(0, 0, 0);
-        } catch (RuntimeException e) {
-            buffer.cancel();
+        } catch (RuntimeException | Error e) {
+            writer.cancel();
             throw e;
         }
-        return new TableCopy(rows, checksum[0], buffer.bytes());
+        return new TableCopy(rows, checksum, writer.bytes());
+    }
+
+    /**
+     * COPY FREEZE writes rows already frozen and visible, so the counts, index builds, ANALYZE and later vacuums do
+     * not rewrite every page to mark them; PostgreSQL allows it only on a table created or emptied in the current
+     * subtransaction, so the table (made by this transaction, still empty, seen by no one else) is emptied in the
+     * savepoint. A rollback undoes it with the rest.
+     */
+    void emptyInThisSavepoint(Connection pg, TablePlan table) throws SQLException {
+        try (Statement statement = pg.createStatement()) {
+            statement.execute("TRUNCATE " + Databases.quote(table.name()));
+        }
     }
 
     ProgressBar progressBar(String label, long total) {
@@ -700,6 +715,7 @@ public class migrate_sqlite implements Callable<Integer> {
     void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources, boolean say) throws SQLException {
         Set<String> existing = TargetSchema.read(pg).keySet();
         List<String> created = new ArrayList<>();
+        createdInThisTransaction.clear(); // the pre-flight's were rolled back
         List<String> foreignKeys = new ArrayList<>();
         for (SqliteSchema.Table table : sources.values()) {
             if (TablePlan.LEDGERS.contains(table.name()) || existing.contains(table.name())) continue;
@@ -707,6 +723,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 statement.execute(SchemaFromSqlite.createTable(table, console));
             }
             created.add(table.name());
+            createdInThisTransaction.add(table.name());
             for (String[] key : table.foreignKeys()) {
                 if (sources.containsKey(key[1]) || existing.contains(key[1])) {
                     foreignKeys.add(SchemaFromSqlite.addForeignKey(table, key));
