@@ -34,7 +34,7 @@ import org.sqlite.SQLiteConfig;
  * schema; generic: the file's own schema), said in one line; pre-flight checks (readable file, reachable target,
  * every table and column mapped, no orphans, empty target), then each table streamed with COPY in foreign-key
  * order, converted by the target column's type, keys and indexes rebuilt, row counts (and with --verify,
- * checksums) compared before the commit. Any failure or interrupt rolls everything back. The dry run does the
+ * checksums) compared and SQLite's integrity check (run beside the load) awaited before the commit. Any failure or interrupt rolls everything back. The dry run does the
  * same load in a transaction it rolls back, so it meets every refusal the real run would.
  */
 @Command(name = "migrate_sqlite", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
