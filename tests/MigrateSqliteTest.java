@@ -373,6 +373,34 @@ class MigrateSqliteTest {
         }
     }
 
+    /** The JSON check (one pass, no parser) agrees with PostgreSQL's own json and jsonb input on what is JSON. */
+    @Test
+    void theJsonCheckAcceptsWhatPostgresAcceptsAndNothingElse() throws Exception {
+        String[] cases = {"{}", "[]", " {\"a\": [1, -2.5e+3, 0, 0.5E-2, true, false, null, \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\"]}\n", "\"\\ud83d\\ude80\"",
+            "\"caf\u00e9 \ud83d\ude80\"", "12", "-0", "\"\\u00e9\"", "[[[[[[1]]]]]]", "{\"a\":{\"b\":{}}}",
+            "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e", "NaN", "Infinity", "'x'", "{a: 1}", "[1 2]", "1 2", "tru", "truex", "nul",
+            "\"tab\there\"", "\"\\x\"", "\"\\u12\"", "\"\\ud83d\"", "\"\\ude80\"", "\"\\ud83dx\"", "/* c */ 1", "[1] // c", "{\"a\" 1}", "\"open",
+            "[\"a\", ]", "{\"a\":1 \"b\":2}", "\u00a01", "[1]]", "{}}"};
+        try (Connection connection = target()) {
+            for (String type : new String[] {"json", "jsonb"}) {
+                for (String text : cases) {
+                    boolean postgres;
+                    try (var statement = connection.prepareStatement("SELECT ?::" + type)) {
+                        statement.setString(1, text);
+                        statement.executeQuery().close();
+                        postgres = true;
+                    } catch (java.sql.SQLException refused) {
+                        postgres = false;
+                    }
+                    String problem = JsonCheck.problem(text, type.equals("jsonb"));
+                    assertEquals(postgres, problem == null, type + " " + text + ": " + problem);
+                }
+            }
+        }
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        assertEquals(null, JsonCheck.problem(deep, true), "nesting does not overflow the stack");
+    }
+
     @Test
     void sourceAndTargetMistakesGetOneClearLine() throws Exception {
         OxyCli.Result missing = migrate(files.resolve("nope.sqlite"));

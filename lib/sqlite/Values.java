@@ -1,6 +1,3 @@
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -32,7 +29,6 @@ public final class Values {
     private static final Pattern DIGITS = Pattern.compile("-?\\d+");
     private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
     private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
-    private static final JsonFactory JSON = new JsonFactory();
     private static final long MILLIS_FROM = 100_000_000_000L; // epoch seconds this large are past year 5000: such values are milliseconds
     private static final DateTimeFormatter TIMESTAMP = new DateTimeFormatterBuilder()
         .append(DateTimeFormatter.ISO_LOCAL_DATE).appendLiteral('T')
@@ -237,13 +233,8 @@ public final class Values {
             if (!stripNul) throw new BadValue("JSON containing \\u0000, which jsonb rejects (NUL)");
             text = text.replaceAll("(?<!\\\\)((?:\\\\\\\\)*)\\\\u0000", "$1");
         }
-        try (JsonParser parser = JSON.createParser(text)) {
-            if (parser.nextToken() == null) throw new BadValue("empty JSON");
-            parser.skipChildren();
-            if (parser.nextToken() != null) throw new BadValue("invalid JSON: more than one value");
-        } catch (IOException e) {
-            throw new BadValue("invalid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
-        }
+        String problem = JsonCheck.problem(text, jsonb);
+        if (problem != null) throw new BadValue(problem);
         return new JsonText(text);
     }
 
