@@ -373,6 +373,21 @@ class MigrateSqliteTest {
         }
     }
 
+    /** Rows of 100 KB: more than the 8 MB the reading and sending threads may hold between them fill a batch, and still flow. */
+    @Test
+    void batchesLargerThanTheBudgetBetweenTheThreadsStillFlow() throws Exception {
+        Path sqlite = files.resolve("wide-rows.sqlite");
+        sqlite(sqlite, "CREATE TABLE pictures (id INTEGER PRIMARY KEY, data BLOB NOT NULL, caption TEXT NOT NULL)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) INSERT INTO pictures SELECT i, randomblob(100000), "
+                + "printf('%.*c', 1000 + i, 'x') FROM n");
+        OxyCli.Result migrated = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, migrated.exitCode(), migrated.toString());
+        assertEquals(600, rows("pictures"));
+        try (Connection connection = target()) {
+            assertEquals(60_000_000L, OxyCli.queryLong(connection, "SELECT sum(octet_length(data)) FROM pictures"));
+        }
+    }
+
     /** The JSON check (one pass, no parser) agrees with PostgreSQL's own json and jsonb input on what is JSON. */
     @Test
     void theJsonCheckAcceptsWhatPostgresAcceptsAndNothingElse() throws Exception {

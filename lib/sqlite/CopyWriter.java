@@ -49,7 +49,10 @@ public final class CopyWriter {
     public void row(Object[] values) throws SQLException {
         rethrowFailure();
         int permits = (int) Math.min(BUDGET_KB, Math.max(1, sizeOf(values) >> 10));
-        acquire(permits);
+        if (!budget.tryAcquire(permits)) { // the budget is taken: hand over the rows held here first, or none would come back
+            send();
+            acquire(permits);
+        }
         batch.rows[batch.size] = values.clone();
         batch.permits[batch.size++] = permits;
         if (permits == BUDGET_KB) { // a large row goes alone: wait until it is sent before reading the next
