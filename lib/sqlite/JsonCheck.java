@@ -65,9 +65,11 @@ public final class JsonCheck {
             while (true) {
                 if (open.isEmpty()) return;
                 blanks();
-                char after = next("',' or '" + open.peek() + "'");
-                if (after == open.peek()) { open.pop(); continue; }
-                if (after != ',') throw invalid("expected ',' or '" + open.peek() + "'", position - 1);
+                char close = open.peek();
+                if (position >= text.length()) throw invalid("the text ends where ',' or '" + close + "' should be", position);
+                char after = text.charAt(position++);
+                if (after == close) { open.pop(); continue; }
+                if (after != ',') throw invalid("expected ',' or '" + close + "'", position - 1);
                 if (open.peek() == '}') { blanks(); key(); }
                 break;
             }
