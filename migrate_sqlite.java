@@ -34,7 +34,7 @@ import org.sqlite.SQLiteConfig;
  * schema; generic: the file's own schema), said in one line; pre-flight checks (readable file, reachable target,
  * every table and column mapped, no orphans, empty target), then each table streamed with COPY in foreign-key
  * order, converted by the target column's type, keys and indexes rebuilt, row counts (and with --verify,
- * checksums) compared before the commit. Any failure or interrupt rolls everything back. The dry run does the
+ * checksums) compared and SQLite's integrity check (run beside the load) awaited before the commit. Any failure or interrupt rolls everything back. The dry run does the
  * same load in a transaction it rolls back, so it meets every refusal the real run would.
  */
 @Command(name = "migrate_sqlite", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
@@ -87,6 +87,9 @@ public class migrate_sqlite implements Callable<Integer> {
 
     private final Console console = Console.standard();
 
+    /** Tables --create-schema made in the load's transaction: nobody else sees them, so they load with COPY FREEZE. */
+    private final Set<String> createdInThisTransaction = new java.util.HashSet<>();
+
     public static void main(String... args) {
         Cli.run(new migrate_sqlite(), args);
     }
@@ -96,57 +99,65 @@ public class migrate_sqlite implements Callable<Integer> {
         Path source = sourcePath();
         PostgresUrl target = targetUrl();
         long started = System.nanoTime();
-        try (Connection sqlite = openSource(source)) {
-            checkIntegrity(sqlite, source);
-            Map<String, SqliteSchema.Table> sourceTables = SqliteSchema.read(sqlite, console);
-            if (sourceTables.isEmpty()) {
-                throw new OxyError(ExitCode.REFUSED, source + " holds no tables: nothing to migrate", "Check --from (or SQLITE_URL); nothing was written.");
+        try (Connection sqlite = openSource(source); IntegrityCheck integrity = checkIntegrityBeside(sqlite, source)) {
+            try {
+                return migrate(sqlite, source, target, integrity, started);
+            } catch (Exception e) {
+                throw integrity.explain(e); // a damaged file explains what the load met
             }
-            refuseEmptyColumnNames(sourceTables);
-            try (Connection pg = connectTarget(target)) {
-                MigrationMode decided = MigrationMode.decide(mode, sourceTables, SchemaOwner.of(pg));
-                console.info(decided.describe());
-                List<SchemaMigrations.Migration> pending = decided.appliesOurMigrations() ? pendingMigrations(target) : List.of();
-                pg.setAutoCommit(false);
-                // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
-                // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
-                applyInTransaction(pg, pending);
-                Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
-                if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
-                List<String> problems = new ArrayList<>();
-                List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
-                Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
-                findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
-                checkTargetEmpty(pg, plan, problems, false);
-                if (dryRun) {
-                    int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems);
-                    pg.rollback(); // the dry run's schema, load and checks leave nothing behind
-                    return exitCode;
-                }
-                pg.rollback();
-                if (!problems.isEmpty()) throw refused(problems);
-                // for real: the same schema, now through Flyway (its history), then the load in one transaction
-                if (!pending.isEmpty()) applyMigrations(target);
-                LoadResult loaded;
-                try {
-                    if (createSchema) createMissingTables(pg, sourceTables, true);
-                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
-                    List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
-                    checkTargetEmpty(pg, plan, lateProblems, true);
-                    if (!lateProblems.isEmpty()) throw refused(lateProblems);
-                    loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
-                    resetSequences(pg, plan);
-                    verifyCounts(pg, plan, loaded);
-                    if (verify) verifyChecksums(pg, plan, loaded);
-                    commit(pg);
-                } catch (Exception e) {
-                    if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
-                    throw e;
-                }
-                analyze(pg, plan);
-                summarize(plan, loaded, started);
-                return ExitCode.OK;
+        }
+    }
+
+    Integer migrate(Connection sqlite, Path source, PostgresUrl target, IntegrityCheck integrity, long started) throws Exception {
+        Map<String, SqliteSchema.Table> sourceTables = SqliteSchema.read(sqlite, console);
+        if (sourceTables.isEmpty()) {
+            throw new OxyError(ExitCode.REFUSED, source + " holds no tables: nothing to migrate", "Check --from (or SQLITE_URL); nothing was written.");
+        }
+        refuseEmptyColumnNames(sourceTables);
+        try (Connection pg = connectTarget(target)) {
+            MigrationMode decided = MigrationMode.decide(mode, sourceTables, SchemaOwner.of(pg));
+            console.info(decided.describe());
+            List<SchemaMigrations.Migration> pending = decided.appliesOurMigrations() ? pendingMigrations(target) : List.of();
+            pg.setAutoCommit(false);
+            // the pre-flight, in a transaction that is rolled back: the migrations and new tables it needs are
+            // made there, so a refusal, in the dry run and the real run alike, leaves the target as it was
+            applyInTransaction(pg, pending);
+            Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
+            if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
+            List<String> problems = new ArrayList<>();
+            List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
+            Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
+            findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
+            checkTargetEmpty(pg, plan, problems, false);
+            if (dryRun) {
+                int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems, integrity);
+                pg.rollback(); // the dry run's schema, load and checks leave nothing behind
+                return exitCode;
             }
+            pg.rollback();
+            if (!problems.isEmpty()) throw refused(problems);
+            // for real: the same schema, now through Flyway (its history), then the load in one transaction
+            if (!pending.isEmpty()) applyMigrations(target);
+            LoadResult loaded;
+            try {
+                if (createSchema) createMissingTables(pg, sourceTables, true);
+                plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
+                List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
+                checkTargetEmpty(pg, plan, lateProblems, true);
+                if (!lateProblems.isEmpty()) throw refused(lateProblems);
+                loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
+                resetSequences(pg, plan);
+                verifyCounts(pg, plan, loaded);
+                if (verify) verifyChecksums(pg, plan, loaded);
+                awaitIntegrity(integrity);
+                commit(pg);
+            } catch (Exception e) {
+                if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
+                throw e;
+            }
+            analyze(pg, plan);
+            summarize(plan, loaded, started);
+            return ExitCode.OK;
         }
     }
 
@@ -204,19 +215,24 @@ public class migrate_sqlite implements Callable<Integer> {
             (attempt, wait, error) -> console.warn("SQLite not readable yet (" + Cli.describe(error) + "); retry " + (attempt + 1) + "/3 in " + wait.toMillis() + " ms"));
     }
 
-    void checkIntegrity(Connection sqlite, Path file) {
-        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA integrity_check")) {
-            List<String> findings = new ArrayList<>();
-            while (result.next()) findings.add(result.getString(1));
-            if (!findings.equals(List.of("ok"))) {
-                throw new OxyError(ExitCode.REFUSED, file + " fails SQLite's integrity check", "Repair it first (sqlite3 " + file + " '.recover')",
-                    findings.subList(0, Math.min(5, findings.size())), null);
-            }
-            console.ok("SQLite file " + file + " is readable and intact");
+    /**
+     * The file is SQLite (its schema reads); the whole-file integrity check then runs on its own connection beside
+     * the load, and the commit (or the dry run's verdict) waits for it: a damaged file still writes nothing.
+     */
+    IntegrityCheck checkIntegrityBeside(Connection sqlite, Path file) throws Exception {
+        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("SELECT count(*) FROM sqlite_master")) {
+            result.next();
         } catch (SQLException e) {
             throw new OxyError(ExitCode.REFUSED, file + " is not a readable SQLite database (" + Cli.describe(e) + ")",
                 "Check --from: it must be the app's db.sqlite.", e);
         }
+        console.ok("SQLite file " + file + " is readable (its integrity check runs beside the load)");
+        return IntegrityCheck.start(file, openSource(file));
+    }
+
+    void awaitIntegrity(IntegrityCheck integrity) {
+        integrity.await();
+        console.ok("SQLite's integrity check found the file intact");
     }
 
     Connection connectTarget(PostgresUrl url) throws Exception {
@@ -515,29 +531,41 @@ public class migrate_sqlite implements Callable<Integer> {
     TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, long expected, String label,
                         Consumer<OxyError> onRefusal) throws Exception {
         Savepoint before = pg.setSavepoint();
-        CopyBuffer buffer = CopyBuffer.start(pg, table);
+        boolean freeze = createdInThisTransaction.contains(table.name());
+        if (freeze) emptyInThisSavepoint(pg, table);
+        CopyWriter writer = new CopyWriter(CopyBuffer.start(pg, table, freeze), verify ? new RowChecksum() : null); // encodes and sends on its own thread
         long rows;
-        long[] checksum = {0};
-        RowChecksum hasher = verify ? new RowChecksum() : null;
+        long checksum;
         try (ProgressBar progress = progressBar(label, expected)) {
             rows = new SourceRows(sqlite, stripNul).walk(table, skip, (values, number) -> {
-                buffer.row(values);
-                if (hasher != null) checksum[0] += hasher.of(values);
+                writer.row(values);
                 if (progress != null && (number & 1023) == 0) progress.stepTo(number);
             }, onRefusal);
             if (progress != null) progress.stepTo(rows);
-            buffer.finish();
+            checksum = writer.finish();
             pg.releaseSavepoint(before);
         } catch (SQLException e) {
-            buffer.cancel();
+            writer.cancel();
             pg.rollback(before);
             onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
             return new TableCopy(0, 0, 0);
-        } catch (RuntimeException e) {
-            buffer.cancel();
+        } catch (RuntimeException | Error e) {
+            writer.cancel();
             throw e;
         }
-        return new TableCopy(rows, checksum[0], buffer.bytes());
+        return new TableCopy(rows, checksum, writer.bytes());
+    }
+
+    /**
+     * COPY FREEZE writes rows already frozen and visible, so the counts, index builds, ANALYZE and later vacuums do
+     * not rewrite every page to mark them; PostgreSQL allows it only on a table created or emptied in the current
+     * subtransaction, so the table (made by this transaction, still empty, seen by no one else) is emptied in the
+     * savepoint. A rollback undoes it with the rest.
+     */
+    void emptyInThisSavepoint(Connection pg, TablePlan table) throws SQLException {
+        try (Statement statement = pg.createStatement()) {
+            statement.execute("TRUNCATE " + Databases.quote(table.name()));
+        }
     }
 
     ProgressBar progressBar(String label, long total) {
@@ -649,7 +677,7 @@ public class migrate_sqlite implements Callable<Integer> {
      * real run meets it. With pre-flight problems, where the real run stops, every row is still converted, to list bad values.
      */
     int dryRun(Connection sqlite, Connection pg, Path file, List<TablePlan> plan, Map<String, Set<Long>> orphans,
-               List<SchemaMigrations.Migration> pending, List<String> problems) throws Exception {
+               List<SchemaMigrations.Migration> pending, List<String> problems, IntegrityCheck integrity) throws Exception {
         Set<String> hints = new LinkedHashSet<>();
         Consumer<OxyError> listed = refusal -> {
             problems.add(refusal.getMessage());
@@ -668,6 +696,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
             }
         }
+        awaitIntegrity(integrity); // a damaged file is the real run's first refusal
         if (problems.isEmpty()) {
             console.ok("[DRY RUN] No problems found; the load was rolled back, nothing was written");
             return ExitCode.OK;
@@ -686,6 +715,7 @@ public class migrate_sqlite implements Callable<Integer> {
     void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources, boolean say) throws SQLException {
         Set<String> existing = TargetSchema.read(pg).keySet();
         List<String> created = new ArrayList<>();
+        createdInThisTransaction.clear(); // the pre-flight's were rolled back
         List<String> foreignKeys = new ArrayList<>();
         for (SqliteSchema.Table table : sources.values()) {
             if (TablePlan.LEDGERS.contains(table.name()) || existing.contains(table.name())) continue;
@@ -693,6 +723,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 statement.execute(SchemaFromSqlite.createTable(table, console));
             }
             created.add(table.name());
+            createdInThisTransaction.add(table.name());
             for (String[] key : table.foreignKeys()) {
                 if (sources.containsKey(key[1]) || existing.contains(key[1])) {
                     foreignKeys.add(SchemaFromSqlite.addForeignKey(table, key));

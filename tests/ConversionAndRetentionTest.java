@@ -49,6 +49,13 @@ class ConversionAndRetentionTest {
         assertEquals(id, Values.uuid(id.toString()));
         assertEquals(id, Values.uuid(id.toString().replace("-", "").toUpperCase()));
         assertThrows(BadValue.class, () -> Values.uuid(new byte[] {1, 2, 3}));
+        assertEquals(id, Values.uuid("  " + id.toString().toUpperCase() + "\n"), "surrounding blanks go, case does not matter");
+        assertEquals(new UUID(-1, -1), Values.uuid("ffffffff-ffff-ffff-ffff-ffffffffffff"));
+        for (String notAUuid : new String[] {"", "0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7", "0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7g",
+            "0195e3b27-c4a-7d3e-9a1b-2c3d4e5f6a7b", "0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7\u0663", "0195e3b27c4a7d3e9a1b2c3d4e5f6a7\uff10",
+            "{0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7b}", "0195e3b2-7c4a-7d3e-9a1b-2c3d4e5f6a7b0"}) {
+            assertThrows(BadValue.class, () -> Values.uuid(notAUuid), notAUuid);
+        }
     }
 
     @Test

@@ -298,6 +298,124 @@ class MigrateSqliteTest {
         assertTrue(appRows() >= 400_000, "every row arrives on the rerun");
     }
 
+    /**
+     * The whole-file integrity check runs beside the load: a file whose rows all read but whose index is damaged
+     * is loaded, then refused before the commit, in the dry run and the real run alike; nothing is written.
+     */
+    @Test
+    void aDamagedFileFoundByTheIntegrityCheckBesideTheLoadWritesNothing() throws Exception {
+        Path damaged = files.resolve("damaged.sqlite");
+        sqlite(damaged, "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT)", "CREATE INDEX notes_title ON notes (title)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO notes SELECT i, 'title ' || i, 'body ' || i FROM n",
+            // the index now claims another column than the one its entries hold: every row reads, the check fails
+            "PRAGMA writable_schema = ON", "UPDATE sqlite_master SET sql = 'CREATE INDEX notes_title ON notes (body)' WHERE name = 'notes_title'");
+        for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema"}}) {
+            OxyCli.Result refused = migrate(damaged, flags);
+            assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+            assertTrue(refused.stdout().contains("notes: Found 20000 records"), "the load ran meanwhile: " + refused);
+            assertTrue(refused.stderr().contains(damaged + " fails SQLite's integrity check; nothing was written")
+                && refused.stderr().contains("missing from index notes_title"), refused.toString());
+            assertFalse(refused.all().contains("integrity check found the file intact"), refused.toString());
+        }
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+                "the target is exactly as before: not even the created table is left");
+        }
+    }
+
+    /**
+     * Rows are encoded and sent on their own thread: a row the server refuses while later rows are still being read
+     * stops the reading, names the table and the check, and every table (also the one already loaded) is rolled back.
+     */
+    @Test
+    void aRefusalWhileRowsAreStillBeingReadRollsBackEveryTable() throws Exception {
+        Path sqlite = files.resolve("checked.sqlite");
+        sqlite(sqlite, "CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id), amount INTEGER NOT NULL)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO parents SELECT i, 'parent ' || i FROM n",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) INSERT INTO items SELECT i, 1 + i % 100, i FROM n");
+        try (Connection connection = target()) { // a target of another program, whose check the 150,000th row breaks
+            OxyCli.execute(connection, "CREATE TABLE parents (id bigint PRIMARY KEY, name text NOT NULL)");
+            OxyCli.execute(connection, "CREATE TABLE items (id bigint PRIMARY KEY, parent_id bigint NOT NULL REFERENCES parents (id), "
+                + "amount bigint NOT NULL CONSTRAINT amount_below_limit CHECK (amount < 150000))");
+        }
+        for (String[] flags : new String[][] {{"--dry-run"}, {}}) {
+            OxyCli.Result refused = migrate(sqlite, flags);
+            assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+            assertTrue(refused.all().contains("table items, check constraint amount_below_limit: a row breaks it"), refused.toString());
+            assertEquals(0, rows("parents"), "the table loaded before is rolled back too: " + refused);
+            assertEquals(0, rows("items"));
+        }
+        try (Connection connection = target()) {
+            assertEquals(3, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype IN ('p', 'f', 'c')"),
+                "the keys and checks dropped for the load are back");
+        }
+    }
+
+    /**
+     * Tables --create-schema makes are loaded with COPY FREEZE: ANALYZE finds the pages all-visible (without FREEZE
+     * none is until a vacuum; COPY leaves out the few pages its insert batches share), so no vacuum has to rewrite them.
+     */
+    @Test
+    void tablesCreatedByTheLoadArriveFrozen() throws Exception {
+        Path sqlite = files.resolve("frozen.sqlite");
+        sqlite(sqlite, "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, at timestamp_with_timezone_text NOT NULL)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) INSERT INTO events SELECT i, 'kind ' || (i % 7), "
+                + "'2025-06-11 01:56:38' FROM n");
+        OxyCli.Result migrated = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, migrated.exitCode(), migrated.toString());
+        assertEquals(50_000, rows("events"));
+        try (Connection connection = target()) {
+            long pages = OxyCli.queryLong(connection, "SELECT relpages FROM pg_class WHERE relname = 'events'");
+            assertTrue(pages > 100, "pages: " + pages);
+            long visible = OxyCli.queryLong(connection, "SELECT relallvisible FROM pg_class WHERE relname = 'events'");
+            assertTrue(visible >= pages * 3 / 4, "all-visible pages: " + visible + " of " + pages);
+        }
+    }
+
+    /** Rows of 100 KB: more than the 8 MB the reading and sending threads may hold between them fill a batch, and still flow. */
+    @Test
+    void batchesLargerThanTheBudgetBetweenTheThreadsStillFlow() throws Exception {
+        Path sqlite = files.resolve("wide-rows.sqlite");
+        sqlite(sqlite, "CREATE TABLE pictures (id INTEGER PRIMARY KEY, data BLOB NOT NULL, caption TEXT NOT NULL)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) INSERT INTO pictures SELECT i, randomblob(100000), "
+                + "printf('%.*c', 1000 + i, 'x') FROM n");
+        OxyCli.Result migrated = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, migrated.exitCode(), migrated.toString());
+        assertEquals(600, rows("pictures"));
+        try (Connection connection = target()) {
+            assertEquals(60_000_000L, OxyCli.queryLong(connection, "SELECT sum(octet_length(data)) FROM pictures"));
+        }
+    }
+
+    /** The JSON check (one pass, no parser) agrees with PostgreSQL's own json and jsonb input on what is JSON. */
+    @Test
+    void theJsonCheckAcceptsWhatPostgresAcceptsAndNothingElse() throws Exception {
+        String[] cases = {"{}", "[]", " {\"a\": [1, -2.5e+3, 0, 0.5E-2, true, false, null, \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\"]}\n", "\"\\ud83d\\ude80\"",
+            "\"caf\u00e9 \ud83d\ude80\"", "12", "-0", "\"\\u00e9\"", "[[[[[[1]]]]]]", "{\"a\":{\"b\":{}}}",
+            "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e", "NaN", "Infinity", "'x'", "{a: 1}", "[1 2]", "1 2", "tru", "truex", "nul",
+            "\"tab\there\"", "\"\\x\"", "\"\\u12\"", "\"\\ud83d\"", "\"\\ude80\"", "\"\\ud83dx\"", "/* c */ 1", "[1] // c", "{\"a\" 1}", "\"open",
+            "[\"a\", ]", "{\"a\":1 \"b\":2}", "\u00a01", "[1]]", "{}}"};
+        try (Connection connection = target()) {
+            for (String type : new String[] {"json", "jsonb"}) {
+                for (String text : cases) {
+                    boolean postgres;
+                    try (var statement = connection.prepareStatement("SELECT ?::" + type)) {
+                        statement.setString(1, text);
+                        statement.executeQuery().close();
+                        postgres = true;
+                    } catch (java.sql.SQLException refused) {
+                        postgres = false;
+                    }
+                    String problem = JsonCheck.problem(text, type.equals("jsonb"));
+                    assertEquals(postgres, problem == null, type + " " + text + ": " + problem);
+                }
+            }
+        }
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        assertEquals(null, JsonCheck.problem(deep, true), "nesting does not overflow the stack");
+    }
+
     @Test
     void sourceAndTargetMistakesGetOneClearLine() throws Exception {
         OxyCli.Result missing = migrate(files.resolve("nope.sqlite"));

@@ -18,11 +18,14 @@ public final class CopyBuffer {
         put(header, header.length);
     }
 
-    /** Starts COPY into the planned table's columns, in binary format where the encoder has one for every column. */
-    public static CopyBuffer start(Connection pg, TablePlan table) throws SQLException {
+    /**
+     * Starts COPY into the planned table's columns, in binary format where the encoder has one for every column;
+     * freeze: the rows arrive frozen (the table must have been created or emptied in the current subtransaction).
+     */
+    public static CopyBuffer start(Connection pg, TablePlan table, boolean freeze) throws SQLException {
         CopyEncoder encoder = CopyEncoder.forColumns(table.targetColumns());
         String sql = "COPY " + Databases.quote(table.name()) + " (" + String.join(", ", table.columns().stream().map(Databases::quote).toList())
-            + ") FROM STDIN" + encoder.options();
+            + ") FROM STDIN" + encoder.options(freeze);
         return new CopyBuffer(pg.unwrap(PGConnection.class).getCopyAPI().copyIn(sql), encoder);
     }
 

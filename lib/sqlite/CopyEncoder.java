@@ -50,8 +50,11 @@ public final class CopyEncoder {
         return columns.stream().allMatch(column -> BINARY.contains(column.category()));
     }
 
-    /** What COPY ... FROM STDIN needs appended for this format. */
-    public String options() { return binaryColumns != null ? " WITH (FORMAT binary)" : ""; }
+    /** What COPY ... FROM STDIN needs appended for this format (and FREEZE). */
+    public String options(boolean freeze) {
+        if (binaryColumns != null) return freeze ? " WITH (FORMAT binary, FREEZE)" : " WITH (FORMAT binary)";
+        return freeze ? " WITH (FREEZE)" : "";
+    }
 
     /** The bytes before the first row: binary format's signature, nothing in text format. */
     public byte[] header() { return binaryColumns != null ? BINARY_HEADER.clone() : new byte[0]; }
