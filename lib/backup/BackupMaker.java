@@ -443,11 +443,7 @@ public final class BackupMaker {
 
         private GrowingFileDigest(Path file) {
             this.file = file;
-            try {
-                this.digest = java.security.MessageDigest.getInstance("SHA-256");
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            this.digest = BackupStore.sha256Digest();
             this.result = CompletableFuture.supplyAsync(this::follow);
         }
 

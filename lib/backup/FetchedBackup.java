@@ -38,7 +38,7 @@ public final class FetchedBackup implements AutoCloseable {
                 "Pass --identity FILE (the age-keygen file of that key), or set " + AgeEncryption.IDENTITY_VARIABLE + ".");
         }
         Path file = staging.temporary(FETCHED + ProcessHandle.current().pid() + "-" + manifest.file().replaceFirst("\\" + AgeEncryption.EXTENSION + "$", ""));
-        MessageDigest digest = sha256Digest();
+        MessageDigest digest = BackupStore.sha256Digest();
         try (InputStream hashed = new DigestInputStream(stored, digest);
              InputStream plain = manifest.encrypted() ? AgeEncryption.decrypting(hashed, identity, manifest.encryptedTo()) : hashed;
              OutputStream out = Files.newOutputStream(file)) {
@@ -59,7 +59,7 @@ public final class FetchedBackup implements AutoCloseable {
 
     /** Only the stored bytes' sha256 against the manifest (an encrypted backup verified without its identity). */
     public static void checkStored(BackupManifest manifest, InputStream stored, String from) {
-        MessageDigest digest = sha256Digest();
+        MessageDigest digest = BackupStore.sha256Digest();
         try (InputStream hashed = new DigestInputStream(stored, digest)) {
             hashed.transferTo(OutputStream.nullOutputStream());
         } catch (IOException e) {
@@ -74,14 +74,6 @@ public final class FetchedBackup implements AutoCloseable {
         throw new OxyError(ExitCode.VERIFICATION_FAILED, "backup " + manifest.name() + " in " + from + " does not match its manifest (sha256 "
             + actual.substring(0, 12) + "..., expected " + (manifest.sha256() == null ? "none" : manifest.sha256().substring(0, Math.min(12, manifest.sha256().length()))) + "...)",
             "Its bytes changed after it was made: it is damaged. Nothing was changed; use another backup.");
-    }
-
-    private static MessageDigest sha256Digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static void deleteQuietly(Path file) {

@@ -9,11 +9,7 @@ final class HashingOutputStream extends OutputStream {
 
     HashingOutputStream(OutputStream out) {
         this.out = out;
-        try {
-            this.digest = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        this.digest = BackupStore.sha256Digest();
     }
 
     @Override
