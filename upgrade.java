@@ -295,7 +295,7 @@ public class upgrade implements Callable<Integer> {
             state = state.with(UpgradeState.VERIFIED);
             state.write(installation.stateFile());
         }
-        installation.swap(state);
+        installation.swap(state, new Downtime());
         state = state.with(UpgradeState.SWAPPED);
         state.write(installation.stateFile());
         console.ok("Upgraded to " + state.toImage() + "; downtime " + String.format(Locale.ROOT, "%.1f", Duration.between(writersStopped, Instant.now()).toMillis() / 1000.0)
@@ -316,7 +316,7 @@ public class upgrade implements Callable<Integer> {
         state.write(installation.stateFile());
         Thread undoOnInterrupt = undoOnInterrupt(installation);
         Runtime.getRuntime().addShutdownHook(undoOnInterrupt);
-        Instant writesStopped = null;
+        Downtime downtime = null;
         try {
             DatabaseRuntime staging = installation.staging(state);
             if (!state.did(UpgradeState.VERIFIED)) {
@@ -332,16 +332,19 @@ public class upgrade implements Callable<Integer> {
                 state = state.with(UpgradeState.SUBSCRIBED);
                 state.write(installation.stateFile());
                 awaitCopy(old, staging.url());
+                vacuumNewDatabase(staging.url());
+                LogicalReplication.flushEachCommit(staging.url()); // the drain inside the downtime then waits on no timer
                 LogicalReplication.checkpoint(old, staging.url()); // the swap's shutdowns then have little to write, inside the downtime
                 state = state.with(UpgradeState.WRITES_REFUSED);
                 state.write(installation.stateFile());
-                writesStopped = Instant.now();
-                switchOver(old, staging.url());
+                downtime = new Downtime();
+                switchOver(old, staging.url(), downtime);
                 state = state.with(UpgradeState.VERIFIED);
                 state.write(installation.stateFile());
             }
             removeReplication(installation, state, staging.url());
-            installation.swap(state);
+            if (downtime != null) downtime.stepDone("replication removed");
+            installation.swap(state, downtime == null ? new Downtime() : downtime);
             state = state.with(UpgradeState.SWAPPED);
             state.write(installation.stateFile());
         } catch (Exception | Error failure) {
@@ -350,9 +353,8 @@ public class upgrade implements Callable<Integer> {
         } finally {
             Cli.removeShutdownHook(undoOnInterrupt);
         }
-        console.ok("Upgraded to " + state.toImage() + "; downtime " + (writesStopped == null ? "unknown (resumed run)"
-            : String.format(Locale.ROOT, "%.1f", Duration.between(writesStopped, Instant.now()).toMillis() / 1000.0) + " s")
-            + " (writes refused to new server accepting). The old data is kept in " + state.kept() + " as it was at the switch");
+        console.ok("Upgraded to " + state.toImage() + "; downtime " + (downtime == null ? "unknown (resumed run)"
+                : downtime.total() + " (writes refused to new server accepting: " + downtime.steps() + ")") + ". The old data is kept in " + state.kept() + " as it was at the switch");
         console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back to PostgreSQL " + state.fromMajor()
             + "; writes made since the switch are not carried back)");
         return ExitCode.OK;
@@ -426,21 +428,33 @@ public class upgrade implements Callable<Integer> {
         console.ok("Copied; the new server follows the old one (" + (System.nanoTime() - started) / 1_000_000_000 + " s)");
     }
 
+    /** Before the downtime: the new rows' hint bits and statistics, so the counts inside it only read. */
+    private void vacuumNewDatabase(PostgresUrl target) throws SQLException {
+        console.step("VACUUM (ANALYZE) of the new database while the app still writes to the old one");
+        Instant started = Instant.now();
+        LogicalReplication.vacuumAnalyze(target);
+        console.ok("New database vacuumed and analyzed in " + Duration.between(started, Instant.now()).toSeconds() + " s");
+    }
+
     /** Lag below this at the end of the copy: the switch then drains it in well under a second. */
     private static final long CAUGHT_UP_BYTES = 8L << 20;
 
     /** The downtime: writes refused, the lag drained, sequences set, exact row counts compared. Nothing of the old server is changed for good. */
-    private void switchOver(PostgresUrl old, PostgresUrl target) throws Exception {
+    private void switchOver(PostgresUrl old, PostgresUrl target, Downtime downtime) throws Exception {
         console.step("Switchover: writes refused on the old database, the app's sessions ended");
         LogicalReplication.refuseWrites(old);
+        downtime.stepDone("writes refused");
         String lsn = LogicalReplication.currentLsn(old);
+        // the old database no longer changes: it is counted while the new server drains the lag, then the new one is
+        var oldCounted = java.util.concurrent.CompletableFuture.supplyAsync(() -> LogicalReplication.rowCountsOrUnavailable(old));
         LogicalReplication.awaitConfirmed(old, lsn, Duration.ofMinutes(5));
+        downtime.stepDone("drained");
         int sequences = LogicalReplication.copySequences(old, target);
-        // both servers counted at once: the counts are most of the downtime on a large database
-        var counted = java.util.concurrent.CompletableFuture.supplyAsync(() -> LogicalReplication.rowCountsOrUnavailable(target));
-        Map<String, Long> expected = LogicalReplication.rowCounts(old);
-        RowCounts.requireMatching(expected, counted.join(), "the old database at the switch",
+        Map<String, Long> counted = LogicalReplication.rowCounts(target);
+        Map<String, Long> expected = Cli.join(oldCounted);
+        RowCounts.requireMatching(expected, counted, "the old database at the switch",
             "Nothing was switched; the old server takes writes again. Run the upgrade again, or use --method dump.");
+        downtime.stepDone("counted");
         console.ok("Caught up to " + lsn + ": " + sequences + " sequence(s) set, row counts match in " + expected.size() + " table(s) ("
             + RowCounts.total(expected) + " rows)");
     }

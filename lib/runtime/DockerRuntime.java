@@ -29,10 +29,28 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private final RuntimeOptions options;
     private final DockerEngine engine;
+    private final DataLayout knownLayout; // of a container made on this volume before: no probe needed (null: probe)
 
     public DockerRuntime(RuntimeOptions options, DockerEngine engine) {
+        this(options, engine, null);
+    }
+
+    private DockerRuntime(RuntimeOptions options, DockerEngine engine, DataLayout knownLayout) {
         this.options = options;
         this.engine = engine;
+        this.knownLayout = knownLayout;
+    }
+
+    /**
+     * This server, to be created on its volume where the given container (upgrade's staging server) keeps its
+     * data: the same mount and PGDATA, so creating it needs no probe of the volume (a second inside the downtime).
+     */
+    public DockerRuntime withDataLayoutOf(InspectContainerResponse model) {
+        String mount = model.getMounts() == null ? null : model.getMounts().stream().filter(m -> options.volume.equals(m.getName()))
+            .map(m -> m.getDestination() == null ? null : m.getDestination().getPath()).findFirst().orElse(null);
+        String[] env = model.getConfig() == null || model.getConfig().getEnv() == null ? new String[0] : model.getConfig().getEnv();
+        String pgdata = Arrays.stream(env).filter(e -> e.startsWith("PGDATA=")).map(e -> e.substring("PGDATA=".length())).findFirst().orElse(null);
+        return mount == null || pgdata == null ? this : new DockerRuntime(options, engine, new DataLayout(mount, pgdata));
     }
 
     private DockerClient docker() { return engine.client(); }
@@ -93,8 +111,7 @@ public final class DockerRuntime implements DatabaseRuntime {
 
     private void createContainer(Console console) {
         engine.ensureImage(options.image, console);
-        ImageLayout image = imageLayout();
-        DataLayout data = dataLayout(image);
+        DataLayout data = knownLayout != null ? knownLayout : dataLayout(imageLayout());
         requirePortFree(options.postgresPort);
         console.step("Creating container " + options.container + " (" + options.image + ", volume " + options.volume
             + ", port " + options.postgresPort + ")");

@@ -30,8 +30,9 @@ public final class AppSessions {
             + "SELECT coalesce(string_agg(pid::text, ','), '') FROM app WHERE pg_terminate_backend(pid)");
         if (ended.isEmpty()) return;
         // waited for here, not by pg_terminate_backend's timeout: that needs PostgreSQL 14, and an upgrade's source may be older
-        for (int wait = 0; wait < 100 && SingleValue.number(url, "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + ended + ")") > 0; wait++) {
-            Thread.sleep(100);
+        // polled often: in upgrade --method replicate this wait is inside the downtime
+        for (int wait = 0; wait < 1000 && SingleValue.number(url, "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + ended + ")") > 0; wait++) {
+            Thread.sleep(10);
         }
     }
 

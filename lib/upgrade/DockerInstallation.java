@@ -3,6 +3,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /** Docker: a new volume <volume>-<major>, a staging container, then the container swapped; the old one kept as <container>-pg<old>. */
@@ -134,18 +135,26 @@ public final class DockerInstallation implements Installation {
     }
 
     @Override
-    public void swap(UpgradeState state) {
-        if (engine.containerExists(state.staging())) {
+    public void swap(UpgradeState state, Downtime downtime) {
+        // where the staging server keeps its data is where the new one will: known now, no probe of the volume later
+        Optional<InspectContainerResponse> staging = dockerRuntime(state.staging(), state.to(), state.toImage(), 0).container();
+        // both servers stop at once: each shutdown writes its last checkpoint
+        CompletableFuture<Void> stagingGone = CompletableFuture.runAsync(() -> {
+            if (staging.isEmpty()) return;
             dockerRuntime(state.staging(), state.to(), state.toImage(), 0).stop(console);
             engine.removeContainerIfExists(state.staging());
-        }
+        });
         if (!engine.containerExists(state.kept())) {
             docker.stop(console);
             engine.renameContainer(state.name(), state.kept());
         }
+        Cli.join(stagingGone);
+        downtime.stepDone("both servers stopped");
         // the new server takes the old one's published port
         int port = dockerRuntime(state.kept(), state.from(), state.fromImage(), runtime.postgresPort).url().port();
-        dockerRuntime(state.name(), state.to(), state.toImage(), port).start(console, Duration.ofSeconds(120));
+        DockerRuntime next = dockerRuntime(state.name(), state.to(), state.toImage(), port);
+        (staging.isPresent() ? next.withDataLayoutOf(staging.get()) : next).start(console, Duration.ofSeconds(120));
+        downtime.stepDone("new server started");
     }
 
     @Override

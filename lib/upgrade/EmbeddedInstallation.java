@@ -144,7 +144,7 @@ public final class EmbeddedInstallation implements Installation {
     }
 
     @Override
-    public void swap(UpgradeState state) {
+    public void swap(UpgradeState state, Downtime downtime) {
         Path next = Path.of(state.to());
         if (Files.exists(next)) new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
         try {

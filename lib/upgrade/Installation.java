@@ -42,8 +42,8 @@ public interface Installation {
     /** The new server before the swap, on a free port; started by the steps. */
     DatabaseRuntime staging(UpgradeState state);
 
-    /** Old server stopped and kept, the new one under the usual name and port. Each part checks what is done already. */
-    void swap(UpgradeState state);
+    /** Old server stopped and kept, the new one under the usual name and port. Each part checks what is done already; its steps noted in downtime. */
+    void swap(UpgradeState state, Downtime downtime);
 
     /** The new server and its storage, gone; the old one is not touched. */
     void removeStaging(UpgradeState state);

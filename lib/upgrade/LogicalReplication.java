@@ -131,6 +131,17 @@ public final class LogicalReplication {
         }
     }
 
+    /**
+     * VACUUM (ANALYZE) of the new database once the copy is done, before the switch: the copied rows get their
+     * hint bits (with data checksums, as 18 has by default, the first touch of a page writes all of it to WAL)
+     * and the app's first queries get statistics. Otherwise the exact counts inside the downtime would do those writes.
+     */
+    public static void vacuumAnalyze(PostgresUrl target) throws SQLException {
+        try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("VACUUM (ANALYZE)");
+        }
+    }
+
     /** A checkpoint on each server before the switch (superuser or pg_checkpoint; skipped otherwise): the shutdowns of the swap then write little. */
     public static void checkpoint(PostgresUrl... servers) {
         for (PostgresUrl server : servers) {
@@ -207,6 +218,17 @@ public final class LogicalReplication {
                 + (old.password() == null ? "" : " password=" + libpqValue(old.password())) + " application_name=" + NAME;
             statement.execute("CREATE SUBSCRIPTION " + NAME + " CONNECTION '" + conninfo.replace("'", "''") + "' PUBLICATION " + NAME
                 + " WITH (slot_name = '" + NAME + "')");
+        }
+    }
+
+    /**
+     * The subscription's commits flushed on the new server as they are applied (synchronous_commit = on; the
+     * worker takes it without a restart). With the default off, the new server confirms a position only after its
+     * WAL writer's next flush and its worker's next wake-up: most of a second of the drain inside the downtime.
+     */
+    public static void flushEachCommit(PostgresUrl target) throws SQLException {
+        try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SUBSCRIPTION " + NAME + " SET (synchronous_commit = on)");
         }
     }
 
