@@ -138,7 +138,10 @@ public class status implements Callable<Integer> {
             List<String> slots = LogicalReplication.slotsRetainingWal(connection);
             if (slots.isEmpty()) return;
             troubles.add("Replication slot(s) of an unfinished upgrade --method replicate keep WAL on this server: " + String.join("; ", slots) + ".");
-            troubles.add("Run the upgrade again or './jbang oxy upgrade --rollback': either removes them (or, as a superuser: SELECT pg_drop_replication_slot('<name>')).");
+            boolean wayBackOnly = slots.stream().allMatch(slot -> slot.startsWith(LogicalReplication.BACK + ":"));
+            troubles.add((wayBackOnly ? "The way back to the old server until './jbang oxy upgrade --finalize' (or '--rollback'), which removes it"
+                : "Run the upgrade again or './jbang oxy upgrade --rollback': either removes them")
+                + " (or, as a superuser: SELECT pg_drop_replication_slot('<name>')).");
         } catch (SQLException olderThan10) {
             // PostgreSQL before 10 has no pg_current_wal_lsn, and no slot of ours: upgrade --method replicate needs 10 or newer
         }

@@ -113,6 +113,12 @@ public class upgrade implements Callable<Integer> {
         if (action.rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
         if (action.finalize) return finalizeUpgrade(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
         if (to == null) throw new OxyError(ExitCode.USAGE, "say which major to upgrade to: --to 18 (or --to postgres:18-alpine)", null);
+        if (pending.isPresent() && pending.get().swapped() && pending.get().did(UpgradeState.WAY_BACK_READY)
+            && !pending.get().did(UpgradeState.WAY_BACK_FOLLOWING) && !action.dryRun) {
+            console.info("Resuming the upgrade to " + pending.get().toImage() + ": the switch is done, the way back is not");
+            followFromOldServer(installation, pending.get());
+            return ExitCode.OK;
+        }
         if (pending.isPresent() && pending.get().swapped()) {
             throw new OxyError(ExitCode.REFUSED, "an upgrade to PostgreSQL " + pending.get().toMajor() + " is done but not finalized",
                 "Check the app, then './jbang oxy upgrade --finalize' (removes the old data) or '--rollback'.");
@@ -322,6 +328,7 @@ public class upgrade implements Callable<Integer> {
             if (!state.did(UpgradeState.VERIFIED)) {
                 PostgresUrl old = enableLogicalWal(installation);
                 staging.start(console, Duration.ofSeconds(120));
+                logicalWalOnNewServer(staging);
                 state = state.withReplication(new UpgradeState.Replication(state.replication().replicaIdentityFull(),
                     LogicalReplication.systemIdentifier(staging.url())));
                 state.write(installation.stateFile());
@@ -343,7 +350,8 @@ public class upgrade implements Callable<Integer> {
                 state.write(installation.stateFile());
             }
             removeReplication(installation, state, staging.url());
-            if (downtime != null) downtime.stepDone("replication removed");
+            state = prepareWayBack(installation, state, staging);
+            if (downtime != null) downtime.stepDone("replication turned around");
             installation.swap(state, downtime == null ? new Downtime() : downtime);
             state = state.with(UpgradeState.SWAPPED);
             state.write(installation.stateFile());
@@ -354,10 +362,56 @@ public class upgrade implements Callable<Integer> {
             Cli.removeShutdownHook(undoOnInterrupt);
         }
         console.ok("Upgraded to " + state.toImage() + "; downtime " + (downtime == null ? "unknown (resumed run)"
-                : downtime.total() + " (writes refused to new server accepting: " + downtime.steps() + ")") + ". The old data is kept in " + state.kept() + " as it was at the switch");
-        console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back to PostgreSQL " + state.fromMajor()
-            + "; writes made since the switch are not carried back)");
+                : downtime.total() + " (writes refused to new server accepting: " + downtime.steps() + ")") + ". The old data is kept in " + state.kept());
+        followFromOldServer(installation, state);
         return ExitCode.OK;
+    }
+
+    /** The new server runs with wal_level=logical (ALTER SYSTEM and a restart before the copy), so that it can keep a slot for the way back. */
+    private void logicalWalOnNewServer(DatabaseRuntime staging) throws SQLException {
+        if ("logical".equals(LogicalReplication.walLevel(staging.url()))) return;
+        try (Connection connection = staging.url().connect(); Statement statement = connection.createStatement()) {
+            statement.execute("ALTER SYSTEM SET wal_level = logical");
+        }
+        staging.stop(console);
+        staging.start(console, Duration.ofSeconds(120));
+    }
+
+    /**
+     * Inside the downtime, before the new server takes a write: its publication and slot oxy_upgrade_back, so every
+     * write from the switch on is kept for the old server. Without them (a resumed run whose new server is gone)
+     * the upgrade goes on, and a rollback would lose the writes since the switch: said.
+     */
+    private UpgradeState prepareWayBack(Installation installation, UpgradeState state, DatabaseRuntime staging) throws Exception {
+        if (state.did(UpgradeState.WAY_BACK_READY) || state.swapped()) return state;
+        try {
+            LogicalReplication.prepareWayBack(staging.url(), state.replication().replicaIdentityFull());
+        } catch (OxyError | SQLException notThere) {
+            console.warn("No way back with the writes to come (" + notThere.getMessage() + "): a rollback would go back to the data of the switch");
+            return state;
+        }
+        state = state.with(UpgradeState.WAY_BACK_READY);
+        state.write(installation.stateFile());
+        return state;
+    }
+
+    /**
+     * After the downtime: the old server runs again beside the new one (another port) and subscribes to the new
+     * one's slot, with nothing copied: it follows every write until --finalize, so --rollback loses none.
+     */
+    private void followFromOldServer(Installation installation, UpgradeState state) throws Exception {
+        if (!state.did(UpgradeState.WAY_BACK_READY)) {
+            console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback to go back to PostgreSQL " + state.fromMajor()
+                + " as it was at the switch; writes made since are not carried back)");
+            return;
+        }
+        console.step("The way back: the old server follows the new one (publication, slot and subscription " + LogicalReplication.BACK + ")");
+        PostgresUrl old = installation.startKeptServer(state);
+        LogicalReplication.subscribeBack(old, installation.newServerAddress(state), installation.startOldServer());
+        if (!state.did(UpgradeState.WAY_BACK_FOLLOWING)) state.with(UpgradeState.WAY_BACK_FOLLOWING).write(installation.stateFile());
+        console.ok("PostgreSQL " + state.fromMajor() + " (" + state.kept() + ", port " + old.port() + ", read-only) follows every write made on the new server");
+        console.info("Check the app, then: ./jbang oxy upgrade --finalize   (or --rollback: back to PostgreSQL " + state.fromMajor()
+            + " with every write made since the switch)");
     }
 
     /** wal_level=logical, which takes a restart: the one short interruption before the switch, timed and said. The old server's URL. */
@@ -584,18 +638,51 @@ public class upgrade implements Callable<Integer> {
             console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before, and takes writes");
             return ExitCode.OK;
         }
-        if (state.swapped()) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
+        boolean wayBack = state.swapped() && state.did(UpgradeState.WAY_BACK_READY);
+        if (state.swapped() && !wayBack) console.warn("Going back to PostgreSQL " + state.fromMajor() + ": anything written since the upgrade is discarded");
+        if (wayBack && !state.did(UpgradeState.CAUGHT_UP_BACK)) state = catchUpOldServer(installation, state);
         boolean oldServerStopped = installation.runningOldServer(state).isEmpty(); // by the upgrade: it took nothing since the backup
         installation.rollBack(state);
         if (state.replicated()) { // writes were refused at the switch; a kill inside it may have left a slot or the publication
-            List<String> removed = LogicalReplication.cleanOld(installation.oldRuntime().url(), state.replication().subscriberSystemId(),
-                state.replication().replicaIdentityFull(), true);
+            PostgresUrl old = installation.oldRuntime().url();
+            if (LogicalReplication.dropSubscriptionBack(old)) console.ok("Removed from the old server: subscription " + LogicalReplication.BACK);
+            List<String> removed = LogicalReplication.cleanOld(old, state.replication().subscriberSystemId(), state.replication().replicaIdentityFull(), true);
             if (!removed.isEmpty()) console.ok("Removed from the old server: " + String.join(", ", removed));
         }
         verifyOldServer(installation.oldRuntime().url(), state, oldServerStopped);
         Files.deleteIfExists(installation.stateFile());
-        console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from() + " as before");
+        console.ok("Rolled back: PostgreSQL " + state.fromMajor() + " (" + state.fromImage() + ") runs on " + state.from()
+            + (wayBack ? " with every write made since the switch, and takes writes" : " as before"));
         return ExitCode.OK;
+    }
+
+    /**
+     * The rollback's switch, the other way: writes refused on the new database and its sessions ended, the old
+     * server's lag drained, sequences set from the new values, exact counts compared, the subscription back dropped.
+     * A failure before the counts match allows writes on the new server again: nothing was switched.
+     */
+    private UpgradeState catchUpOldServer(Installation installation, UpgradeState state) throws Exception {
+        PostgresUrl newServer = installation.startOldServer(); // after the swap the usual name is the new server's
+        PostgresUrl old = installation.startKeptServer(state);
+        LogicalReplication.subscribeBack(old, installation.newServerAddress(state), newServer); // a run killed before it subscribed
+        console.step("Writes refused on the new database, the app's sessions ended; the old server catches up");
+        Downtime downtime = new Downtime();
+        LogicalReplication.refuseWrites(newServer);
+        try {
+            String lsn = LogicalReplication.currentLsn(newServer);
+            LogicalReplication.awaitConfirmedBack(newServer, lsn, Duration.ofMinutes(5));
+            int sequences = LogicalReplication.copySequences(newServer, old);
+            LogicalReplication.requireSameCounts(newServer, old, "the new database at the rollback",
+                "Nothing was rolled back; the new server takes writes again. Run '--rollback' again, or '--finalize' to stay.");
+            LogicalReplication.dropSubscriptionBack(old);
+            state = state.with(UpgradeState.CAUGHT_UP_BACK);
+            state.write(installation.stateFile());
+            console.ok("The old server caught up to " + lsn + " in " + downtime.total() + ": " + sequences + " sequence(s) set, row counts match");
+            return state;
+        } catch (Exception | Error failure) {
+            LogicalReplication.allowWrites(newServer);
+            throw failure;
+        }
     }
 
     /**
@@ -619,6 +706,17 @@ public class upgrade implements Callable<Integer> {
         }
     }
 
+    /** --finalize: the way back's subscription on the old server (when it runs), then its slot, publication and replica identities on the new. */
+    private void removeWayBack(Installation installation, UpgradeState state) throws Exception {
+        List<String> removed = new ArrayList<>();
+        Optional<PostgresUrl> old = installation.runningKeptServer(state);
+        if (old.isPresent() && LogicalReplication.dropSubscriptionBack(old.get())) removed.add("subscription " + LogicalReplication.BACK + " on the old server");
+        PostgresUrl newServer = installation.startOldServer(); // after the swap the usual name is the new server's
+        removed.addAll(LogicalReplication.removeWayBack(newServer, state.replication().replicaIdentityFull()));
+        LogicalReplication.allowWrites(newServer); // a rollback killed inside its switch refused them
+        if (!removed.isEmpty()) console.ok("Removed the way back: " + String.join(", ", removed));
+    }
+
     private Integer finalizeUpgrade(Installation installation, UpgradeState state) throws Exception {
         if (!state.swapped()) throw new OxyError(ExitCode.REFUSED, "the upgrade has not swapped yet; nothing to finalize", "Run it again to resume, or --rollback.");
         if (!yes) {
@@ -626,6 +724,7 @@ public class upgrade implements Callable<Integer> {
                 new OxyError(ExitCode.REFUSED, "finalize deletes " + state.kept() + "; no terminal to confirm", "Pass --yes."),
                 "not confirmed; nothing was removed");
         }
+        if (state.replicated() && state.did(UpgradeState.WAY_BACK_READY)) removeWayBack(installation, state);
         installation.removeOld(state);
         Files.deleteIfExists(installation.stateFile());
         console.ok("Finalized: removed the old PostgreSQL " + state.fromMajor() + " data (" + state.kept() + ")");

@@ -144,22 +144,90 @@ class ReplicatedUpgradeTest {
                 + OxyCli.queryString(connection, "SELECT string_agg(note || '=' || n, ', ') FROM (SELECT note, count(*) n FROM events GROUP BY 1) x") + " acknowledged " + written);
             assertTrue(OxyCli.queryLong(connection, "SELECT count(*) FROM pgbench_history") > 0, "pgbench wrote");
             assertEquals(OxyCli.queryLong(connection, "SELECT max(aid) FROM pgbench_accounts"), 1_000_000L);
-            assertEquals(0, replicationObjects(connection), "no subscription left on the new server");
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_subscription"), "no subscription left on the new server");
+            assertEquals(List.of("oxy_upgrade_back", "oxy_upgrade_back"), List.of(
+                OxyCli.queryString(connection, "SELECT string_agg(slot_name, ',') FROM pg_replication_slots"),
+                OxyCli.queryString(connection, "SELECT string_agg(pubname, ',') FROM pg_publication")), "the way back: one slot and one publication");
             assertEquals(101, OxyCli.queryLong(connection, "SELECT nextval('tickets_id_seq')"), "the sequence continues from the old server's value");
         }
+        assertTrue(upgraded.stdout().contains("read-only) follows every write made on the new server"), upgraded.stdout());
         OxyCli.Result status = OxyCli.run(docker.env(), "status");
-        assertTrue(!status.stdout().contains("oxy_upgrade"), "status finds no slot of ours: " + status.stdout());
+        assertTrue(status.stdout().contains("oxy_upgrade_back: ") && status.stdout().contains("of WAL retained") && status.stdout().contains("--finalize"),
+            "status names the way back's slot: " + status.stdout());
 
-        // the old server, brought back, holds exactly what the new one got at the switch: every table's checksum
+        // writes after the switch (pgbench, and the app's inserts, updates and deletes in the table without a key), then --rollback: all on the old server
+        Process after = pgbench("-c", "2", "-t", "300", "-n");
+        try (Connection connection = connect()) {
+            OxyCli.execute(connection, "INSERT INTO events SELECT g, 'after the switch' FROM generate_series(2000001, 2000500) g");
+            OxyCli.execute(connection, "UPDATE events SET note = 'updated after the switch' WHERE id <= 300");
+            OxyCli.execute(connection, "DELETE FROM events WHERE id BETWEEN 301 AND 350");
+            OxyCli.execute(connection, "INSERT INTO tickets (n) SELECT g FROM generate_series(1, 50) g");
+        }
+        String pgbenchAfter = new String(after.getInputStream().readAllBytes());
+        assertEquals(0, after.waitFor(), pgbenchAfter);
+        Map<String, String> afterWrites;
+        try (Connection connection = connect()) {
+            afterWrites = checksums(connection);
+        }
+        assertTrue(!afterWrites.equals(onNew), "the writes after the switch changed the data");
         OxyCli.Result back = OxyCli.run(docker.env(), "upgrade", "--rollback");
         assertEquals(0, back.exitCode(), back.toString());
+        assertTrue(back.stdout().contains("with every write made since the switch") && !back.all().contains("discarded"), back.toString());
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"));
-            assertEquals(onNew, checksums(connection), "every table as it was on the old server when writes stopped");
-            assertEquals(0, replicationObjects(connection), "no slot or publication left on the old server");
+            assertEquals(afterWrites, checksums(connection), "every table on the old server as on the new one when the rollback stopped its writes");
+            assertEquals(0, replicationObjects(connection), "no slot, publication or subscription left on the old server");
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
+            assertEquals(152, OxyCli.queryLong(connection, "SELECT nextval('tickets_id_seq')"), "the sequence continues from the new server's value");
             OxyCli.execute(connection, "INSERT INTO events VALUES (0, 'after the rollback')"); // takes writes again
         }
+        assertTrue(!docker.engine().containerExists(docker.container() + "-pg17") && !docker.engine().volumeExists(docker.volume() + "-18"),
+            "neither the kept container nor the new volume is left");
+    }
+
+    /** The way back's two ends: --finalize removes both sides' objects; a rollback killed inside its switch ends clean when run again. */
+    @Test
+    void finalizeLeavesNothingAndARollbackKilledInsideItsSwitchEndsCleanOnRerun() throws Exception {
+        startPostgres17WithData(5);
+        OxyCli.Result upgraded = OxyCli.run(docker.env(), "upgrade", "--to", "18", "--method", "replicate", "--yes");
+        assertEquals(0, upgraded.exitCode(), upgraded.toString());
+        try (Connection connection = connect()) {
+            OxyCli.execute(connection, "INSERT INTO events SELECT g, 'after the switch' FROM generate_series(2000001, 2001000) g");
+            OxyCli.execute(connection, "UPDATE pgbench_accounts SET abalance = abalance + 7 WHERE aid <= 1000");
+        }
+        Map<String, String> onNew;
+        try (Connection connection = connect()) {
+            onNew = checksums(connection);
+        }
+        Process killed = OxyCli.spawn(docker.env(), "upgrade", "--rollback");
+        Await.whileRunning(killed, Duration.ofMinutes(2), this::writesRefusedOnOldServer, "writes refused on the new database");
+        killed.destroyForcibly().waitFor();
+        OxyCli.Result rerun = OxyCli.run(docker.env(), "upgrade", "--rollback");
+        assertEquals(0, rerun.exitCode(), rerun.toString());
+        try (Connection connection = connect()) {
+            assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"));
+            assertEquals(onNew, checksums(connection), "the writes made after the switch are on the old server, once");
+            assertEquals(0, replicationObjects(connection), "nothing of ours left on the old server");
+            assertEquals("off", OxyCli.queryString(connection, "SHOW default_transaction_read_only"), "the old server takes writes");
+        }
+        assertTrue(!docker.engine().containerExists(docker.container() + "-pg17") && !docker.engine().volumeExists(docker.volume() + "-18"));
+
+        OxyCli.Result again = OxyCli.run(docker.env(), "upgrade", "--to", "18", "--method", "replicate", "--yes");
+        assertEquals(0, again.exitCode(), again.toString());
+        OxyCli.Result finalized = OxyCli.run(docker.env(), "upgrade", "--finalize", "--yes");
+        assertEquals(0, finalized.exitCode(), finalized.toString());
+        assertTrue(finalized.stdout().contains("Removed the way back: subscription oxy_upgrade_back on the old server, slot oxy_upgrade_back, publication oxy_upgrade_back"),
+            finalized.stdout());
+        try (Connection connection = connect()) {
+            assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
+            assertEquals(0, replicationObjects(connection), "no slot, publication or subscription left on the new server");
+            assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
+            OxyCli.execute(connection, "INSERT INTO events VALUES (0, 'after finalize')");
+        }
+        assertTrue(!docker.engine().containerExists(docker.container() + "-pg17") && !docker.engine().volumeExists(docker.volume()),
+            "the old server and its volume are gone, and with them its side");
+        OxyCli.Result status = OxyCli.run(docker.env(), "status");
+        assertTrue(!status.stdout().contains("oxy_upgrade"), "status finds no slot of ours: " + status.stdout());
     }
 
     private boolean slotOnOldServer() {
@@ -237,7 +305,8 @@ class ReplicatedUpgradeTest {
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
             assertEquals(before, checksums(connection), "the new server holds the old data, once");
-            assertEquals(0, replicationObjects(connection));
+            assertEquals(2, replicationObjects(connection), "the way back's slot and publication, and nothing of the killed run");
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name <> 'oxy_upgrade_back'"));
         }
         OxyCli.Result back = OxyCli.run(docker.env(), "upgrade", "--rollback");
         assertEquals(0, back.exitCode(), back.toString());

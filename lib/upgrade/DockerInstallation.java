@@ -60,15 +60,54 @@ public final class DockerInstallation implements Installation {
 
     /** The old container's address on its docker network: the new container reaches it there, not through the host's port. */
     @Override
-    public String replicationSource() {
-        var networks = oldContainer().getNetworkSettings() == null ? null : oldContainer().getNetworkSettings().getNetworks();
+    public String replicationSource() { return networkAddress(oldContainer(), runtime.container); }
+
+    /** The new container's address, for the old server's subscription back. */
+    @Override
+    public String newServerAddress(UpgradeState state) {
+        return networkAddress(dockerRuntime(state.name(), state.to(), state.toImage(), 0).container()
+            .orElseThrow(() -> new OxyError(ExitCode.DATABASE_UNAVAILABLE, "container " + state.name() + " does not exist", null)), state.name());
+    }
+
+    private static String networkAddress(InspectContainerResponse container, String name) {
+        var networks = container.getNetworkSettings() == null ? null : container.getNetworkSettings().getNetworks();
         String address = networks == null ? null : networks.values().stream().map(n -> n.getIpAddress())
             .filter(ip -> ip != null && !ip.isEmpty()).findFirst().orElse(null);
         if (address == null) {
-            throw new OxyError(ExitCode.REFUSED, "container " + runtime.container + " has no address on a docker network, so the new server cannot reach it",
+            throw new OxyError(ExitCode.REFUSED, "container " + name + " has no address on a docker network, so the other server cannot reach it",
                 "Use --method dump; nothing was changed.");
         }
         return "host=" + address + " port=5432";
+    }
+
+    @Override
+    public Optional<PostgresUrl> runningKeptServer(UpgradeState state) {
+        DockerRuntime kept = dockerRuntime(state.kept(), state.from(), state.fromImage(), 0);
+        return kept.runningContainer().map(c -> kept.url());
+    }
+
+    /**
+     * The old server beside the new one (the way back): the kept container publishes the app's port, which the new
+     * server has now, so it is made again on a free port, same volume, image and data layout; its URL once it answers.
+     */
+    @Override
+    public PostgresUrl startKeptServer(UpgradeState state) {
+        Optional<InspectContainerResponse> kept = dockerRuntime(state.kept(), state.from(), state.fromImage(), 0).container();
+        Optional<Integer> port = kept.flatMap(DockerRuntime::publishedPort);
+        DockerRuntime server;
+        if (kept.isPresent() && port.isPresent() && port.get() != runtime.postgresPort) {
+            server = dockerRuntime(state.kept(), state.from(), state.fromImage(), port.get());
+        } else {
+            int free = HostPorts.nextFree(runtime.postgresPort + 1)
+                .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the old server beside the new one", null));
+            server = dockerRuntime(state.kept(), state.from(), state.fromImage(), free);
+            if (kept.isPresent()) {
+                server = server.withDataLayoutOf(kept.get());
+                engine.removeContainerIfExists(state.kept()); // its volume stays; a kill until the next line is repaired by the next call
+            }
+        }
+        server.start(console, Duration.ofSeconds(120));
+        return server.url();
     }
 
     @Override
@@ -166,9 +205,10 @@ public final class DockerInstallation implements Installation {
 
     @Override
     public void rollBack(UpgradeState state) {
-        // never creates storage: the old container and its volume must still be there
+        // never creates storage: the old container (or, after the way back made it again, its volume) must still be there
         boolean oldContainerThere = engine.containerExists(state.kept())
-            || !state.swapped() && engine.containerExists(state.name()); // after the swap, name is the new one
+            || !state.swapped() && engine.containerExists(state.name()) // after the swap, name is the new one
+            || state.did(UpgradeState.WAY_BACK_READY); // the way back makes the old container again from its volume
         if (!oldContainerThere || !engine.volumeExists(state.from())) {
             throw new OxyError(ExitCode.DATA_NEEDS_ATTENTION, "cannot roll back: the old container " + state.name() + " (or " + state.kept()
                 + ") and its volume " + state.from() + " are " + (engine.volumeExists(state.from()) ? "not both there" : "gone"),
@@ -176,14 +216,25 @@ public final class DockerInstallation implements Installation {
                     : "The final backup " + state.backup() + " holds the data: start a server and './jbang oxy restore " + state.backup() + "'."));
         }
         engine.removeContainerIfExists(state.staging());
-        if (engine.containerExists(state.kept())) {
-            // the new server took the name: it goes, the old one gets its name back
-            engine.removeContainerIfExists(state.name());
-            engine.renameContainer(state.kept(), state.name());
+        Optional<InspectContainerResponse> kept = dockerRuntime(state.kept(), state.from(), state.fromImage(), 0).container();
+        if (kept.isPresent() || newServerHoldsTheName(state)) engine.removeContainerIfExists(state.name()); // the new server goes
+        DockerRuntime old = dockerRuntime(state.name(), state.from(), state.fromImage(), runtime.postgresPort);
+        if (kept.isPresent() && DockerRuntime.publishedPort(kept.get()).orElse(-1) == runtime.postgresPort) {
+            engine.renameContainer(state.kept(), state.name()); // the old one gets its name back
+        } else if (kept.isPresent()) {
+            // beside the new server (the way back) on another port: made again on the app's port
+            old = old.withDataLayoutOf(kept.get());
+            dockerRuntime(state.kept(), state.from(), state.fromImage(), 0).stop(console); // a clean shutdown, not a kill
+            engine.removeContainerIfExists(state.kept());
         }
-        docker.start(console, Duration.ofSeconds(120));
+        old.start(console, Duration.ofSeconds(120));
         docker.removeAbandonedProbes(); // a probe a killed run left on the new volume would keep it
         engine.removeVolumeIfExists(state.to());
+    }
+
+    /** After the swap the name is the new server's, until a rollback gives it back to a container of the old volume. */
+    private boolean newServerHoldsTheName(UpgradeState state) {
+        return state.swapped() && docker.container().flatMap(DockerRuntime::mountedVolume).map(state.to()::equals).orElse(false);
     }
 
     @Override

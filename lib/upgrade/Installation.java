@@ -58,6 +58,15 @@ public interface Installation {
     /** --method replicate: the running old server as the new one reaches it, in libpq's words ("host=… port=…"). */
     default String replicationSource() { throw new UnsupportedOperationException("replicationSource"); }
 
+    /** --method replicate, the way back: the new server (after the swap) as the old one reaches it, in libpq's words. */
+    default String newServerAddress(UpgradeState state) { throw new UnsupportedOperationException("newServerAddress"); }
+
+    /** --method replicate, the way back: the old server running beside the new one after the swap; its URL. */
+    default PostgresUrl startKeptServer(UpgradeState state) { throw new UnsupportedOperationException("startKeptServer"); }
+
+    /** --method replicate, the way back: the old server's URL when it runs beside the new one, else empty. */
+    default Optional<PostgresUrl> runningKeptServer(UpgradeState state) { return Optional.empty(); }
+
     /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
     default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }
 }

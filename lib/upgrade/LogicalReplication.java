@@ -18,6 +18,8 @@ import java.util.Map;
 public final class LogicalReplication {
     /** The publication, the subscription and its slot all carry this name; status warns about slots starting with it. */
     public static final String NAME = "oxy_upgrade";
+    /** The way back after the switch: publication and slot on the new server, subscription on the old one (status warns about it too). */
+    public static final String BACK = "oxy_upgrade_back";
 
     private LogicalReplication() {}
 
@@ -94,19 +96,30 @@ public final class LogicalReplication {
     public static String currentLsn(PostgresUrl old) { return SingleValue.text(old, "SELECT pg_current_wal_lsn()::text"); }
 
     /** Bytes of WAL the new server has not confirmed yet (-1: no slot of ours). */
-    public static long lagBytes(PostgresUrl old) {
-        return SingleValue.number(old, "SELECT coalesce((SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
-            + "FROM pg_replication_slots WHERE slot_name = '" + NAME + "'), -1)");
+    public static long lagBytes(PostgresUrl old) { return lagBytes(old, NAME); }
+
+    private static long lagBytes(PostgresUrl publisher, String slot) {
+        return SingleValue.number(publisher, "SELECT coalesce((SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
+            + "FROM pg_replication_slots WHERE slot_name = '" + slot + "'), -1)");
     }
 
     /** Waits until the new server confirmed everything up to lsn (the lag drained); a real condition, polled. */
     public static void awaitConfirmed(PostgresUrl old, String lsn, Duration timeout) throws InterruptedException {
+        awaitConfirmed(old, NAME, lsn, timeout, "the new server did not catch up with the old one");
+    }
+
+    /** After the switch, the other way: the old server confirmed everything the new one wrote up to lsn. */
+    public static void awaitConfirmedBack(PostgresUrl newServer, String lsn, Duration timeout) throws InterruptedException {
+        awaitConfirmed(newServer, BACK, lsn, timeout, "the old server did not catch up with the new one");
+    }
+
+    private static void awaitConfirmed(PostgresUrl publisher, String slot, String lsn, Duration timeout, String failure) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        String sql = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + NAME + "' AND confirmed_flush_lsn >= '" + lsn + "'::pg_lsn";
-        while (SingleValue.number(old, sql) == 0) {
+        String sql = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND confirmed_flush_lsn >= '" + lsn + "'::pg_lsn";
+        while (SingleValue.number(publisher, sql) == 0) {
             if (System.nanoTime() > deadline) {
-                throw new OxyError(ExitCode.FAILED, "the new server did not catch up with the old one within " + timeout.toSeconds() + " s ("
-                    + Console.humanBytes(Math.max(0, lagBytes(old))) + " behind)", null);
+                throw new OxyError(ExitCode.FAILED, failure + " within " + timeout.toSeconds() + " s ("
+                    + Console.humanBytes(Math.max(0, lagBytes(publisher, slot))) + " behind)", null);
             }
             Thread.sleep(20);
         }
@@ -162,44 +175,55 @@ public final class LogicalReplication {
         throws SQLException, InterruptedException {
         List<String> removed = new ArrayList<>();
         try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
-            String ours = "slot_name = '" + NAME + "'" + (subscriberSystemId == null ? ""
-                : " OR slot_name ~ '^pg_[0-9]+_sync_[0-9]+_" + subscriberSystemId.replaceAll("\\D", "") + "$'");
-            for (int attempt = 0; ; attempt++) {
-                List<String> slots = new ArrayList<>();
-                try (ResultSet rows = statement.executeQuery("SELECT slot_name, active_pid FROM pg_replication_slots WHERE " + ours)) {
-                    while (rows.next()) slots.add(rows.getString(1) + "|" + rows.getString(2));
-                }
-                if (slots.isEmpty()) break;
-                boolean allDropped = true;
-                for (String slot : slots) {
-                    String name = slot.substring(0, slot.indexOf('|'));
-                    String pid = slot.substring(slot.indexOf('|') + 1);
-                    if (!"null".equals(pid)) statement.execute("SELECT pg_terminate_backend(" + pid + ")");
-                    try (PreparedStatement drop = connection.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
-                        drop.setString(1, name);
-                        drop.execute();
-                        removed.add("slot " + name);
-                    } catch (SQLException stillActive) { // its walsender had not exited yet
-                        allDropped = false;
-                        if (attempt >= 200) throw stillActive;
-                    }
-                }
-                if (allDropped) break;
-                Thread.sleep(50);
-            }
-            if (exists(connection, "SELECT 1 FROM pg_publication WHERE pubname = '" + NAME + "'")) {
-                statement.execute("DROP PUBLICATION " + NAME);
-                removed.add("publication " + NAME);
-            }
-            for (String entry : identityEntries) {
-                String table = tableOf(entry);
-                if (!exists(connection, "SELECT 1 FROM pg_class WHERE oid = to_regclass('" + table.replace("'", "''") + "') AND relreplident = 'f'")) continue;
-                statement.execute("ALTER TABLE " + table + " REPLICA IDENTITY " + (entry.endsWith("|n") ? "NOTHING" : "DEFAULT"));
-                removed.add("replica identity FULL of " + table);
-            }
+            dropSlots(statement, "slot_name = '" + NAME + "'" + (subscriberSystemId == null ? ""
+                : " OR slot_name ~ '^pg_[0-9]+_sync_[0-9]+_" + subscriberSystemId.replaceAll("\\D", "") + "$'"), removed);
+            dropPublication(connection, statement, NAME, removed);
+            restoreIdentities(connection, statement, identityEntries, removed);
         }
         if (writesWereRefused) allowWrites(old);
         return removed;
+    }
+
+    /** Our slots matching the condition, dropped, each walsender that holds one ended first (it takes a moment to exit). */
+    private static void dropSlots(Statement statement, String ours, List<String> removed) throws SQLException, InterruptedException {
+        for (int attempt = 0; ; attempt++) {
+            List<String> slots = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery("SELECT slot_name, active_pid FROM pg_replication_slots WHERE " + ours)) {
+                while (rows.next()) slots.add(rows.getString(1) + "|" + rows.getString(2));
+            }
+            if (slots.isEmpty()) return;
+            boolean allDropped = true;
+            for (String slot : slots) {
+                String name = slot.substring(0, slot.indexOf('|'));
+                String pid = slot.substring(slot.indexOf('|') + 1);
+                if (!"null".equals(pid)) statement.execute("SELECT pg_terminate_backend(" + pid + ")");
+                try (PreparedStatement drop = statement.getConnection().prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+                    drop.setString(1, name);
+                    drop.execute();
+                    removed.add("slot " + name);
+                } catch (SQLException stillActive) { // its walsender had not exited yet
+                    allDropped = false;
+                    if (attempt >= 200) throw stillActive;
+                }
+            }
+            if (allDropped) return;
+            Thread.sleep(50);
+        }
+    }
+
+    private static void dropPublication(Connection connection, Statement statement, String name, List<String> removed) throws SQLException {
+        if (!exists(connection, "SELECT 1 FROM pg_publication WHERE pubname = '" + name + "'")) return;
+        statement.execute("DROP PUBLICATION " + name);
+        removed.add("publication " + name);
+    }
+
+    private static void restoreIdentities(Connection connection, Statement statement, List<String> identityEntries, List<String> removed) throws SQLException {
+        for (String entry : identityEntries) {
+            String table = tableOf(entry);
+            if (!exists(connection, "SELECT 1 FROM pg_class WHERE oid = to_regclass('" + table.replace("'", "''") + "') AND relreplident = 'f'")) continue;
+            statement.execute("ALTER TABLE " + table + " REPLICA IDENTITY " + (entry.endsWith("|n") ? "NOTHING" : "DEFAULT"));
+            removed.add("replica identity FULL of " + table);
+        }
     }
 
     // --- the new database (subscriber) ---
@@ -266,7 +290,7 @@ public final class LogicalReplication {
              ResultSet rows = statement.executeQuery("SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences WHERE last_value IS NOT NULL")) {
             while (rows.next()) values.put(rows.getString(1), rows.getLong(2));
         }
-        try (Connection connection = target.connect(); PreparedStatement set = connection.prepareStatement("SELECT setval(?::regclass, ?, true)")) {
+        try (Connection connection = writable(target); PreparedStatement set = connection.prepareStatement("SELECT setval(?::regclass, ?, true)")) {
             for (var value : values.entrySet()) {
                 set.setString(1, value.getKey());
                 set.setLong(2, value.getValue());
@@ -286,6 +310,66 @@ public final class LogicalReplication {
             statement.execute("DROP SUBSCRIPTION " + NAME);
             return true;
         }
+    }
+
+    // --- the way back (after the switch: new -> old, until --finalize or --rollback) ---
+
+    /**
+     * On the new server before it takes writes: the tables without a key get REPLICA IDENTITY FULL there too, a
+     * publication of every table and a slot, so the slot holds every write from the switch on, whenever the old
+     * server subscribes. The new server needs wal_level=logical for the slot (set when it was made).
+     */
+    public static void prepareWayBack(PostgresUrl newServer, List<String> identityEntries) throws SQLException {
+        try (Connection connection = writable(newServer); Statement statement = connection.createStatement()) {
+            for (String entry : identityEntries) statement.execute("ALTER TABLE " + tableOf(entry) + " REPLICA IDENTITY FULL");
+            if (!exists(connection, "SELECT 1 FROM pg_publication WHERE pubname = '" + BACK + "'")) {
+                List<String> tables = RowCounts.tables(connection);
+                statement.execute("CREATE PUBLICATION " + BACK + (tables.isEmpty() ? "" : " FOR TABLE " + String.join(", ", tables)));
+            }
+            if (!exists(connection, "SELECT 1 FROM pg_replication_slots WHERE slot_name = '" + BACK + "'")) {
+                statement.execute("SELECT pg_create_logical_replication_slot('" + BACK + "', 'pgoutput')");
+            }
+        }
+    }
+
+    /** On the old server: the subscription to the new one's slot, with nothing copied (the old has all up to the switch). */
+    public static void subscribeBack(PostgresUrl old, String newHostAndPort, PostgresUrl newServer) throws SQLException {
+        try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
+            if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + BACK + "'")) return;
+            String conninfo = newHostAndPort + " dbname=" + libpqValue(newServer.database()) + " user=" + libpqValue(newServer.user())
+                + (newServer.password() == null ? "" : " password=" + libpqValue(newServer.password())) + " application_name=" + BACK;
+            statement.execute("CREATE SUBSCRIPTION " + BACK + " CONNECTION '" + conninfo.replace("'", "''") + "' PUBLICATION " + BACK
+                + " WITH (copy_data = false, create_slot = false, slot_name = '" + BACK + "', synchronous_commit = on)");
+        }
+    }
+
+    /** The old server's subscription back, dropped (its slot on the new server goes with removeWayBack). */
+    public static boolean dropSubscriptionBack(PostgresUrl old) throws SQLException {
+        try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
+            if (!exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + BACK + "'")) return false;
+            statement.execute("ALTER SUBSCRIPTION " + BACK + " DISABLE");
+            statement.execute("ALTER SUBSCRIPTION " + BACK + " SET (slot_name = NONE)");
+            statement.execute("DROP SUBSCRIPTION " + BACK);
+            return true;
+        }
+    }
+
+    /** The new server's side of the way back removed: its slot (walsender ended first), the publication, the replica identities restored. */
+    public static List<String> removeWayBack(PostgresUrl newServer, List<String> identityEntries) throws SQLException, InterruptedException {
+        List<String> removed = new ArrayList<>();
+        try (Connection connection = writable(newServer); Statement statement = connection.createStatement()) {
+            dropSlots(statement, "slot_name = '" + BACK + "'", removed);
+            dropPublication(connection, statement, BACK, removed);
+            restoreIdentities(connection, statement, identityEntries, removed);
+        }
+        return removed;
+    }
+
+    /** Exact counts of both servers at once (each in one snapshot): the rollback's check, as the switch's. */
+    public static void requireSameCounts(PostgresUrl from, PostgresUrl to, String what, String hint) throws SQLException {
+        var fromCounted = java.util.concurrent.CompletableFuture.supplyAsync(() -> rowCountsOrUnavailable(from));
+        Map<String, Long> counted = rowCounts(to);
+        RowCounts.requireMatching(Cli.join(fromCounted), counted, what, hint);
     }
 
     // --- status ---

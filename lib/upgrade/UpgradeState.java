@@ -26,6 +26,11 @@ public record UpgradeState(String runtime, String name, String fromImage, String
     public static final String BACKED_UP = "backed-up", RESTORED = "restored", VERIFIED = "verified", SWAPPED = "swapped";
     /** --method replicate's steps: subscribed (copy running), writes refused (switchover began); then VERIFIED and SWAPPED as for dump. */
     public static final String SUBSCRIBED = "subscribed", WRITES_REFUSED = "writes-refused";
+    /**
+     * The way back: slot and publication made on the new server before it took writes (ready), the old server
+     * subscribed to them after the swap (following); in a rollback, the new server's writes all on the old one (caught up).
+     */
+    public static final String WAY_BACK_READY = "way-back-ready", WAY_BACK_FOLLOWING = "way-back-following", CAUGHT_UP_BACK = "caught-up-back";
 
     /**
      * --method replicate's changes to the old server: tables given REPLICA IDENTITY FULL ("schema.table|d" or "|n",
