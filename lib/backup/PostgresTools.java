@@ -300,7 +300,7 @@ public final class PostgresTools implements AutoCloseable {
         List<Bind> binds = directories.stream().map(dir -> new Bind(dir.toString(), new Volume(dir.toString()))).toList();
         String id = docker.createContainerCmd(image)
             .withEntrypoint("sleep").withCmd("86400")
-            .withUser(ownerOf(directories.get(0)))
+            .withUser(directories.isEmpty() ? "postgres" : ownerOf(directories.get(0))) // only streams: no file to own
             .withLabels(Map.of(TOOLS_LABEL, String.valueOf(ProcessHandle.current().pid())))
             .withHostConfig(HostConfig.newHostConfig().withNetworkMode(network).withBinds(binds).withAutoRemove(true))
             .exec().getId();
