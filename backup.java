@@ -55,8 +55,8 @@ public class backup implements Callable<Integer> {
     @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--compress", defaultValue = "gzip", paramLabel = "gzip[:LEVEL]|zstd[:LEVEL]|none",
-        description = "Compression (default ${DEFAULT-VALUE}); zstd needs pg_dump 16+.")
+    @Option(names = "--compress", defaultValue = "auto", paramLabel = "auto|gzip[:LEVEL]|zstd[:LEVEL]|none",
+        description = "Compression (default ${DEFAULT-VALUE}: zstd for custom and directory archives when pg_dump is 16 or newer, else gzip); zstd needs pg_dump 16+.")
     String compress;
 
     @Option(names = "--verify", defaultValue = "archive", paramLabel = "archive|full",
@@ -108,16 +108,17 @@ public class backup implements Callable<Integer> {
         ping("/start", null);
         Instant started = Instant.now();
         try {
-            // the S3 client's first request (a second of class loading) overlaps with finding the database
+            // the S3 client's first request (a second of class loading) overlaps with getting the database side ready
             java.util.concurrent.CompletableFuture<S3Backups> connecting = store.isRemote()
                 ? java.util.concurrent.CompletableFuture.supplyAsync(() -> S3Backups.connect(store.remote())) : null;
             BackupStore backups = BackupStore.create(store.directory(runtime));
             DatabaseRuntime database = Runtimes.select(runtime);
             databaseName = database.url().database();
             BackupManifest made;
-            try (S3Backups remote = connecting != null ? Cli.join(connecting) : null;
-                 S3Backups copy = copyTo != null ? S3Backups.connect(store.s3.location(copyTo)) : null) {
-                made = makeBackup(console, settings, encryption, backups, remote, copy, database);
+            try (S3Backups copy = copyTo != null ? S3Backups.connect(store.s3.location(copyTo)) : null) {
+                made = makeBackup(console, settings, encryption, backups, connecting, copy, database);
+            } finally {
+                if (connecting != null) connecting.thenAccept(S3Backups::close);
             }
             writeMetrics(made, started, true);
             ping("", "backup " + made.name() + " verified, " + Console.humanBytes(made.bytes()));
@@ -131,9 +132,9 @@ public class backup implements Callable<Integer> {
     }
 
     private BackupMaker.Settings settings() {
-        java.util.regex.Matcher compression = java.util.regex.Pattern.compile("(gzip|zstd)(?::(\\d{1,2}))?|none").matcher(compress);
+        java.util.regex.Matcher compression = java.util.regex.Pattern.compile("(gzip|zstd)(?::(\\d{1,2}))?|none|auto").matcher(compress);
         if (!compression.matches()) {
-            throw new OxyError(ExitCode.USAGE, "--compress " + compress + " is not gzip[:LEVEL], zstd[:LEVEL] or none", "For example --compress zstd:3.");
+            throw new OxyError(ExitCode.USAGE, "--compress " + compress + " is not auto, gzip[:LEVEL], zstd[:LEVEL] or none", "For example --compress zstd:3.");
         }
         int maxLevel = "gzip".equals(compression.group(1)) ? 9 : 22;
         if (compression.group(2) != null && (Integer.parseInt(compression.group(2)) < 1 || Integer.parseInt(compression.group(2)) > maxLevel)) {
@@ -172,18 +173,20 @@ public class backup implements Callable<Integer> {
 
     /** The steps of a nightly run: lock, clear leftovers, dump and verify, optionally restore-test, copy off-site, retention. */
     private BackupManifest makeBackup(Console console, BackupMaker.Settings settings, AgeEncryption encryption, BackupStore backups,
-                                      S3Backups remote, S3Backups copy, DatabaseRuntime database) {
+                                      java.util.concurrent.CompletableFuture<S3Backups> connecting, S3Backups copy, DatabaseRuntime database) {
+        java.util.concurrent.CompletableFuture<S3Backups> remoteReady = null;
         try (AutoCloseable lock = backups.lock("backup")) {
             backups.removeLeftovers();
-            for (S3Backups store : java.util.Arrays.asList(remote, copy)) {
-                if (store != null) store.removeLeftovers().forEach(left -> console.info("Removed " + left + " left in " + store.location() + " by an interrupted run"));
-            }
+            // under the lock, beside finding the database: a run of ours killed earlier left these
+            remoteReady = connecting == null ? null : connecting.thenApply(remote -> removeLeftovers(console, remote));
+            if (copy != null) removeLeftovers(console, copy);
             // a directory we did not create keeps its mode (it is not ours to change); the files in it are 0600 anyway
-            if (remote == null) backups.modeIfOpenToOthers().ifPresent(mode -> console.warn("the backup directory " + backups.directory() + " is open to others (" + mode
+            if (connecting == null) backups.modeIfOpenToOthers().ifPresent(mode -> console.warn("the backup directory " + backups.directory() + " is open to others (" + mode
                 + "): the backups are 0600, but their names and sizes show. 'chmod 700 " + Cli.shellQuote(backups.directory().toString()) + "' closes it"));
             PostgresUrl url = database.url();
-            BackupMaker maker = new BackupMaker(database, url, backups, console).uploadingTo(remote).encryptingTo(encryption);
+            BackupMaker maker = new BackupMaker(database, url, backups, console).uploadingTo(remoteReady).encryptingTo(encryption);
             BackupManifest made = maker.make(settings, verify.equals("full"));
+            S3Backups remote = remoteReady == null ? null : remoteReady.join();
             console.ok("Backup " + made.name() + " verified (" + Console.humanBytes(made.bytes()) + ", "
                 + RowCounts.total(made.rowCounts()) + " rows in " + made.rowCounts().size() + " tables, "
                 + String.format(java.util.Locale.ROOT, "%.1f", made.durationSeconds()) + " s" + (made.encrypted() ? ", age-encrypted" : "") + "): "
@@ -198,14 +201,21 @@ public class backup implements Callable<Integer> {
             throw e;
         } catch (Exception e) {
             throw new OxyError(ExitCode.FAILED, "backup failed: " + Cli.describe(e), null, e);
+        } finally {
+            if (remoteReady != null) remoteReady.exceptionally(failed -> null).join(); // no clean-up of the store outlives the lock
         }
+    }
+
+    private static S3Backups removeLeftovers(Console console, S3Backups store) {
+        store.removeLeftovers().forEach(left -> console.info("Removed " + left + " left in " + store.location() + " by an interrupted run"));
+        return store;
     }
 
     /** The plan; the store is asked too, so a wrong endpoint, key or bucket is refused here as in the real run. */
     private Integer showPlan(Console console, BackupMaker.Settings settings, AgeEncryption encryption) {
         DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
-            + ", compression " + settings.compression() + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
+            + ", compression " + (settings.compression().equals("auto") ? "auto (zstd with pg_dump 16+, else gzip)" : settings.compression()) + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
             + ", verification " + verify + (encryption != null ? ", encrypted with age to " + String.join(", ", encryption.fingerprints()) : ""));
         String fileName = BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
         if (store.isRemote()) {

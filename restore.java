@@ -73,8 +73,9 @@ public class restore implements Callable<Integer> {
         boolean inPlace;
     }
 
-    @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_restore jobs for archives (default ${DEFAULT-VALUE}).")
-    int jobs;
+    @Option(names = "--jobs", converter = Cli.AtLeastOne.class, paramLabel = "N",
+        description = "Parallel pg_restore jobs for archives (default: this machine's cores, at most 4).")
+    Integer jobs;
 
     @Option(names = "--no-owner", description = "Do not restore owners and privileges (when the dump's roles do not exist here).")
     boolean noOwner;
@@ -86,6 +87,7 @@ public class restore implements Callable<Integer> {
     boolean dropKept;
 
     private Console console;
+    private java.util.concurrent.CompletableFuture<DatabaseRuntime> finding; // the database side, found while the store is read
 
     public static void main(String... args) {
         Cli.run(new restore(), args);
@@ -102,6 +104,7 @@ public class restore implements Callable<Integer> {
         }
         boolean remoteSource = S3Location.isS3(source);
         BackupStore backups = BackupStore.at(BackupStore.defaultDirectory(remoteSource || source == null ? null : Path.of(source), runtime));
+        if (remoteSource && what != null) findDatabaseMeanwhile();
         try (S3Backups remote = remoteSource ? S3Backups.connect(s3.location(source)) : null) {
             if (what == null) {
                 if (remote != null) BackupDirectoryOption.printTable(console, remote, remote.list());
@@ -126,8 +129,17 @@ public class restore implements Callable<Integer> {
         return fetched;
     }
 
+    /** The database side (docker client, server address) is made ready while the store is read: it needs nothing from it. */
+    private void findDatabaseMeanwhile() {
+        finding = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            DatabaseRuntime database = Runtimes.select(runtime);
+            database.url();
+            return database;
+        });
+    }
+
     private Integer restore(BackupArchive archive, String source, BackupStore backups) throws Exception {
-        DatabaseRuntime database = Runtimes.select(runtime);
+        DatabaseRuntime database = finding != null ? Cli.join(finding) : Runtimes.select(runtime);
         PostgresUrl live = database.url();
         Databases databases = new Databases(live);
         String target = destination.toDb != null ? destination.toDb : live.database();
@@ -208,6 +220,11 @@ public class restore implements Callable<Integer> {
         console.ok("Safety backup " + safety.name() + " (" + Console.humanBytes(safety.bytes()) + "); restore it to undo this");
     }
 
+    /** Indexes and tables load side by side; past four jobs a server rarely gets faster. */
+    private int restoreJobs() {
+        return jobs != null ? jobs : Math.min(4, Runtime.getRuntime().availableProcessors());
+    }
+
     /** The default path: a new database, checked, then swapped in by renaming. */
     private void restoreBeside(BackupArchive archive, PostgresTools tools, PostgresUrl live, Databases databases,
                                String target, boolean replacing) throws SQLException {
@@ -226,7 +243,7 @@ public class restore implements Callable<Integer> {
             PostgresUrl loaded = live.withDatabase(loading);
             Map<String, Integer> leftOut;
             try (Console.Progress progress = console.progress(() -> Console.humanBytes(databases.sizeOf(loading)) + " loaded")) {
-                leftOut = archive.restoreInto(tools, loaded, jobs, false, noOwner);
+                leftOut = archive.restoreInto(tools, loaded, restoreJobs(), false, noOwner);
             }
             PreDataSection.reportLeftOut(console, leftOut);
             checkAndMigrate(archive, loaded);

@@ -19,18 +19,31 @@ import java.util.concurrent.CompletionException;
  * Makes one verified backup (for backup, and restore's safety backup): pg_dump into a temporary name under
  * the exported snapshot whose exact row counts go in the manifest, fsync, prove the archive readable to
  * the end, then rename it and write the manifest. No file with a final name is ever unverified.
+ * A custom archive streams: pg_dump's output comes to us (hashed, maybe encrypted) on its way into the
+ * file or the store, while pg_restore reads it back beside pg_dump.
  */
 public final class BackupMaker {
 
-    /** What to make: pg_dump's format, compression ("gzip:6", "zstd:3", "none") and parallel jobs. */
+    /** What to make: pg_dump's format, compression ("auto", "gzip:6", "zstd:3", "none") and parallel jobs. */
     public record Settings(BackupArchive.Format format, String compression, int jobs) {
-        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, "gzip", 1); }
+        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, AUTO, 1); }
+
+        static final String AUTO = "auto";
+
+        /**
+         * "auto" made concrete for these tools: zstd where pg_dump has it (16+), since it compresses and
+         * decompresses several times faster than gzip and smaller; gzip for plain SQL, which users pipe through gunzip.
+         */
+        Settings forTools(int toolMajor) {
+            if (!compression.equals(AUTO)) return this;
+            return new Settings(format, format != BackupArchive.Format.PLAIN && toolMajor >= 16 ? "zstd" : "gzip", jobs);
+        }
 
         String extension() {
             return switch (format) {
                 case CUSTOM -> ".dump";
                 case DIRECTORY -> "";
-                case PLAIN -> ".sql" + (compression.startsWith("gzip") ? ".gz" : compression.startsWith("zstd") ? ".zst" : "");
+                case PLAIN -> ".sql" + (compression.startsWith("zstd") ? ".zst" : compression.equals("none") ? "" : ".gz"); // auto: gzip
             };
         }
     }
@@ -40,6 +53,7 @@ public final class BackupMaker {
     private final BackupStore store;
     private final Console console;
 
+    private CompletableFuture<S3Backups> remoteReady; // the store, still connecting while the database side gets ready
     private S3Backups remote;        // the backup streams here instead of into store (which then only holds the lock)
     private AgeEncryption encryption; // the stored bytes are age ciphertext
 
@@ -51,8 +65,8 @@ public final class BackupMaker {
     }
 
     /** Streams the backup into an S3 prefix: nothing of it is written to local disk. */
-    public BackupMaker uploadingTo(S3Backups remote) {
-        this.remote = remote;
+    public BackupMaker uploadingTo(CompletableFuture<S3Backups> remote) {
+        this.remoteReady = remote;
         return this;
     }
 
@@ -71,13 +85,18 @@ public final class BackupMaker {
     }
 
     /** toolMajor: pg_dump at least this major (upgrade dumps with the target's); 0 for the server's. */
-    public BackupManifest make(Settings settings, boolean restoreTest, int toolMajor) {
+    public BackupManifest make(Settings requested, boolean restoreTest, int toolMajor) {
         Instant started = Instant.now();
         // the server's version (a first JDBC connection) is read while the tools container starts: a few hundred ms each
         CompletableFuture<Server> inspecting = CompletableFuture.supplyAsync(this::inspectServer);
-        try (PostgresTools tools = PostgresTools.find(() -> Math.max(Cli.join(inspecting).major(), toolMajor), runtime, List.of(store.directory()), console)) {
+        // a streamed archive shares no files with the tools, so the docker runtime's own server container can run them
+        boolean streamed = requested.format() == BackupArchive.Format.CUSTOM;
+        List<Path> shared = streamed && !restoreTest ? List.of() : List.of(store.directory());
+        try (PostgresTools tools = PostgresTools.find(() -> Math.max(Cli.join(inspecting).major(), toolMajor), runtime, shared, console)) {
             Server server = Cli.join(inspecting);
+            Settings settings = requested.forTools(tools.major());
             checkCompressionSupported(settings, tools);
+            if (remoteReady != null) remote = Cli.join(remoteReady);
             String name = remote != null ? newRemoteName(started) : store.newName(started);
             String fileName = name + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
             Path temporary = store.temporary(fileName);
@@ -96,7 +115,7 @@ public final class BackupMaker {
             try {
                 // the hook is in place before the upload exists: no moment leaves one behind
                 streaming.set(remote != null ? Destination.upload(remote.startUpload(fileName), encryption)
-                    : encryption != null ? Destination.encryptedFile(temporary, encryption) : null);
+                    : streamed ? Destination.file(temporary, encryption) : null);
                 Destination destination = streaming.get();
                 console.step("Dumping " + url.database() + " (PostgreSQL " + server.version() + ") with " + tools.describe()
                     + (remote != null ? " to " + remote.location() : "") + (encryption != null ? ", encrypted with age" : ""));
@@ -105,27 +124,26 @@ public final class BackupMaker {
                         : Console.humanBytes(sizeSoFar(temporary)) + " written")) {
                     snapshot = dumpUnderSnapshot(tools, settings, temporary, destination);
                 }
-                BackupManifest manifest;
+                String sha256;
                 if (destination != null) {
                     destination.finish();
-                    manifest = manifest(name, fileName, settings, server, tools, snapshot, destination.sha256(), destination.bytes(), started);
+                    sha256 = destination.sha256();
                 } else {
+                    sha256 = verify(tools, temporary, name); // plain SQL or a directory: read back now
+                }
+                if (remote == null) {
                     BackupStore.restrict(temporary);
                     DurableFiles.fsync(temporary);
-                    String sha256 = snapshot.sha256() != null ? snapshot.sha256() : verify(tools, temporary, name);
-                    if (restoreTest) {
-                        restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
-                    }
-                    manifest = manifest(name, fileName, settings, server, tools, snapshot, sha256, BackupStore.size(temporary), started);
-                    if (restoreTest) manifest = manifest.verifiedBy("full");
                 }
+                if (restoreTest) { // a local unencrypted file (backup refuses --verify full otherwise)
+                    restoreIntoScratch(tools, url, BackupArchive.open(temporary, Optional.empty()), snapshot.rowCounts(), console);
+                }
+                BackupManifest manifest = manifest(name, fileName, settings, server, tools, snapshot, sha256,
+                    destination != null ? destination.bytes() : BackupStore.size(temporary), started);
+                if (restoreTest) manifest = manifest.verifiedBy("full");
                 if (remote != null) {
                     remote.putManifest(manifest); // last: from here on the remote backup exists
                 } else {
-                    if (destination != null) {
-                        BackupStore.restrict(temporary);
-                        DurableFiles.fsync(temporary);
-                    }
                     Files.move(temporary, store.directory().resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
                     manifest.write(store.directory());
                     DurableFiles.fsync(store.directory());
@@ -198,8 +216,10 @@ public final class BackupMaker {
             }
         }
 
-        static Destination encryptedFile(Path file, AgeEncryption encryption) {
+        static Destination file(Path file, AgeEncryption encryption) {
             try {
+                Files.createFile(file);
+                BackupStore.restrict(file); // 0600 before the first byte
                 java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
                 return new Destination(new HashingOutputStream(out), encryption, null, file);
             } catch (IOException e) {
@@ -283,30 +303,14 @@ public final class BackupMaker {
         }
     }
 
-    /**
-     * What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself;
-     * sha256 when the archive was already verified while it was written (custom format), else null.
-     */
-    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion, String sha256) {
-        Snapshot withSha256(String sha256) { return new Snapshot(rowCounts, schemaVersion, sha256); }
-    }
+    /** What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself. */
+    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion) {}
 
     /**
-     * A custom archive is verified as it is written: pg_dump's stream goes through tee into the file and
-     * on into pg_restore, which reads every block to the end, on another core, while Java hashes the
-     * growing file. A failing step leaves its mark on stderr; the sh's own exit status is not trusted.
-     */
-    private static final String DUMP_AND_VERIFY = """
-        out=$1; shift
-        { pg_dump "$@" || echo "oxy-ops: pg_dump failed" >&2; } \
-          | { tee "$out" || echo "oxy-ops: writing the archive failed" >&2; } \
-          | { pg_restore --file=/dev/null || echo "oxy-ops: the archive did not read back" >&2; }
-        """;
-
-    /**
-     * DUMP_AND_VERIFY with the archive on stdout instead of in a file: tee copies it to fd 3 (the script's
-     * stdout, read by Java on its way to age and the store) and on into pg_restore. Only tee holds fd 3,
-     * so stdout ends when tee does.
+     * A custom archive is verified as it is written: tee copies pg_dump's stream to fd 3 (the script's
+     * stdout, read by Java on its way to age, the file or the store) and on into pg_restore, which reads
+     * every block to the end on another core. Only tee holds fd 3, so stdout ends when tee does. A failing
+     * step leaves its mark on stderr; the sh's own exit status is not trusted.
      */
     private static final String DUMP_VERIFY_AND_STREAM = """
         exec 3>&1
@@ -340,17 +344,7 @@ public final class BackupMaker {
                 if (!dump.ok()) throw dumpFailed(dump);
                 return snapshot;
             }
-            Processes.Result dump;
-            String sha256 = null;
-            if (destination != null) {
-                dump = tools.runShellStreaming(DUMP_VERIFY_AND_STREAM, arguments, url, destination.sink());
-            } else {
-                GrowingFileDigest hashing = GrowingFileDigest.follow(temporary);
-                List<String> pipeline = new ArrayList<>(List.of(temporary.toString()));
-                pipeline.addAll(arguments);
-                dump = tools.runShell(DUMP_AND_VERIFY, pipeline, url);
-                sha256 = hashing.finish();
-            }
+            Processes.Result dump = tools.runShellStreaming(DUMP_VERIFY_AND_STREAM, arguments, url, destination.sink());
             Snapshot snapshot = awaitCounts(counting);
             connection.commit();
             String output = dump.output();
@@ -365,7 +359,7 @@ public final class BackupMaker {
                 throw new OxyError(ExitCode.FAILED, "writing the backup failed: " + String.join(" ", dump.tail(1)),
                     "Check the backup directory's space and permissions; the previous backups are untouched.", dump.tail(5), null);
             }
-            return snapshot.withSha256(sha256);
+            return snapshot;
         } catch (SQLException e) {
             throw url.unavailable(e);
         }
@@ -393,7 +387,7 @@ public final class BackupMaker {
     private static Snapshot readSnapshot(Connection connection) {
         try {
             Map<String, Long> counts = RowCounts.exact(connection);
-            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null), null);
+            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null));
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
@@ -428,60 +422,6 @@ public final class BackupMaker {
             return hashing.join();
         } catch (CompletionException e) {
             throw new OxyError(ExitCode.FAILED, "could not read back the new backup (" + Cli.describe(e) + ")", null, e);
-        }
-    }
-
-    /**
-     * sha256 of a file while another process appends to it (tee), so hashing costs no time after the dump.
-     * Only for files written strictly in order; finish() reads what is left once the writer is done.
-     */
-    private static final class GrowingFileDigest {
-        private final Path file;
-        private final java.security.MessageDigest digest;
-        private final CompletableFuture<String> result;
-        private volatile boolean writerDone;
-
-        private GrowingFileDigest(Path file) {
-            this.file = file;
-            this.digest = BackupStore.sha256Digest();
-            this.result = CompletableFuture.supplyAsync(this::follow);
-        }
-
-        static GrowingFileDigest follow(Path file) { return new GrowingFileDigest(file); }
-
-        private String follow() {
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(1 << 20);
-            try {
-                while (!Files.exists(file)) {
-                    if (writerDone) return null;
-                    Thread.sleep(10);
-                }
-                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
-                    while (true) {
-                        boolean done = writerDone; // read before: a last read after it sees everything
-                        int n = channel.read(buffer);
-                        if (n > 0) {
-                            digest.update(buffer.flip());
-                            buffer.clear();
-                        } else if (done) {
-                            return java.util.HexFormat.of().formatHex(digest.digest());
-                        } else {
-                            Thread.sleep(10);
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                return null;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
-        }
-
-        /** The digest of the whole file, or null when it could not be followed (the caller hashes it again). */
-        String finish() {
-            writerDone = true;
-            return result.join();
         }
     }
 

@@ -12,25 +12,29 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
- * A stream of unknown length written to one S3 object: parts of 16 MiB go up on another thread while the
- * next fills (at most two in flight, so memory stays ~48 MiB and a slow store slows the dump, not the
+ * A stream of unknown length written to one S3 object: parts go up on two other threads while the next
+ * fills (at most two in flight, so memory stays under ~48 MiB and a slow store slows the dump, not the
  * heap). Nothing is visible under the key until complete(); abort() removes every uploaded part.
  */
 final class MultipartUpload extends OutputStream {
-    static final int PART_SIZE = 16 << 20;
+    /**
+     * Parts of S3's smallest size keep what is left to send after the dump ends small; from part 1001 on
+     * 16 MiB, so the 10,000 parts S3 allows hold ~150 GB.
+     */
+    static int partSize(int number) { return number <= 1000 ? 5 << 20 : 16 << 20; }
 
     private final S3Client s3;
     private final String bucket;
     private final String key;
     private final String uploadId;
-    private final ExecutorService uploader = Executors.newSingleThreadExecutor(runnable -> {
+    private final ExecutorService uploader = Executors.newFixedThreadPool(2, runnable -> {
         Thread thread = new Thread(runnable, "upload-parts");
         thread.setDaemon(true);
         return thread;
     });
     private final Semaphore inFlight = new Semaphore(2);
     private final List<Future<CompletedPart>> parts = new ArrayList<>();
-    private byte[] current = new byte[PART_SIZE];
+    private byte[] current = new byte[partSize(1)];
     private int filled;
     private volatile boolean finished;
 
@@ -84,7 +88,7 @@ final class MultipartUpload extends OutputStream {
                 inFlight.release();
             }
         }));
-        current = new byte[PART_SIZE];
+        current = new byte[partSize(number + 1)];
         filled = 0;
     }
 

@@ -23,9 +23,10 @@ import java.util.function.IntSupplier;
 
 /**
  * PostgreSQL's client tools (pg_dump, pg_restore, psql) of a major at least the server's, so a dump never
- * meets "server version mismatch": in the docker runtime, a throwaway container of the server's own image
- * sharing its network; elsewhere the host's own when new enough, else a throwaway container of the
- * server's major, else a clear error naming what to install.
+ * meets "server version mismatch": in the docker runtime, the server's own container when no files are
+ * shared (a streamed dump), else a throwaway container of the server's own image sharing its network;
+ * elsewhere the host's own when new enough, else a throwaway container of the server's major, else a
+ * clear error naming what to install.
  * Tools read and write files under the directories given, which a container sees at the same paths.
  */
 public final class PostgresTools implements AutoCloseable {
@@ -38,6 +39,7 @@ public final class PostgresTools implements AutoCloseable {
     private final Path hostBin;            // host tools, or null
     private final DockerClient docker;     // container tools, or null
     private final String containerId;
+    private boolean serverContainer;       // the database server's own container: never stopped by us
     private final String containerHost;    // how the container reaches the server: host/port as seen from inside
     private final int containerPort;
     private Thread cleanup;
@@ -73,10 +75,15 @@ public final class PostgresTools implements AutoCloseable {
     /**
      * As above, while the major is still being worked out (BackupMaker asks the server meanwhile): in the docker
      * runtime the container of the server's own image starts first, and is replaced when another major is needed.
+     * No directories: the tools only stream (stdin/stdout), so in the docker runtime the server's own container
+     * serves when its major fits, with nothing to start.
      */
     public static PostgresTools find(IntSupplier minimumMajor, DatabaseRuntime runtime, List<Path> directories, Console console) {
         // the docker runtime's own image has the server's exact tools, and is already here
         Optional<InspectContainerResponse> server = runtime.runningContainer();
+        if (server.isPresent() && directories.isEmpty() && imageMajor(server.get()) > 0 && imageMajor(server.get()) == minimumMajor.getAsInt()) {
+            return inServerContainer(server.get(), runtime.dockerEngine().orElseThrow());
+        }
         if (server.isPresent()) return serverImageTools(minimumMajor, server.get(), runtime.dockerEngine().orElseThrow(), directories, console);
         int major = minimumMajor.getAsInt();
         Optional<PostgresTools> host = hostTools(major);
@@ -260,6 +267,23 @@ public final class PostgresTools implements AutoCloseable {
         return startContainer(image, minimumMajor, server, engine, directories, console);
     }
 
+    /** pg_dump of the server's own container, run by docker exec; it reaches the server at localhost:5432 inside. */
+    private static PostgresTools inServerContainer(InspectContainerResponse server, DockerEngine engine) {
+        int major = imageMajor(server);
+        PostgresTools tools = new PostgresTools(major, String.valueOf(major), "in the " + server.getName().replaceFirst("^/", "") + " container",
+            null, engine.client(), server.getId(), "127.0.0.1", 5432);
+        tools.serverContainer = true;
+        tools.version = versionInEnvironment(server.getConfig().getEnv())
+            .or(() -> versionIn(tools.run("pg_dump", List.of("--version"), null).output())).orElse(tools.version);
+        return tools;
+    }
+
+    /** Official images say their version in PG_VERSION ("18.6-1.pgdg13+1": 18.6). */
+    private static Optional<String> versionInEnvironment(String[] environment) {
+        return java.util.Arrays.stream(environment == null ? new String[0] : environment).filter(e -> e.startsWith("PG_VERSION=")).findFirst()
+            .map(e -> e.substring("PG_VERSION=".length()).split("[^0-9.]")[0]);
+    }
+
     private static PostgresTools startContainer(String image, int major, Optional<InspectContainerResponse> server, DockerEngine engine,
                                                 List<Path> directories, Console console) {
         DockerClient docker = engine.client();
@@ -276,7 +300,7 @@ public final class PostgresTools implements AutoCloseable {
         List<Bind> binds = directories.stream().map(dir -> new Bind(dir.toString(), new Volume(dir.toString()))).toList();
         String id = docker.createContainerCmd(image)
             .withEntrypoint("sleep").withCmd("86400")
-            .withUser(ownerOf(directories.get(0)))
+            .withUser(directories.isEmpty() ? "postgres" : ownerOf(directories.get(0))) // only streams: no file to own
             .withLabels(Map.of(TOOLS_LABEL, String.valueOf(ProcessHandle.current().pid())))
             .withHostConfig(HostConfig.newHostConfig().withNetworkMode(network).withBinds(binds).withAutoRemove(true))
             .exec().getId();
@@ -285,10 +309,7 @@ public final class PostgresTools implements AutoCloseable {
             null, docker, id, host, port);
         tools.cleanup = new Thread(tools::removeContainer, "remove-tools-container");
         Runtime.getRuntime().addShutdownHook(tools.cleanup); // Ctrl+C: the container and its pg_dump go too
-        // official images say their version in PG_VERSION; others are asked
-        String[] env = docker.inspectImageCmd(image).exec().getConfig().getEnv();
-        tools.version = java.util.Arrays.stream(env == null ? new String[0] : env).filter(e -> e.startsWith("PG_VERSION=")).findFirst()
-            .map(e -> e.substring("PG_VERSION=".length()).split("[^0-9.]")[0])
+        tools.version = versionInEnvironment(docker.inspectImageCmd(image).exec().getConfig().getEnv())
             .or(() -> versionIn(tools.run("pg_dump", List.of("--version"), null).output())).orElse(tools.version);
         return tools;
     }
@@ -335,7 +356,7 @@ public final class PostgresTools implements AutoCloseable {
                         data.write(frame.getPayload());
                     } catch (IOException e) {
                         dataRefused[0] = e;
-                        removeContainer(); // stops the pipeline inside; nothing more is read
+                        stopReading(this); // stops the pipeline inside; nothing more is read
                     }
                     return;
                 }
@@ -354,6 +375,19 @@ public final class PostgresTools implements AutoCloseable {
         return new Processes.Result(exitCode == null ? 1 : exitCode.intValue(), output.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Our own container is killed with what runs in it; in the server's container, closing the stream leaves
+     * the pipeline writing into a closed pipe, which ends it (SIGPIPE).
+     */
+    private void stopReading(ResultCallback.Adapter<Frame> stream) {
+        if (!serverContainer) removeContainer();
+        try {
+            stream.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
     /** Kills the container (and whatever runs in it); Docker removes it (auto-remove) without us waiting. */
     private void removeContainer() {
         try {
@@ -365,7 +399,7 @@ public final class PostgresTools implements AutoCloseable {
 
     @Override
     public void close() {
-        if (docker == null) return;
+        if (docker == null || serverContainer) return;
         removeContainer();
         if (cleanup != null) Cli.removeShutdownHook(cleanup);
     }
