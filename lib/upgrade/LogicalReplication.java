@@ -238,9 +238,7 @@ public final class LogicalReplication {
     public static void createSubscription(PostgresUrl target, String hostAndPort, PostgresUrl old) throws SQLException {
         try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + NAME + "'")) return;
-            String conninfo = hostAndPort + " dbname=" + libpqValue(old.database()) + " user=" + libpqValue(old.user())
-                + (old.password() == null ? "" : " password=" + libpqValue(old.password())) + " application_name=" + NAME;
-            statement.execute("CREATE SUBSCRIPTION " + NAME + " CONNECTION '" + conninfo.replace("'", "''") + "' PUBLICATION " + NAME
+            statement.execute("CREATE SUBSCRIPTION " + NAME + " CONNECTION " + connectionString(hostAndPort, old, NAME) + " PUBLICATION " + NAME
                 + " WITH (slot_name = '" + NAME + "')");
         }
     }
@@ -332,13 +330,18 @@ public final class LogicalReplication {
         }
     }
 
+    /** A subscription's libpq connection string to the publishing server, as an SQL literal. */
+    private static String connectionString(String hostAndPort, PostgresUrl publisher, String applicationName) {
+        String conninfo = hostAndPort + " dbname=" + libpqValue(publisher.database()) + " user=" + libpqValue(publisher.user())
+            + (publisher.password() == null ? "" : " password=" + libpqValue(publisher.password())) + " application_name=" + applicationName;
+        return "'" + conninfo.replace("'", "''") + "'";
+    }
+
     /** On the old server: the subscription to the new one's slot, with nothing copied (the old has all up to the switch). */
     public static void subscribeBack(PostgresUrl old, String newHostAndPort, PostgresUrl newServer) throws SQLException {
         try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + BACK + "'")) return;
-            String conninfo = newHostAndPort + " dbname=" + libpqValue(newServer.database()) + " user=" + libpqValue(newServer.user())
-                + (newServer.password() == null ? "" : " password=" + libpqValue(newServer.password())) + " application_name=" + BACK;
-            statement.execute("CREATE SUBSCRIPTION " + BACK + " CONNECTION '" + conninfo.replace("'", "''") + "' PUBLICATION " + BACK
+            statement.execute("CREATE SUBSCRIPTION " + BACK + " CONNECTION " + connectionString(newHostAndPort, newServer, BACK) + " PUBLICATION " + BACK
                 + " WITH (copy_data = false, create_slot = false, slot_name = '" + BACK + "', synchronous_commit = on)");
         }
     }
