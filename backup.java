@@ -55,8 +55,9 @@ public class backup implements Callable<Integer> {
     @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--compress", defaultValue = "auto", paramLabel = "auto|gzip[:LEVEL]|zstd[:LEVEL]|none",
-        description = "Compression (default ${DEFAULT-VALUE}: zstd for custom and directory archives when pg_dump is 16 or newer, else gzip); zstd needs pg_dump 16+.")
+    @Option(names = "--compress", defaultValue = "gzip", paramLabel = "gzip[:LEVEL]|zstd[:LEVEL]|auto|none",
+        description = "Compression (default ${DEFAULT-VALUE}, whose checksums let pg_restore catch a damaged archive without its manifest); "
+            + "auto: zstd for custom and directory archives when pg_dump is 16 or newer (faster, smaller; only the manifest's sha256 guards it), else gzip.")
     String compress;
 
     @Option(names = "--verify", defaultValue = "archive", paramLabel = "archive|full",

@@ -26,13 +26,15 @@ public final class BackupMaker {
 
     /** What to make: pg_dump's format, compression ("auto", "gzip:6", "zstd:3", "none") and parallel jobs. */
     public record Settings(BackupArchive.Format format, String compression, int jobs) {
-        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, AUTO, 1); }
+        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, "gzip", 1); }
 
         static final String AUTO = "auto";
 
         /**
          * "auto" made concrete for these tools: zstd where pg_dump has it (16+), since it compresses and
          * decompresses several times faster than gzip and smaller; gzip for plain SQL, which users pipe through gunzip.
+         * Not the default: pg_dump writes zstd frames without a checksum, so a flipped byte in a copy without its
+         * manifest can restore silently, where gzip's checksum makes pg_restore stop.
          */
         Settings forTools(int toolMajor) {
             if (!compression.equals(AUTO)) return this;
