@@ -1,4 +1,5 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * upgrade --method replicate in the docker runtime, 17 to 18, with real writers: pgbench (Debian's 15, on the
  * host) and an app-like writer into a table without a primary key, both writing through the copy and the
- * switchover; kill -9 at points the run is seen to reach, each followed by a rerun or --rollback that ends clean.
+ * switchover; kill -9 at points the run is seen to reach (the copy, the catch-up, the switch), each followed by a
+ * rerun or --rollback that ends clean.
  */
 class ReplicatedUpgradeTest {
     @RegisterExtension final DockerFixture docker = new DockerFixture("oxy-rep-");
@@ -311,6 +313,15 @@ class ReplicatedUpgradeTest {
         OxyCli.Result back = OxyCli.run(docker.env(), "upgrade", "--rollback");
         assertEquals(0, back.exitCode(), back.toString());
         assertOldServerAsBefore(before, "after a rollback of the finished upgrade");
+
+        // kill -9 during the catch-up (the copy done, the switch not begun): --rollback removes what it made
+        Process catchingUp = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
+        OxyCli.awaitOutput(catchingUp, "Copied; the new server follows the old one", Duration.ofMinutes(3));
+        catchingUp.destroyForcibly().waitFor();
+        assertFalse(OxyCli.output(catchingUp, -9).stdout().contains("Switchover"), "killed before the switch");
+        OxyCli.Result undone = OxyCli.run(docker.env(), "upgrade", "--rollback");
+        assertEquals(0, undone.exitCode(), undone.toString());
+        assertOldServerAsBefore(before, "after a kill during the catch-up and --rollback");
 
         // kill -9 inside the switchover (writes refused on the old database): --rollback brings it all back
         Process inSwitch = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
