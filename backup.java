@@ -216,7 +216,7 @@ public class backup implements Callable<Integer> {
     private Integer showPlan(Console console, BackupMaker.Settings settings, AgeEncryption encryption) {
         DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
-            + ", compression " + (settings.compression().equals("auto") ? "auto (zstd with pg_dump 16+, else gzip)" : settings.compression()) + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
+            + ", compression " + (settings.compression().equals(BackupMaker.Settings.AUTO) ? "auto (zstd with pg_dump 16+, else gzip)" : settings.compression()) + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
             + ", verification " + verify + (encryption != null ? ", encrypted with age to " + String.join(", ", encryption.fingerprints()) : ""));
         String fileName = BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
         if (store.isRemote()) {

@@ -81,6 +81,13 @@ class MigrateSqliteTest {
         return OxyCli.connectLocal(port, database);
     }
 
+    /** Not even a table of the schema is left in the target: why says which promise this checks. */
+    private void assertPublicSchemaEmpty(String why) throws Exception {
+        try (Connection connection = target()) {
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"), why);
+        }
+    }
+
     private long rows(String table) throws Exception {
         try (Connection connection = target()) {
             return OxyCli.queryLong(connection, "SELECT count(*) FROM " + table);
@@ -164,10 +171,7 @@ class MigrateSqliteTest {
         assertTrue(result.stdout().contains("table artifacts") && result.stdout().contains("invalid JSON"), result.stdout());
         assertTrue(result.stdout().contains("table messages") && result.stdout().contains("NUL"), result.stdout());
         assertTrue(result.stdout().contains("Nothing was written"), result.stdout());
-        try (Connection connection = target()) {
-            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
-                "a dry run leaves not even the schema behind");
-        }
+        assertPublicSchemaEmpty("a dry run leaves not even the schema behind");
     }
 
     @Test
@@ -205,10 +209,7 @@ class MigrateSqliteTest {
         assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
         assertTrue(refused.stderr().matches("(?s).*orphan: \\w+ rowid \\d+ points to a missing row of \\w+.*"), refused.stderr());
         assertEquals(0, appRows());
-        try (Connection connection = target()) {
-            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
-                "a pre-flight refusal writes not even the schema");
-        }
+        assertPublicSchemaEmpty("a pre-flight refusal writes not even the schema");
 
         OxyCli.Result skipped = migrate(sqlite, "--skip-orphans");
         assertEquals(0, skipped.exitCode(), skipped.toString());
@@ -317,10 +318,7 @@ class MigrateSqliteTest {
                 && refused.stderr().contains("missing from index notes_title"), refused.toString());
             assertFalse(refused.all().contains("integrity check found the file intact"), refused.toString());
         }
-        try (Connection connection = target()) {
-            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
-                "the target is exactly as before: not even the created table is left");
-        }
+        assertPublicSchemaEmpty("the target is exactly as before: not even the created table is left");
     }
 
     /**
@@ -525,10 +523,7 @@ class MigrateSqliteTest {
             assertTrue(result.stderr().contains(file == empty ? "is empty (0 bytes)" : "holds no tables"), result.toString());
             assertFalse(result.all().contains("unexpected error"), result.toString());
         }
-        try (Connection connection = target()) {
-            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
-                "no migration was applied");
-        }
+        assertPublicSchemaEmpty("no migration was applied");
     }
 
     /**
@@ -810,10 +805,7 @@ class MigrateSqliteTest {
             assertEquals(0, appRows(), "nothing was written: " + testCase[1]);
             if (testCase[0].equals("check")) assertEquals(0, rows("items"));
             if (testCase[0].equals("app")) {
-                try (Connection connection = target()) {
-                    assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
-                        "the empty target is empty again, not left with the app's schema: " + testCase[1] + "\n" + real);
-                }
+                assertPublicSchemaEmpty("the empty target is empty again, not left with the app's schema: " + testCase[1] + "\n" + real);
             }
         }
     }
