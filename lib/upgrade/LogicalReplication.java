@@ -32,6 +32,12 @@ public final class LogicalReplication {
         return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user"));
     }
 
+    /** CREATE SUBSCRIPTION: superusers, and from PostgreSQL 16 members of pg_create_subscription. */
+    public static boolean maySubscribe(PostgresUrl url) {
+        return "t".equals(SingleValue.text(url, "SELECT rolsuper OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'pg_create_subscription' "
+            + "AND pg_has_role(current_user, r.oid, 'USAGE')) FROM pg_roles WHERE rolname = current_user"));
+    }
+
     /** ALTER SYSTEM SET wal_level: superusers only (a GRANT ALTER SYSTEM ON PARAMETER needs PostgreSQL 15 and is rare). */
     public static boolean maySetWalLevel(PostgresUrl old) {
         return "t".equals(SingleValue.text(old, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
