@@ -180,9 +180,15 @@ public final class ExternalInstallation implements Installation {
 
     @Override public int dumpMajor(UpgradeState state) { return state.toMajor(); }
 
-    /** The new database on B; its start creates it (a copy of B's empty database when there is one to replace). */
+    /**
+     * The new database on B; its start creates it (a copy of B's empty database when there is one to replace).
+     * After the switch's counts, a run killed once the rename was done finds it under B's database name.
+     */
     @Override
-    public DatabaseRuntime staging(UpgradeState state) { return new NewDatabase(target.withDatabase(state.to())); }
+    public DatabaseRuntime staging(UpgradeState state) {
+        boolean renamed = state.did(UpgradeState.VERIFIED) && !new Databases(target).exists(state.to());
+        return new NewDatabase(renamed ? target : target.withDatabase(state.to()));
+    }
 
     @Override public boolean stagingStartsEmpty() { return true; }
 
