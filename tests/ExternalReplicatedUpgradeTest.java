@@ -45,6 +45,7 @@ class ExternalReplicatedUpgradeTest {
         assertEquals(0, started.exitCode(), started.toString());
         try (Connection connection = onNew("postgres")) {
             OxyCli.execute(connection, "ALTER SYSTEM SET wal_level = logical");
+            OxyCli.execute(connection, "ALTER SYSTEM SET log_statement = 'all'"); // so a password in a statement would show in its log
         }
         assertEquals(0, OxyCli.run(newServerEnv(), "stop").exitCode());
         OxyCli.Result again = OxyCli.run(newServerEnv(), "start", "--detach");
@@ -121,9 +122,11 @@ class ExternalReplicatedUpgradeTest {
         return builder.start();
     }
 
+    /** wal_level=logical, and every statement logged from then on (so a password in a statement would show in its log). */
     private void setWalLevelLogicalOnOld() throws Exception {
         try (Connection connection = onOld()) {
             OxyCli.execute(connection, "ALTER SYSTEM SET wal_level = logical");
+            OxyCli.execute(connection, "ALTER SYSTEM SET log_statement = 'all'");
         }
         HostPostgres15.run("pg_ctl", "-D", oldData.toString(), "-l", oldData.resolveSibling("pg15.log").toString(), "-w", "restart");
     }
@@ -284,6 +287,12 @@ class ExternalReplicatedUpgradeTest {
         try (Connection connection = onNew("postgres")) {
             OxyCli.execute(connection, "DROP DATABASE app");
         }
+        String oldLog = Files.readString(oldData.resolveSibling("pg15.log"));
+        String newLog = Files.readString(newServerState.resolve("postgres.log"));
+        assertTrue(oldLog.contains("statement: ") && newLog.contains("statement: "), "both servers log every statement");
+        for (String log : List.of(oldLog, newLog)) {
+            assertTrue(!log.contains(OLD_PASSWORD) && !log.contains(NEW_PASSWORD), "no password in a server's log (CREATE SUBSCRIPTION carries one)");
+        }
     }
 
     /** kill -9 during the copy, then --rollback; again, then a rerun; then --finalize: nothing of ours on either side, and no database dropped. */
@@ -302,6 +311,19 @@ class ExternalReplicatedUpgradeTest {
         assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
         assertOldAsBefore(before, "after a kill during the copy and --rollback");
         assertEquals(0, databasesNamed("moved%"), "nothing left on the new server: " + rolledBack);
+
+        // kill -9 inside the switch (writes refused on the old database): --rollback brings it back as it was
+        Process inSwitch = spawnUpgrade("moved");
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOld, "writes refused on the old database");
+        inSwitch.destroyForcibly().waitFor();
+        OxyCli.Result afterSwitchKill = upgrade("moved", "--rollback");
+        assertEquals(0, afterSwitchKill.exitCode(), afterSwitchKill.toString());
+        assertOldAsBefore(before, "after a kill inside the switch and --rollback");
+        try (Connection connection = onNew("postgres")) {
+            assertEquals(List.of(), replicationObjects(connection), "no slot or subscription left on the new server");
+            assertEquals(0, databasesNamed("moved\\_moving\\_%"), "no new database left: " + afterSwitchKill);
+            OxyCli.execute(connection, "DROP DATABASE IF EXISTS moved"); // a kill just after the rename leaves it, read-only
+        }
 
         Process killedAgain = spawnUpgrade("moved");
         Await.whileRunning(killedAgain, Duration.ofMinutes(3), this::slotOnOld, "the slot oxy_upgrade on the old server");
@@ -334,6 +356,15 @@ class ExternalReplicatedUpgradeTest {
         }
         try (var files = Files.list(work.resolve("ops"))) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith("upgrade-")), "no upgrade state left");
+        }
+    }
+
+    private boolean writesRefusedOnOld() {
+        try (Connection connection = onOld()) {
+            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
+        } catch (SQLException e) {
+            return false;
         }
     }
 

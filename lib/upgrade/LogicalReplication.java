@@ -244,6 +244,7 @@ public final class LogicalReplication {
     public static void createSubscription(PostgresUrl target, String hostAndPort, PostgresUrl old) throws SQLException {
         try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + NAME + "'")) return;
+            keepStatementsOutOfServerLog(statement);
             statement.execute("CREATE SUBSCRIPTION " + NAME + " CONNECTION " + connectionString(hostAndPort, old, NAME) + " PUBLICATION " + NAME
                 + " WITH (slot_name = '" + NAME + "')");
         }
@@ -336,6 +337,20 @@ public final class LogicalReplication {
         }
     }
 
+    /**
+     * CREATE SUBSCRIPTION carries a password: this session's statements are kept out of the server's log (by
+     * log_statement, by a slow statement's duration, and with an error), where the role may set that (superuser).
+     */
+    private static void keepStatementsOutOfServerLog(Statement statement) {
+        try {
+            statement.execute("SET log_statement = 'none'");
+            statement.execute("SET log_min_duration_statement = -1");
+            statement.execute("SET log_min_error_statement = 'panic'");
+        } catch (SQLException notSuperuser) {
+            // the server's own settings stand; by default they log no successful DDL
+        }
+    }
+
     /** A subscription's libpq connection string to the publishing server, as an SQL literal. */
     private static String connectionString(String hostAndPort, PostgresUrl publisher, String applicationName) {
         String conninfo = hostAndPort + " dbname=" + libpqValue(publisher.database()) + " user=" + libpqValue(publisher.user())
@@ -347,6 +362,7 @@ public final class LogicalReplication {
     public static void subscribeBack(PostgresUrl old, String newHostAndPort, PostgresUrl newServer) throws SQLException {
         try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + BACK + "'")) return;
+            keepStatementsOutOfServerLog(statement);
             statement.execute("CREATE SUBSCRIPTION " + BACK + " CONNECTION " + connectionString(newHostAndPort, newServer, BACK) + " PUBLICATION " + BACK
                 + " WITH (copy_data = false, create_slot = false, slot_name = '" + BACK + "', synchronous_commit = on)");
         }
