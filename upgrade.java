@@ -35,10 +35,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "upgrade", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {"Upgrade PostgreSQL to a newer major: final backup, restore into a new volume (docker) or data directory "
         + "(embedded), verify, swap. The old one is kept until --finalize, so --rollback can always go back.",
-        "External servers: --from-url A --to-url B moves the database from A to B and leaves A as it was."},
+        "External servers: --from-url A --to-url B moves the database from A to B and leaves A as it was; with --method replicate, "
+            + "A is read-only from the switch and follows B until --finalize (or --rollback, with the same URLs)."},
     footer = {"", "Examples:", "  ./jbang oxy upgrade --to 18 --dry-run", "  ./jbang oxy upgrade --to 18",
         "  ./jbang oxy upgrade --to pgvector/pgvector:pg18", "  ./jbang oxy upgrade --rollback", "  ./jbang oxy upgrade --finalize",
-        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy"})
+        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy",
+        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy --method replicate --yes"})
 public class upgrade implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;

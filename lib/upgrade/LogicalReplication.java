@@ -29,13 +29,19 @@ public final class LogicalReplication {
 
     /** Superuser or REPLICATION: what the walsender of a subscription needs. */
     public static boolean mayReplicate(PostgresUrl old) {
-        return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user"));
+        return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication OR " + memberOfAny("rds_replication")
+            + " FROM pg_roles WHERE rolname = current_user"));
     }
 
-    /** CREATE SUBSCRIPTION: superusers, and from PostgreSQL 16 members of pg_create_subscription. */
+    /** Whether the session's role is a member of one of these roles (those that exist): managed services grant replication through their own. */
+    private static String memberOfAny(String... roles) {
+        return "EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname IN ('" + String.join("', '", roles) + "') AND pg_has_role(current_user, r.oid, 'USAGE'))";
+    }
+
+    /** CREATE SUBSCRIPTION: superusers, from PostgreSQL 16 members of pg_create_subscription, and the managed services' admin roles. */
     public static boolean maySubscribe(PostgresUrl url) {
-        return "t".equals(SingleValue.text(url, "SELECT rolsuper OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'pg_create_subscription' "
-            + "AND pg_has_role(current_user, r.oid, 'USAGE')) FROM pg_roles WHERE rolname = current_user"));
+        return "t".equals(SingleValue.text(url, "SELECT rolsuper OR " + memberOfAny("pg_create_subscription", "rds_superuser", "cloudsqlsuperuser", "azure_pg_admin")
+            + " FROM pg_roles WHERE rolname = current_user"));
     }
 
     /** ALTER SYSTEM SET wal_level: superusers only (a GRANT ALTER SYSTEM ON PARAMETER needs PostgreSQL 15 and is rare). */
