@@ -199,7 +199,19 @@ class ExternalReplicatedUpgradeTest {
             assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
             assertTrue(refused.stderr().contains("1 large object(s)") && refused.stderr().contains("--method dump"), refused.toString());
         }
+        OxyCli.Result notEmpty = upgrade("oxy", "--dry-run"); // the embedded server's own database, migrated
+        assertEquals(ExitCode.REFUSED, notEmpty.exitCode(), notEmpty.toString());
+        assertTrue(notEmpty.stderr().contains("database oxy on the target already has tables"), notEmpty.toString());
         try (Connection connection = onOld()) {
+            OxyCli.execute(connection, "CREATE ROLE plain LOGIN REPLICATION PASSWORD 'plain'");
+        }
+        OxyCli.Result mayNotSubscribe = OxyCli.run(env(), "upgrade", "--from-url", "postgresql://plain:plain@localhost:" + oldPort + "/oxy",
+            "--to-url", to("app"), "--method", "replicate", "--dry-run");
+        assertEquals(ExitCode.REFUSED, mayNotSubscribe.exitCode(), mayNotSubscribe.toString());
+        assertTrue(mayNotSubscribe.stderr().contains("role plain may not create a subscription on the old server")
+            && mayNotSubscribe.stderr().contains("pg_create_subscription"), mayNotSubscribe.toString());
+        try (Connection connection = onOld()) {
+            OxyCli.execute(connection, "DROP ROLE plain");
             OxyCli.execute(connection, "SELECT lo_unlink(4242)");
             assertEquals(before, checksums(connection), "the refusals changed nothing on the old server");
             assertEquals(List.of(), replicationObjects(connection));
