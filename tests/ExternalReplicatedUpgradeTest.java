@@ -307,13 +307,20 @@ class ExternalReplicatedUpgradeTest {
         }
     }
 
-    /** kill -9 during the copy, then --rollback; again, then a rerun; then --finalize: nothing of ours on either side, and no database dropped. */
+    /**
+     * Into an empty database made beforehand (replaced at the switch, as --method dump replaces it): kill -9 during
+     * the copy, then --rollback; inside the switch, then --rollback; during the copy, then a rerun; then --finalize:
+     * nothing of ours on either side, and no database dropped.
+     */
     @Test
     void killedDuringTheCopyARollbackOrARerunEndsCleanAndFinalizeLeavesNothing() throws Exception {
         setWalLevelLogicalOnOld();
         Map<String, String> before;
         try (Connection connection = onOld()) {
             before = checksums(connection);
+        }
+        try (Connection connection = onNew("postgres")) {
+            OxyCli.execute(connection, "CREATE DATABASE moved");
         }
         Process killed = spawnUpgrade("moved");
         Await.whileRunning(killed, Duration.ofMinutes(3), this::slotOnOld, "the slot oxy_upgrade on the old server");
@@ -322,7 +329,10 @@ class ExternalReplicatedUpgradeTest {
         OxyCli.Result rolledBack = upgrade("moved", "--rollback");
         assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
         assertOldAsBefore(before, "after a kill during the copy and --rollback");
-        assertEquals(0, databasesNamed("moved%"), "nothing left on the new server: " + rolledBack);
+        assertEquals(0, databasesNamed("moved\\_moving\\_%"), "nothing of the run left on the new server: " + rolledBack);
+        try (Connection connection = onNew("moved")) {
+            assertEquals(List.of(), RowCounts.tables(connection), "the empty database is still there, empty");
+        }
 
         // kill -9 inside the switch (writes refused on the old database): --rollback brings it back as it was
         Process inSwitch = spawnUpgrade("moved");
@@ -335,6 +345,7 @@ class ExternalReplicatedUpgradeTest {
             assertEquals(List.of(), replicationObjects(connection), "no slot or subscription left on the new server");
             assertEquals(0, databasesNamed("moved\\_moving\\_%"), "no new database left: " + afterSwitchKill);
             OxyCli.execute(connection, "DROP DATABASE IF EXISTS moved"); // a kill just after the rename leaves it, read-only
+            OxyCli.execute(connection, "CREATE DATABASE moved");
         }
 
         Process killedAgain = spawnUpgrade("moved");
@@ -343,6 +354,8 @@ class ExternalReplicatedUpgradeTest {
         OxyCli.Result rerun = upgrade("moved");
         assertEquals(0, rerun.exitCode(), rerun.toString());
         assertTrue(rerun.stdout().contains("interrupted before the switch: removing what it made"), rerun.stdout());
+        assertTrue(rerun.stdout().contains("the new database renamed to moved (replacing the empty one)"), rerun.stdout());
+        assertEquals(0, databasesNamed("moved\\_moving\\_%"), "the replaced empty database is gone, and no copy of the run's is left");
         try (Connection old = onOld(); Connection connection = onNew("moved")) {
             assertEquals(before, checksums(connection), "the new server holds the old data, once");
             assertEquals(List.of("publication oxy_upgrade_back", "slot oxy_upgrade_back"), replicationObjects(connection), "nothing of the killed run");
