@@ -35,10 +35,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "upgrade", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
     description = {"Upgrade PostgreSQL to a newer major: final backup, restore into a new volume (docker) or data directory "
         + "(embedded), verify, swap. The old one is kept until --finalize, so --rollback can always go back.",
-        "External servers: --from-url A --to-url B moves the database from A to B and leaves A as it was."},
+        "External servers: --from-url A --to-url B moves the database from A to B and leaves A as it was; with --method replicate, "
+            + "A is read-only from the switch and follows B until --finalize (or --rollback, with the same URLs)."},
     footer = {"", "Examples:", "  ./jbang oxy upgrade --to 18 --dry-run", "  ./jbang oxy upgrade --to 18",
         "  ./jbang oxy upgrade --to pgvector/pgvector:pg18", "  ./jbang oxy upgrade --rollback", "  ./jbang oxy upgrade --finalize",
-        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy"})
+        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy",
+        "  ./jbang oxy upgrade --from-url postgresql://app@old-db:5432/oxy --to-url postgresql://app@new-db:5432/oxy --method replicate --yes"})
 public class upgrade implements Callable<Integer> {
 
     @Mixin RuntimeOptions runtime;
@@ -85,7 +87,7 @@ public class upgrade implements Callable<Integer> {
     enum Method { dump, replicate }
 
     @Option(names = "--method", defaultValue = "dump", paramLabel = "dump|replicate", description = "dump (default): a final backup restored "
-        + "inside the downtime, which grows with the data. replicate (docker): the data copied by logical replication while the app "
+        + "inside the downtime, which grows with the data. replicate (docker; --from-url/--to-url): the data copied by logical replication while the app "
         + "writes; the downtime is the switchover only.")
     Method method;
 
@@ -103,16 +105,17 @@ public class upgrade implements Callable<Integer> {
         if (to != null && !to.matches("\\d{1,2}") && !to.matches(RuntimeOptions.IMAGE_REFERENCE)) {
             throw new OxyError(ExitCode.USAGE, "--to '" + to + "' is neither a major (18) nor an image (pgvector/pgvector:pg18)", "Nothing was changed.");
         }
-        if (move != null && method == Method.replicate) {
-            throw new OxyError(ExitCode.USAGE, "--method replicate does not move between --from-url and --to-url yet", "Use --method dump; nothing was changed.");
+        if (move != null && (move.from == null || move.to == null)) throw new ParameterException(spec.commandLine(), "--from-url and --to-url go together");
+        Installation installation = move == null ? installation(Runtimes.select(runtime)) : new ExternalInstallation(move.from, move.to, runtime, console);
+        // between external servers, dump is ServerMove's; replicate, and its --rollback and --finalize, are the steps below
+        if (move != null && method == Method.dump && !action.rollback && !action.finalize && !Files.exists(installation.stateFile())) {
+            return moveBetweenServers();
         }
-        if (move != null) return moveBetweenServers();
-        Installation installation = installation(Runtimes.select(runtime));
         Path stateFile = installation.stateFile();
         Optional<UpgradeState> pending = UpgradeState.read(stateFile);
         if (action.rollback) return rollBack(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to roll back", null)));
         if (action.finalize) return finalizeUpgrade(installation, pending.orElseThrow(() -> new OxyError(ExitCode.USAGE, "no upgrade to finalize", null)));
-        if (to == null) throw new OxyError(ExitCode.USAGE, "say which major to upgrade to: --to 18 (or --to postgres:18-alpine)", null);
+        if (to == null && move == null) throw new OxyError(ExitCode.USAGE, "say which major to upgrade to: --to 18 (or --to postgres:18-alpine)", null);
         if (pending.isPresent() && pending.get().swapped() && pending.get().did(UpgradeState.WAY_BACK_READY)
             && !pending.get().did(UpgradeState.WAY_BACK_FOLLOWING) && !action.dryRun) {
             console.info("Resuming the upgrade to " + pending.get().toImage() + ": the switch is done, the way back is not");
@@ -148,7 +151,6 @@ public class upgrade implements Callable<Integer> {
 
     /** External servers: the database moved from --from-url to --to-url (lib/upgrade/ServerMove). */
     private Integer moveBetweenServers() throws Exception {
-        if (move.from == null || move.to == null) throw new ParameterException(spec.commandLine(), "--from-url and --to-url go together");
         return new ServerMove(move.from, move.to, runtime, store.directory(runtime), yes, console).run(action.dryRun);
     }
 
@@ -159,7 +161,7 @@ public class upgrade implements Callable<Integer> {
         String serverVersion = BackupMaker.serverVersion(url);
         int fromMajor = DatabaseRuntime.majorOf(serverVersion);
         // a major that is not newer is refused before an image is pulled for it
-        Target target = to.matches("\\d+") && Integer.parseInt(to) <= fromMajor ? new Target(to, Integer.parseInt(to)) : installation.target(to);
+        Target target = to != null && to.matches("\\d+") && Integer.parseInt(to) <= fromMajor ? new Target(to, Integer.parseInt(to)) : installation.target(to);
         if (target.major() <= fromMajor) {
             throw new OxyError(ExitCode.REFUSED, "PostgreSQL " + serverVersion + " is already at or past " + target.major(), "Nothing to do.");
         }
@@ -286,7 +288,7 @@ public class upgrade implements Callable<Integer> {
         if (!state.did(UpgradeState.RESTORED)) {
             BackupArchive archive = BackupArchive.resolve(state.backup(), backups);
             try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), staging, List.of(backups.directory()), console)) {
-                emptyDatabase(staging);
+                emptyDatabase(installation, staging);
                 Map<String, Integer> leftOut = new LinkedHashMap<>(archive.restoreInto(tools, staging.url(), 2, false, false));
                 leftOut.keySet().removeAll(saidAtRehearsal.keySet()); // said once is enough
                 PreDataSection.reportLeftOut(console, leftOut);
@@ -435,7 +437,7 @@ public class upgrade implements Callable<Integer> {
      * as for dump), then indexes and constraints, before the copy: updates find their rows by primary key.
      */
     private void loadSchema(Installation installation, UpgradeState state, PostgresUrl old, PostgresUrl target) throws Exception {
-        emptyDatabase(installation.staging(state));
+        emptyDatabase(installation, installation.staging(state));
         PreDataSection tables = PreDataSection.ofDatabase(installation.oldRuntime(), old, state.toMajor(), console);
         PreDataSection.reportLeftOut(console, tables.load(target));
         Path work = Files.createTempDirectory("oxy-upgrade-post-data-");
@@ -548,7 +550,7 @@ public class upgrade implements Callable<Integer> {
         List<String> removed = LogicalReplication.cleanOld(installation.startOldServer(), state.replication().subscriberSystemId(),
             state.replication().replicaIdentityFull(), state.did(UpgradeState.WRITES_REFUSED));
         Files.deleteIfExists(installation.stateFile());
-        console.info("Removed the new server " + state.staging() + " and volume " + state.to()
+        console.info("Removed " + installation.describeNew(state)
             + (removed.isEmpty() ? "" : "; from the old server: " + String.join(", ", removed)));
     }
 
@@ -589,7 +591,7 @@ public class upgrade implements Callable<Integer> {
         PreDataSection schema = PreDataSection.ofDatabase(installation.oldRuntime(), old, installation.dumpMajor(state), console);
         Map<String, Integer> leftOut;
         try {
-            emptyDatabase(staging);
+            emptyDatabase(installation, staging);
             leftOut = schema.rehearse(staging.url(), "Nothing was changed: the old server still runs and the new one was removed.");
         } catch (OxyError refused) {
             installation.removeStaging(state);
@@ -619,7 +621,8 @@ public class upgrade implements Callable<Integer> {
     }
 
     /** The new server's database, empty: the new server is ours alone, and a rerun starts over. */
-    private void emptyDatabase(DatabaseRuntime staging) {
+    private void emptyDatabase(Installation installation, DatabaseRuntime staging) {
+        if (installation.stagingStartsEmpty()) return;
         Databases databases = new Databases(staging.url());
         try {
             databases.drop(runtime.database);
@@ -735,7 +738,7 @@ public class upgrade implements Callable<Integer> {
 
     private Integer finalizeUpgrade(Installation installation, UpgradeState state) throws Exception {
         if (!state.swapped()) throw new OxyError(ExitCode.REFUSED, "the upgrade has not swapped yet; nothing to finalize", "Run it again to resume, or --rollback.");
-        if (!yes) {
+        if (!yes && installation.finalizeDeletesOldData()) {
             Console.requireTyped(state.from(), "This deletes the old data (" + state.kept() + ") for good. Type " + state.from() + " to confirm: ",
                 new OxyError(ExitCode.REFUSED, "finalize deletes " + state.kept() + "; no terminal to confirm", "Pass --yes."),
                 "not confirmed; nothing was removed");
@@ -743,7 +746,8 @@ public class upgrade implements Callable<Integer> {
         if (state.replicated() && state.did(UpgradeState.WAY_BACK_READY)) removeWayBack(installation, state);
         installation.removeOld(state);
         Files.deleteIfExists(installation.stateFile());
-        console.ok("Finalized: removed the old PostgreSQL " + state.fromMajor() + " data (" + state.kept() + ")");
+        console.ok(installation.finalizeDeletesOldData() ? "Finalized: removed the old PostgreSQL " + state.fromMajor() + " data (" + state.kept() + ")"
+            : "Finalized: nothing of the upgrade is left on " + state.kept() + " or " + state.toImage());
         return ExitCode.OK;
     }
 }

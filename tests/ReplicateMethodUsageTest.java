@@ -3,11 +3,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** --method replicate where it is not built yet (embedded, --from-url/--to-url): exit 2 in two lines, before any server is touched. */
+/** --method replicate where it is not built yet (embedded), and its usage errors between --from-url/--to-url: exit 2 in two lines, before any server is touched. */
 class ReplicateMethodUsageTest {
     private Path state;
 
@@ -27,11 +29,21 @@ class ReplicateMethodUsageTest {
         assertTrue(!Files.exists(state.resolve("postgres")) && !Files.exists(state.resolve("upgrade-embedded.json")), "nothing was made");
     }
 
+    /** Between servers, --method replicate's usage errors come before any server is asked: one URL alone, a rollback with no upgrade. */
     @Test
-    void aMoveBetweenServersRefusesReplicate() throws Exception {
-        OxyCli.Result refused = OxyCli.run(OxyCli.env("OXY_STATE_DIR", state.toString()), "upgrade", "--method", "replicate",
-            "--from-url", "postgresql://app@127.0.0.1:1/oxy", "--to-url", "postgresql://app@127.0.0.1:2/oxy");
-        assertEquals(ExitCode.USAGE, refused.exitCode(), refused.toString());
-        assertTrue(refused.stderr().contains("--method replicate does not move between --from-url and --to-url yet"), refused.toString());
+    void betweenServersUsageErrorsTouchNoServer() throws Exception {
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString());
+        OxyCli.Result oneUrl = OxyCli.run(env, "upgrade", "--method", "replicate", "--from-url", "postgresql://app@127.0.0.1:1/oxy");
+        assertEquals(ExitCode.USAGE, oneUrl.exitCode(), oneUrl.toString());
+        assertTrue(oneUrl.stderr().contains("--from-url and --to-url go together"), oneUrl.toString());
+        for (String action : new String[] {"--rollback", "--finalize"}) {
+            OxyCli.Result nothing = OxyCli.run(env, "upgrade", action, "--from-url", "postgresql://app@127.0.0.1:1/oxy", "--to-url", "postgresql://app@127.0.0.1:2/oxy");
+            assertEquals(ExitCode.USAGE, nothing.exitCode(), nothing.toString());
+            assertTrue(nothing.stderr().contains("no upgrade to " + (action.equals("--rollback") ? "roll back" : "finalize")), nothing.toString());
+            assertTrue(!nothing.all().contains("Exception"), "no stack trace: " + nothing);
+        }
+        try (var files = Files.list(state)) {
+            assertEquals(List.of(), files.toList(), "nothing was made");
+        }
     }
 }

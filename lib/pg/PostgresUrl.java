@@ -185,6 +185,11 @@ public final class PostgresUrl {
         return new PostgresUrl(user, password, host, port, otherDatabase, query);
     }
 
+    /** The same URL with this password (one found in ~/.pgpass, for a connection string made here). */
+    public PostgresUrl withPassword(String otherPassword) {
+        return new PostgresUrl(user, otherPassword, host, port, database, query);
+    }
+
     /** The same URL without a password: what a printed command may carry (psql then asks, or reads PGPASSWORD / ~/.pgpass). */
     public PostgresUrl withoutPassword() {
         return new PostgresUrl(user, null, host, port, database, withoutParameters(query, SECRET_PARAMETERS));

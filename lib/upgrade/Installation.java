@@ -67,6 +67,15 @@ public interface Installation {
     /** --method replicate, the way back: the old server's URL when it runs beside the new one, else empty. */
     default Optional<PostgresUrl> runningKeptServer(UpgradeState state) { return Optional.empty(); }
 
+    /** The new server's database is made new by staging's start (external: a new database on B), so it is not dropped and made again. */
+    default boolean stagingStartsEmpty() { return false; }
+
+    /** Whether --finalize deletes the old data (docker, embedded); an external old server is someone's and is kept. */
+    default boolean finalizeDeletesOldData() { return true; }
+
+    /** What removeStaging removes, as said after it. */
+    default String describeNew(UpgradeState state) { return "the new server " + state.staging() + " and volume " + state.to(); }
+
     /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
     default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }
 }

@@ -29,7 +29,19 @@ public final class LogicalReplication {
 
     /** Superuser or REPLICATION: what the walsender of a subscription needs. */
     public static boolean mayReplicate(PostgresUrl old) {
-        return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user"));
+        return "t".equals(SingleValue.text(old, "SELECT rolsuper OR rolreplication OR " + memberOfAny("rds_replication")
+            + " FROM pg_roles WHERE rolname = current_user"));
+    }
+
+    /** Whether the session's role is a member of one of these roles (those that exist): managed services grant replication through their own. */
+    private static String memberOfAny(String... roles) {
+        return "EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname IN ('" + String.join("', '", roles) + "') AND pg_has_role(current_user, r.oid, 'USAGE'))";
+    }
+
+    /** CREATE SUBSCRIPTION: superusers, from PostgreSQL 16 members of pg_create_subscription, and the managed services' admin roles. */
+    public static boolean maySubscribe(PostgresUrl url) {
+        return "t".equals(SingleValue.text(url, "SELECT rolsuper OR " + memberOfAny("pg_create_subscription", "rds_superuser", "cloudsqlsuperuser", "azure_pg_admin")
+            + " FROM pg_roles WHERE rolname = current_user"));
     }
 
     /** ALTER SYSTEM SET wal_level: superusers only (a GRANT ALTER SYSTEM ON PARAMETER needs PostgreSQL 15 and is rare). */
@@ -241,6 +253,7 @@ public final class LogicalReplication {
     public static void createSubscription(PostgresUrl target, String hostAndPort, PostgresUrl old) throws SQLException {
         try (Connection connection = target.connect(); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + NAME + "'")) return;
+            keepStatementsOutOfServerLog(statement);
             statement.execute("CREATE SUBSCRIPTION " + NAME + " CONNECTION " + connectionString(hostAndPort, old, NAME) + " PUBLICATION " + NAME
                 + " WITH (slot_name = '" + NAME + "')");
         }
@@ -333,6 +346,20 @@ public final class LogicalReplication {
         }
     }
 
+    /**
+     * CREATE SUBSCRIPTION carries a password: this session's statements are kept out of the server's log (by
+     * log_statement, by a slow statement's duration, and with an error), where the role may set that (superuser).
+     */
+    private static void keepStatementsOutOfServerLog(Statement statement) {
+        try {
+            statement.execute("SET log_statement = 'none'");
+            statement.execute("SET log_min_duration_statement = -1");
+            statement.execute("SET log_min_error_statement = 'panic'");
+        } catch (SQLException notSuperuser) {
+            // the server's own settings stand; by default they log no successful DDL
+        }
+    }
+
     /** A subscription's libpq connection string to the publishing server, as an SQL literal. */
     private static String connectionString(String hostAndPort, PostgresUrl publisher, String applicationName) {
         String conninfo = hostAndPort + " dbname=" + libpqValue(publisher.database()) + " user=" + libpqValue(publisher.user())
@@ -344,6 +371,7 @@ public final class LogicalReplication {
     public static void subscribeBack(PostgresUrl old, String newHostAndPort, PostgresUrl newServer) throws SQLException {
         try (Connection connection = writable(old); Statement statement = connection.createStatement()) {
             if (exists(connection, "SELECT 1 FROM pg_subscription WHERE subname = '" + BACK + "'")) return;
+            keepStatementsOutOfServerLog(statement);
             statement.execute("CREATE SUBSCRIPTION " + BACK + " CONNECTION " + connectionString(newHostAndPort, newServer, BACK) + " PUBLICATION " + BACK
                 + " WITH (copy_data = false, create_slot = false, slot_name = '" + BACK + "', synchronous_commit = on)");
         }

@@ -48,7 +48,7 @@ public final class ServerMove {
         int toMajor = BackupMaker.serverMajor(target.withDatabase("postgres"));
         Databases targetDatabases = new Databases(target);
         boolean replacing = checkTarget(target, targetDatabases, fromMajor, toMajor);
-        String loading = prefix(target.database()) + STAMP.format(Instant.now());
+        String loading = newDatabaseName(target.database());
         SchemaOwner moving = SchemaOwner.ofDatabase(from); // as the post-load check will judge it on the target
         console.info("Plan: " + from + " (PostgreSQL " + fromMajor + ", " + Console.humanBytes(SingleValue.databaseSize(from)) + ") -> " + target
             + " (PostgreSQL " + toMajor + "): rehearse the schema in a new database " + loading + " on the target, final backup with pg_dump " + toMajor
@@ -60,7 +60,7 @@ public final class ServerMove {
             console.warn("database " + target.database() + " on the target has settings the moved database will not have: "
                 + String.join("; ", settings) + " (set them again with ALTER DATABASE … SET after the move)");
         }
-        if (!dryRun) dropAbandonedMoves(targetDatabases, target.database());
+        if (!dryRun) dropAbandonedMoves(targetDatabases, target.database(), console);
         DatabaseRuntime source = new ExternalRuntime(externalOptions(fromUrl));
         PostgresUrl loaded = target.withDatabase(loading);
         Thread dropOnInterrupt = dropOnInterrupt(targetDatabases, loading, target, from);
@@ -118,7 +118,7 @@ public final class ServerMove {
      * B runs the same or a newer major; its database is new or empty, and this user may create databases and
      * rename that one: nothing there is ever overwritten. Whether an empty one is there to replace.
      */
-    private static boolean checkTarget(PostgresUrl target, Databases targetDatabases, int fromMajor, int toMajor) throws Exception {
+    static boolean checkTarget(PostgresUrl target, Databases targetDatabases, int fromMajor, int toMajor) throws Exception {
         if (toMajor < fromMajor) {
             throw new OxyError(ExitCode.REFUSED, "the target runs PostgreSQL " + toMajor + ", older than the source's " + fromMajor,
                 "Move to a server of the same or a newer major.");
@@ -142,6 +142,9 @@ public final class ServerMove {
         return true;
     }
 
+    /** The new database a move loads into beside B's database: <db>_moving_<time>. */
+    static String newDatabaseName(String database) { return prefix(database) + STAMP.format(Instant.now()); }
+
     /** <db>_moving_, B's database name cut so that <db>_moving_<time>_replaced fits in a PostgreSQL name. */
     private static String prefix(String database) {
         int room = LONGEST_NAME - MOVING.length() - "yyyyMMdd_HHmmss_replaced".length();
@@ -151,7 +154,7 @@ public final class ServerMove {
     }
 
     /** Databases a killed move left on B (its half-loaded copy, or an empty one it had just replaced): never another name. */
-    private void dropAbandonedMoves(Databases targetDatabases, String database) {
+    static void dropAbandonedMoves(Databases targetDatabases, String database, Console console) {
         String prefix = prefix(database);
         for (String abandoned : targetDatabases.withPrefix(prefix)) {
             if (!OURS.matcher(abandoned.substring(prefix.length())).matches()) continue;
@@ -161,7 +164,7 @@ public final class ServerMove {
     }
 
     /** The new database: a copy of the empty one it will replace (its objects, encoding, locale, owner), or a plain new one. */
-    private static void createLoading(Databases targetDatabases, String loading, String database, boolean replacing) throws SQLException {
+    static void createLoading(Databases targetDatabases, String loading, String database, boolean replacing) throws SQLException {
         try {
             if (replacing) targetDatabases.createFrom(loading, database, targetDatabases.owner(database));
             else targetDatabases.create(loading);
@@ -177,7 +180,7 @@ public final class ServerMove {
      * The moved database takes B's name. An empty one there is renamed away in the same transaction (there is
      * never a moment without one of that name) and dropped after; it must still have no tables.
      */
-    private void renameInto(Databases targetDatabases, String loading, String database, boolean replacing) throws SQLException {
+    static void renameInto(Databases targetDatabases, String loading, String database, boolean replacing) throws SQLException {
         if (!replacing) {
             try {
                 targetDatabases.execute("ALTER DATABASE " + Databases.quote(loading) + " RENAME TO " + Databases.quote(database));
