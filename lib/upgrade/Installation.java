@@ -28,6 +28,9 @@ public interface Installation {
 
     UpgradeState newState(int fromMajor, Target target);
 
+    /** The new server and its storage in a line ("the new server c-upgrade-18 and volume v-18"), as removeStaging removes them. */
+    String describeNewStorage(UpgradeState state);
+
     /** The plan's lines for the new storage and for the swap. */
     List<String> describeSteps(UpgradeState state);
 
@@ -52,7 +55,7 @@ public interface Installation {
 
     void removeOld(UpgradeState state) throws IOException;
 
-    /** --method replicate: whether this runtime can do it yet (docker); upgrade refuses it otherwise, before anything changes. */
+    /** --method replicate: whether this runtime can do it yet (docker, embedded); upgrade refuses it otherwise, before anything changes. */
     default boolean canReplicate() { return false; }
 
     /** --method replicate: the running old server as the new one reaches it, in libpq's words ("host=… port=…"). */
