@@ -98,6 +98,15 @@ class EmbeddedReplicatedUpgradeTest {
         }
     }
 
+    private boolean writesRefusedOnOldServer() {
+        try (Connection connection = connect()) {
+            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
+        } catch (SQLException switching) {
+            return false;
+        }
+    }
+
     /** PostgreSQL 17 on the usual port takes writes, holds the data it had, and nothing of ours is left on it or beside it. */
     private void assertOldServerAsBefore(Map<String, String> before, String when) throws Exception {
         try (Connection connection = connect()) {
@@ -262,5 +271,20 @@ class EmbeddedReplicatedUpgradeTest {
         OxyCli.Result back = OxyCli.run(env, "upgrade", "--rollback");
         assertEquals(0, back.exitCode(), back.toString());
         assertOldServerAsBefore(before, "after a rollback of the finished upgrade");
+    }
+
+    /** kill -9 inside the switchover (writes refused on the old database), wherever in it the kill lands: --rollback brings it all back. */
+    @Test
+    void aKillInsideTheSwitchIsUndoneByRollback() throws Exception {
+        pgbenchInit(5);
+        Map<String, String> before = checksums();
+        Process inSwitch = OxyCli.spawn(env, upgrade);
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOldServer, "writes refused on the old database");
+        inSwitch.destroyForcibly().waitFor();
+        List<String> said = OxyCli.output(inSwitch, -9).stdout().lines().toList();
+        System.out.println("embedded --method replicate killed inside the switch after: " + said.get(said.size() - 1));
+        OxyCli.Result rolledBack = OxyCli.run(env, "upgrade", "--rollback");
+        assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
+        assertOldServerAsBefore(before, "after a kill inside the switch and --rollback");
     }
 }
