@@ -245,6 +245,8 @@ class EmbeddedReplicatedUpgradeTest {
         killed.destroyForcibly().waitFor();
         String killedOutput = OxyCli.output(killed, -9).stdout();
         assertTrue(killedOutput.contains("Old server restarted with wal_level=logical in") && !killedOutput.contains("Switchover"), killedOutput);
+        OxyCli.Result status = OxyCli.run(env, "status");
+        assertTrue(status.stdout().contains("oxy_upgrade: ") && status.stdout().contains("of WAL retained"), "status names the slot left: " + status.stdout());
         OxyCli.Result rolledBack = OxyCli.run(env, "upgrade", "--rollback");
         assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
         assertTrue(rolledBack.stdout().contains("Removed the new server's data directory " + state.resolve("postgres-18")), rolledBack.stdout());
