@@ -87,8 +87,8 @@ public class upgrade implements Callable<Integer> {
     enum Method { dump, replicate }
 
     @Option(names = "--method", defaultValue = "dump", paramLabel = "dump|replicate", description = "dump (default): a final backup restored "
-        + "inside the downtime, which grows with the data. replicate (docker; --from-url/--to-url): the data copied by logical replication while the app "
-        + "writes; the downtime is the switchover only.")
+        + "inside the downtime, which grows with the data. replicate (docker, embedded; --from-url/--to-url): the data copied by logical "
+        + "replication while the app writes; the downtime is the switchover only.")
     Method method;
 
     @Spec CommandSpec spec;
@@ -134,7 +134,7 @@ public class upgrade implements Callable<Integer> {
         }
         if (pending.isPresent()) console.info("Resuming the upgrade to " + pending.get().toImage() + " (done: " + pending.get().done() + ")");
         if (pending.isEmpty() && method == Method.replicate && !installation.canReplicate()) {
-            throw new OxyError(ExitCode.USAGE, "--method replicate works in the docker runtime only, for now",
+            throw new OxyError(ExitCode.USAGE, "--method replicate works in the docker and embedded runtimes only, for now",
                 "Use --method dump (the default); nothing was changed.");
         }
         UpgradeState state = pending.orElseGet(() -> plan(installation));
@@ -207,7 +207,7 @@ public class upgrade implements Callable<Integer> {
             + ", needed about " + Console.humanBytes(needed) + " (the new data, and the WAL the old server keeps for the copy)");
         console.info("  1. " + (logical ? "wal_level is logical already: no restart" : "restart the old server once with wal_level=logical "
             + "(a few seconds; the app's sessions end and reconnect)"));
-        console.info("  2. " + steps.get(0) + "; the schema from pg_dump " + target.major() + " (tables, then indexes and constraints)");
+        console.info("  2. " + steps.get(0) + "; the schema from pg_dump " + installation.dumpMajor(state) + " (tables, then indexes and constraints)");
         if (!withoutIdentity.isEmpty()) {
             console.info("     tables without a primary key get REPLICA IDENTITY FULL until the switch: "
                 + String.join(", ", withoutIdentity.stream().map(LogicalReplication::tableOf).toList()));
@@ -433,15 +433,16 @@ public class upgrade implements Callable<Integer> {
     }
 
     /**
-     * The schema with the new major's pg_dump: tables first (with the options the target does not know left out,
-     * as for dump), then indexes and constraints, before the copy: updates find their rows by primary key.
+     * The schema with the pg_dump the rehearsal used (the new major's in docker and external, the old one's in
+     * embedded): tables first (with the options the target does not know left out, as for dump), then indexes and
+     * constraints, before the copy: updates find their rows by primary key.
      */
     private void loadSchema(Installation installation, UpgradeState state, PostgresUrl old, PostgresUrl target) throws Exception {
         emptyDatabase(installation, installation.staging(state));
-        PreDataSection tables = PreDataSection.ofDatabase(installation.oldRuntime(), old, state.toMajor(), console);
+        PreDataSection tables = PreDataSection.ofDatabase(installation.oldRuntime(), old, installation.dumpMajor(state), console);
         PreDataSection.reportLeftOut(console, tables.load(target));
         Path work = Files.createTempDirectory("oxy-upgrade-post-data-");
-        try (PostgresTools tools = PostgresTools.find(state.toMajor(), installation.oldRuntime(), List.of(work), console)) {
+        try (PostgresTools tools = PostgresTools.find(installation.dumpMajor(state), installation.oldRuntime(), List.of(work), console)) {
             Path file = work.resolve("post-data.sql");
             Processes.Result dumped = tools.run("pg_dump", List.of("--section=post-data", "--no-password", "--file=" + file, old.database()), old);
             if (!dumped.ok()) {
@@ -550,7 +551,7 @@ public class upgrade implements Callable<Integer> {
         List<String> removed = LogicalReplication.cleanOld(installation.startOldServer(), state.replication().subscriberSystemId(),
             state.replication().replicaIdentityFull(), state.did(UpgradeState.WRITES_REFUSED));
         Files.deleteIfExists(installation.stateFile());
-        console.info("Removed " + installation.describeNew(state)
+        console.info("Removed " + installation.describeNewStorage(state)
             + (removed.isEmpty() ? "" : "; from the old server: " + String.join(", ", removed)));
     }
 

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** --method replicate where it is not built yet (embedded), and its usage errors between --from-url/--to-url: exit 2 in two lines, before any server is touched. */
+/**
+ * --method replicate where it cannot run, each before any server is touched: the embedded runtime with no data to
+ * upgrade refuses in the runtime's words; between --from-url/--to-url, its usage errors are exit 2.
+ */
 class ReplicateMethodUsageTest {
     private Path state;
 
@@ -20,11 +23,12 @@ class ReplicateMethodUsageTest {
     void deleteState() throws Exception { StateDirectory.delete(state); }
 
     @Test
-    void theEmbeddedRuntimeRefusesReplicateAndStartsNothing() throws Exception {
+    void theEmbeddedRuntimeWithoutDataRefusesReplicateAndStartsNothing() throws Exception {
         OxyCli.Result refused = OxyCli.run(OxyCli.env("OXY_RUNTIME", "embedded", "OXY_STATE_DIR", state.toString()),
             "upgrade", "--to", "18", "--method", "replicate");
-        assertEquals(ExitCode.USAGE, refused.exitCode(), refused.toString());
-        assertTrue(refused.stderr().contains("--method replicate works in the docker runtime only") && refused.stderr().contains("--method dump"), refused.toString());
+        assertEquals(ExitCode.DATABASE_UNAVAILABLE, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("no embedded PostgreSQL data in " + state.resolve("postgres")) && refused.stderr().contains("Nothing to upgrade"),
+            refused.toString());
         assertTrue(!refused.all().contains("Exception"), "no stack trace: " + refused);
         assertTrue(!Files.exists(state.resolve("postgres")) && !Files.exists(state.resolve("upgrade-embedded.json")), "nothing was made");
     }

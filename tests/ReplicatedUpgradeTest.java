@@ -57,7 +57,7 @@ class ReplicatedUpgradeTest {
     }
 
     /** An app: one row at a time into events (no primary key), ids counted once acknowledged; stops at its first error. */
-    private static final class Writer extends Thread {
+    static final class Writer extends Thread {
         final AtomicLong acknowledged = new AtomicLong();
         private final int port;
         volatile String stoppedBy;
@@ -79,7 +79,7 @@ class ReplicatedUpgradeTest {
     }
 
     /** Every table's row count and checksum of its rows, as "count:md5". */
-    private static Map<String, String> checksums(Connection connection) throws SQLException {
+    static Map<String, String> checksums(Connection connection) throws SQLException {
         Map<String, String> sums = new TreeMap<>();
         for (String table : RowCounts.tables(connection)) {
             sums.put(table, OxyCli.queryString(connection, "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM " + table + " t"));
@@ -88,7 +88,7 @@ class ReplicatedUpgradeTest {
     }
 
     /** Our replication objects on a server: slots, publications and subscriptions named oxy_upgrade…, and any slot at all. */
-    private static long replicationObjects(Connection connection) throws SQLException {
+    static long replicationObjects(Connection connection) throws SQLException {
         return OxyCli.queryLong(connection, "SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_publication) "
             + "+ (SELECT count(*) FROM pg_subscription)");
     }

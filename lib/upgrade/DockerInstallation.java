@@ -136,6 +136,9 @@ public final class DockerInstallation implements Installation {
     }
 
     @Override
+    public String describeNewStorage(UpgradeState state) { return "the new server " + state.staging() + " and volume " + state.to(); }
+
+    @Override
     public List<String> describeSteps(UpgradeState state) {
         return List.of("new volume " + state.to() + " and a staging container " + state.staging() + " on a free port (the old volume is never touched)",
             "swap: keep the old container as " + state.kept() + ", start " + state.name() + " from " + state.toImage()

@@ -5,12 +5,13 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
  * Embedded: the old data directory is read by the old major's own server binaries (from this host: the
- * embedded runtime ships PostgreSQL 18 only), restored into <dir>-18, then the directories swap names;
- * the old one is kept as <dir>-pg<old>.
+ * embedded runtime ships PostgreSQL 18 only), restored (or, with --method replicate, replicated over
+ * localhost) into <dir>-18, then the directories swap names; the old one is kept as <dir>-pg<old>.
  */
 public final class EmbeddedInstallation implements Installation {
     private final EmbeddedRuntime embedded;
@@ -63,6 +64,10 @@ public final class EmbeddedInstallation implements Installation {
     public PostgresUrl startOldServer() {
         if (embedded.isRunning()) return embedded.url();
         int dataMajor = dataMajor();
+        if (dataMajor >= EmbeddedRuntime.MAJOR && swapped()) { // after the swap the usual directory is the new server's
+            embedded.start(console, Duration.ofSeconds(120));
+            return embedded.url();
+        }
         if (dataMajor >= EmbeddedRuntime.MAJOR) {
             throw new OxyError(ExitCode.REFUSED, "the embedded data in " + dataDir + " is PostgreSQL " + dataMajor + " already", "Nothing to do.");
         }
@@ -72,11 +77,72 @@ public final class EmbeddedInstallation implements Installation {
         return embedded.url();
     }
 
+    private boolean swapped() {
+        try {
+            return UpgradeState.read(stateFile()).map(UpgradeState::swapped).orElse(false);
+        } catch (IOException unreadable) {
+            return false;
+        }
+    }
+
     /** The old data directory served by the old major's binaries, as the embedded runtime would serve it. */
-    private void startOldCluster(Path bin, int major, int port) {
-        console.step("Starting PostgreSQL " + major + " from " + bin + " on " + dataDir + " (port " + port + ")");
-        pgCtl(bin, "-D", dataDir.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
+    private void startOldCluster(Path bin, int major, int port) { startCluster(bin, major, dataDir, port); }
+
+    private void startCluster(Path bin, int major, Path directory, int port) {
+        console.step("Starting PostgreSQL " + major + " from " + bin + " on " + directory + " (port " + port + ")");
+        pgCtl(bin, "-D", directory.toString(), "-l", dataDir.resolveSibling("upgrade-old-server.log").toString(),
             "-o", "-p " + port + " -c listen_addresses=localhost -c unix_socket_directories=''", "-w", "-t", "120", "start");
+    }
+
+    /** The server of the old major on a directory, stopped by its own pg_ctl if it runs (a clean shutdown). */
+    private void stopCluster(Path bin, Path directory) {
+        if (!server(directory, 0).isRunning()) return;
+        pgCtl(bin, "-D", directory.toString(), "-m", "fast", "-w", "-t", "60", "stop");
+    }
+
+    /** A server on a directory as EmbeddedRuntime sees it: whether it runs, and its URL from postmaster.pid (never started through it). */
+    private EmbeddedRuntime server(Path directory, int port) { return new EmbeddedRuntime(optionsOnPort(port), directory); }
+
+    @Override public boolean canReplicate() { return true; }
+
+    /** The old server as the staging server reaches it: both listen on this host's localhost. */
+    @Override
+    public String replicationSource() { return "host=localhost port=" + embedded.url().port(); }
+
+    /** After the swap the new server runs on the usual directory and port. */
+    @Override
+    public String newServerAddress(UpgradeState state) { return "host=localhost port=" + embedded.url().port(); }
+
+    /** wal_level=logical takes a restart: the old server stopped and started by its own binaries, on the port it had. */
+    @Override
+    public PostgresUrl restartOldServer() {
+        int major = dataMajor();
+        Path bin = oldBinaries(major);
+        int port = embedded.url().port();
+        pgCtl(bin, "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60", "stop");
+        startOldCluster(bin, major, port);
+        Readiness.waitUntilReady(embedded.url(), Duration.ofSeconds(60), () -> {});
+        return embedded.url();
+    }
+
+    @Override
+    public Optional<PostgresUrl> runningKeptServer(UpgradeState state) {
+        EmbeddedRuntime kept = server(Path.of(state.kept()), 0);
+        return kept.isRunning() ? Optional.of(kept.url()) : Optional.empty();
+    }
+
+    /** The old directory served beside the new server (the way back), by the old binaries on a free port; its URL once it answers. */
+    @Override
+    public PostgresUrl startKeptServer(UpgradeState state) {
+        Path kept = Path.of(state.kept());
+        if (!server(kept, 0).isRunning()) {
+            int port = HostPorts.nextFree(runtime.postgresPort + 1)
+                .orElseThrow(() -> new OxyError(ExitCode.PORT_IN_USE, "no free port for the old server beside the new one", null));
+            startCluster(Path.of(state.fromImage()), state.fromMajor(), kept, port);
+        }
+        PostgresUrl url = server(kept, 0).url();
+        Readiness.waitUntilReady(url, Duration.ofSeconds(60), () -> {});
+        return url;
     }
 
     @Override
@@ -118,6 +184,9 @@ public final class EmbeddedInstallation implements Installation {
     }
 
     @Override
+    public String describeNewStorage(UpgradeState state) { return "the new server's data directory " + state.to(); }
+
+    @Override
     public List<String> describeSteps(UpgradeState state) {
         return List.of("new data directory " + state.to() + " with " + state.toImage() + " on a free port (the old directory is never touched)",
             "swap: keep the old directory as " + state.kept() + ", start " + state.toImage() + " on " + dataDir
@@ -146,14 +215,22 @@ public final class EmbeddedInstallation implements Installation {
     @Override
     public void swap(UpgradeState state, Downtime downtime) {
         Path next = Path.of(state.to());
-        if (Files.exists(next)) new EmbeddedRuntime(optionsOnPort(runtime.postgresPort), next).stop(console);
+        Path kept = Path.of(state.kept());
+        // both servers stop at once (--method replicate: the old one still runs; dump stopped it after the final backup)
+        CompletableFuture<Void> stagingGone = CompletableFuture.runAsync(() -> {
+            if (Files.exists(next)) server(next, runtime.postgresPort).stop(console);
+        });
+        if (!Files.exists(kept)) stopCluster(Path.of(state.fromImage()), dataDir);
+        Cli.join(stagingGone);
+        downtime.stepDone("both servers stopped");
         try {
-            if (!Files.exists(Path.of(state.kept()))) Files.move(dataDir, Path.of(state.kept()), StandardCopyOption.ATOMIC_MOVE);
+            if (!Files.exists(kept)) Files.move(dataDir, kept, StandardCopyOption.ATOMIC_MOVE);
             if (Files.exists(next)) Files.move(next, dataDir, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new OxyError(ExitCode.FAILED, "cannot swap the data directories: " + e.getMessage(), "Run the upgrade again to finish, or --rollback.", e);
         }
         new EmbeddedRuntime(runtime).start(console, Duration.ofSeconds(120));
+        downtime.stepDone("new server started");
     }
 
     @Override
@@ -178,6 +255,7 @@ public final class EmbeddedInstallation implements Installation {
                     + state.backup() + "' once a server runs."));
         }
         removeStaging(state);
+        stopCluster(Path.of(state.fromImage()), kept); // the way back ran it beside the new server
         if (Files.exists(kept)) {
             // the new server took the directory: it goes, the old one gets its place back
             if (Files.exists(dataDir)) {
@@ -195,6 +273,7 @@ public final class EmbeddedInstallation implements Installation {
 
     @Override
     public void removeOld(UpgradeState state) throws IOException {
+        stopCluster(Path.of(state.fromImage()), Path.of(state.kept())); // the way back ran it beside the new server
         DurableFiles.deleteRecursively(Path.of(state.kept()));
     }
 

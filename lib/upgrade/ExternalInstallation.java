@@ -292,7 +292,7 @@ public final class ExternalInstallation implements Installation {
 
     @Override public boolean finalizeDeletesOldData() { return false; }
 
-    @Override public String describeNew(UpgradeState state) { return "the new database " + state.to() + " on " + target.withoutPassword(); }
+    @Override public String describeNewStorage(UpgradeState state) { return "the new database " + state.to() + " on " + target.withoutPassword(); }
 
     @Override public boolean canReplicate() { return true; }
 

@@ -28,6 +28,9 @@ public interface Installation {
 
     UpgradeState newState(int fromMajor, Target target);
 
+    /** The new server and its storage in a line ("the new server c-upgrade-18 and volume v-18"), as removeStaging removes them. */
+    String describeNewStorage(UpgradeState state);
+
     /** The plan's lines for the new storage and for the swap. */
     List<String> describeSteps(UpgradeState state);
 
@@ -52,7 +55,7 @@ public interface Installation {
 
     void removeOld(UpgradeState state) throws IOException;
 
-    /** --method replicate: whether this runtime can do it yet (docker); upgrade refuses it otherwise, before anything changes. */
+    /** --method replicate: whether this runtime can do it yet (docker, embedded); upgrade refuses it otherwise, before anything changes. */
     default boolean canReplicate() { return false; }
 
     /** --method replicate: the running old server as the new one reaches it, in libpq's words ("host=… port=…"). */
@@ -72,9 +75,6 @@ public interface Installation {
 
     /** Whether --finalize deletes the old data (docker, embedded); an external old server is someone's and is kept. */
     default boolean finalizeDeletesOldData() { return true; }
-
-    /** What removeStaging removes, as said after it. */
-    default String describeNew(UpgradeState state) { return "the new server " + state.staging() + " and volume " + state.to(); }
 
     /** --method replicate: the old server restarted (to take wal_level=logical); its URL once it accepts again. */
     default PostgresUrl restartOldServer() { throw new UnsupportedOperationException("restart"); }
