@@ -73,7 +73,7 @@ class EmbeddedReplicatedUpgradeTest {
 
     private Map<String, String> checksums() throws SQLException {
         try (Connection connection = connect()) {
-            return ReplicatedUpgradeTest.checksums(connection);
+            return ReplicationWorkload.checksums(connection);
         }
     }
 
@@ -90,28 +90,11 @@ class EmbeddedReplicatedUpgradeTest {
         }
     }
 
-    private boolean slotOnOldServer() {
-        try (Connection connection = connect()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'oxy_upgrade'") > 0;
-        } catch (SQLException restarting) {
-            return false;
-        }
-    }
-
-    private boolean writesRefusedOnOldServer() {
-        try (Connection connection = connect()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
-        } catch (SQLException switching) {
-            return false;
-        }
-    }
-
     /** PostgreSQL 17 on the usual port takes writes, holds the data it had, and nothing of ours is left on it or beside it. */
     private void assertOldServerAsBefore(Map<String, String> before, String when) throws Exception {
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"), when);
-            assertEquals(before, ReplicatedUpgradeTest.checksums(connection), "old data intact " + when);
+            assertEquals(before, ReplicationWorkload.checksums(connection), "old data intact " + when);
             assertEquals(0, ReplicatedUpgradeTest.replicationObjects(connection), "no slot, publication or subscription left " + when);
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), when);
             OxyCli.execute(connection, "CREATE TEMP TABLE probe AS SELECT 1");
@@ -131,23 +114,12 @@ class EmbeddedReplicatedUpgradeTest {
         ZonkyPostgres17.stop(dataDir);
         ZonkyPostgres17.start(dataDir, port);
         Process load = pgbench("-c", "2", "-T", "600", "-n");
-        ReplicatedUpgradeTest.Writer app = new ReplicatedUpgradeTest.Writer(port);
+        ReplicationWorkload.Writer app = new ReplicationWorkload.Writer(port);
         app.start();
         Await.until(Duration.ofSeconds(30), () -> app.acknowledged.get() > 100, () -> "the app writing");
 
         Process running = OxyCli.spawn(env, upgrade[0], upgrade[1], upgrade[2], upgrade[3], upgrade[4], upgrade[5], upgrade[6], "--yes");
-        OxyCli.awaitOutput(running, "Copying while the app writes", Duration.ofMinutes(3));
-        long atCopy = app.acknowledged.get();
-        OxyCli.awaitOutput(running, "Switchover:", Duration.ofMinutes(3));
-        long atSwitch = app.acknowledged.get();
-        OxyCli.Result upgraded = OxyCli.finish(running, Duration.ofMinutes(3));
-        assertEquals(0, upgraded.exitCode(), upgraded.toString());
-        app.join(30_000);
-        String pgbenchOutput = new String(load.getInputStream().readAllBytes());
-        load.waitFor();
-        assertTrue(atSwitch > atCopy, "the app wrote during the copy: " + atCopy + " then " + atSwitch);
-        assertTrue(app.stoppedBy != null, "the switch ended the app's session");
-        assertTrue(pgbenchOutput.contains("number of transactions actually processed"), pgbenchOutput);
+        OxyCli.Result upgraded = ReplicationWorkload.finishWhileWriting(running, app, load);
         assertTrue(upgraded.stdout().contains("wal_level is logical already: no restart"), upgraded.stdout());
         assertTrue(upgraded.stdout().matches("(?s).*; downtime [0-9.]+ s \\(writes refused to new server accepting: [^)]*both servers stopped [^)]*\\).*"),
             upgraded.stdout());
@@ -159,7 +131,7 @@ class EmbeddedReplicatedUpgradeTest {
         assertEquals("18", Files.readString(dataDir.resolve("PG_VERSION")).strip());
         try (Connection old = OxyCli.connectLocal(keptServerPort(), "oxy")) {
             assertTrue(OxyCli.queryString(old, "SHOW server_version").startsWith("17"));
-            assertEquals(onNew, ReplicatedUpgradeTest.checksums(old), "every table on the new server as on the old one when its writes stopped");
+            assertEquals(onNew, ReplicationWorkload.checksums(old), "every table on the new server as on the old one when its writes stopped");
             assertEquals("on", OxyCli.queryString(old, "SHOW default_transaction_read_only"), "the old database is read-only for the app");
         }
         try (Connection connection = connect()) {
@@ -180,10 +152,7 @@ class EmbeddedReplicatedUpgradeTest {
         // writes after the switch, then --rollback: PostgreSQL 17 back on the usual directory and port with all of them
         Process after = pgbench("-c", "2", "-t", "300", "-n");
         try (Connection connection = connect()) {
-            OxyCli.execute(connection, "INSERT INTO events SELECT g, 'after the switch' FROM generate_series(2000001, 2000500) g");
-            OxyCli.execute(connection, "UPDATE events SET note = 'updated after the switch' WHERE id <= 300");
-            OxyCli.execute(connection, "DELETE FROM events WHERE id BETWEEN 301 AND 350");
-            OxyCli.execute(connection, "INSERT INTO tickets (n) SELECT g FROM generate_series(1, 50) g");
+            ReplicationWorkload.appWritesAfterTheSwitch(connection);
         }
         String pgbenchAfter = new String(after.getInputStream().readAllBytes());
         assertEquals(0, after.waitFor(), pgbenchAfter);
@@ -209,7 +178,7 @@ class EmbeddedReplicatedUpgradeTest {
         assertFalse(answers(keptPort), "and stops its server first");
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
-            assertEquals(afterWrites, ReplicatedUpgradeTest.checksums(connection));
+            assertEquals(afterWrites, ReplicationWorkload.checksums(connection));
             assertEquals(0, ReplicatedUpgradeTest.replicationObjects(connection), "no slot, publication or subscription left on the new server");
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
             OxyCli.execute(connection, "INSERT INTO events VALUES (0, 'after finalize')");
@@ -241,7 +210,7 @@ class EmbeddedReplicatedUpgradeTest {
 
         // kill -9 during the copy (our slot is there, the switch has not begun), then --rollback: the old server as before
         Process killed = OxyCli.spawn(env, upgrade);
-        Await.whileRunning(killed, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(killed, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::connect), "the slot oxy_upgrade on the old server");
         killed.destroyForcibly().waitFor();
         String killedOutput = OxyCli.output(killed, -9).stdout();
         assertTrue(killedOutput.contains("Old server restarted with wal_level=logical in") && !killedOutput.contains("Switchover"), killedOutput);
@@ -254,7 +223,7 @@ class EmbeddedReplicatedUpgradeTest {
 
         // kill -9 during the copy again, then a rerun: it removes what the killed run made and upgrades
         Process killedAgain = OxyCli.spawn(env, upgrade);
-        Await.whileRunning(killedAgain, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(killedAgain, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::connect), "the slot oxy_upgrade on the old server");
         killedAgain.destroyForcibly().waitFor();
         OxyCli.Result rerun = OxyCli.run(env, upgrade);
         assertEquals(0, rerun.exitCode(), rerun.toString());
@@ -262,7 +231,7 @@ class EmbeddedReplicatedUpgradeTest {
             rerun.stdout());
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
-            assertEquals(before, ReplicatedUpgradeTest.checksums(connection), "the new server holds the old data, once");
+            assertEquals(before, ReplicationWorkload.checksums(connection), "the new server holds the old data, once");
             assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name <> 'oxy_upgrade_back'"),
                 "nothing of the killed run on the new server");
         }
@@ -281,7 +250,7 @@ class EmbeddedReplicatedUpgradeTest {
         pgbenchInit(5);
         Map<String, String> before = checksums();
         Process inSwitch = OxyCli.spawn(env, upgrade);
-        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOldServer, "writes refused on the old database");
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), () -> ReplicationWorkload.writesRefused(this::connect), "writes refused on the old database");
         inSwitch.destroyForcibly().waitFor();
         List<String> said = OxyCli.output(inSwitch, -9).stdout().lines().toList();
         System.out.println("embedded --method replicate killed inside the switch after: " + said.get(said.size() - 1));

@@ -5,13 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,7 +118,6 @@ class ExternalReplicatedUpgradeTest {
         builder.environment().put("PGPASSWORD", password);
         return builder.start();
     }
-
     /** wal_level=logical, and every statement logged from then on (so a password in a statement would show in its log). */
     private void setWalLevelLogicalOnOld() throws Exception {
         try (Connection connection = onOld()) {
@@ -129,37 +125,6 @@ class ExternalReplicatedUpgradeTest {
             OxyCli.execute(connection, "ALTER SYSTEM SET log_statement = 'all'");
         }
         HostPostgres15.run("pg_ctl", "-D", oldData.toString(), "-l", oldData.resolveSibling("pg15.log").toString(), "-w", "restart");
-    }
-
-    /** An app: one row at a time into events (no primary key) and an update of an older row, ids counted once acknowledged; stops at its first error. */
-    private static final class Writer extends Thread {
-        final AtomicLong acknowledged = new AtomicLong();
-        private final int port;
-        volatile String stoppedBy;
-
-        Writer(int port) { this.port = port; }
-
-        @Override
-        public void run() {
-            try (Connection connection = OxyCli.connectLocal(port, "oxy"); Statement statement = connection.createStatement()) {
-                for (long id = 1_000_001; ; id++) {
-                    statement.execute("INSERT INTO events VALUES (" + id + ", 'during')");
-                    statement.execute("UPDATE events SET note = 'updated' WHERE id = " + (id - 1_000_000));
-                    acknowledged.set(id - 1_000_000);
-                }
-            } catch (SQLException e) {
-                stoppedBy = e.getMessage();
-            }
-        }
-    }
-
-    /** Every table's row count and checksum of its rows, as "count:md5". */
-    private static Map<String, String> checksums(Connection connection) throws SQLException {
-        Map<String, String> sums = new TreeMap<>();
-        for (String table : RowCounts.tables(connection)) {
-            sums.put(table, OxyCli.queryString(connection, "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM " + table + " t"));
-        }
-        return sums;
     }
 
     /** Slots, publications and subscriptions on a server, each "kind name", sorted: what a leftover would show as. */
@@ -183,7 +148,7 @@ class ExternalReplicatedUpgradeTest {
     void pgbenchAndAnAppWriteThroughTheCopyAndTheSwitchAndARollbackBringsTheLaterWritesBack() throws Exception {
         Map<String, String> before;
         try (Connection connection = onOld()) {
-            before = checksums(connection);
+            before = ReplicationWorkload.checksums(connection);
         }
         // refusals first, each predicted by --dry-run, nothing made on either server
         OxyCli.Result walRefused = upgrade("app", "--dry-run");
@@ -213,7 +178,7 @@ class ExternalReplicatedUpgradeTest {
         try (Connection connection = onOld()) {
             OxyCli.execute(connection, "DROP ROLE plain");
             OxyCli.execute(connection, "SELECT lo_unlink(4242)");
-            assertEquals(before, checksums(connection), "the refusals changed nothing on the old server");
+            assertEquals(before, ReplicationWorkload.checksums(connection), "the refusals changed nothing on the old server");
             assertEquals(List.of(), replicationObjects(connection));
         }
         assertEquals(0, databasesNamed("app%"), "nothing made on the new server");
@@ -224,22 +189,11 @@ class ExternalReplicatedUpgradeTest {
         assertNoPassword(plan);
 
         Process load = pgbench(oldPort, "postgres", "-c", "2", "-T", "600", "-n");
-        Writer app = new Writer(oldPort);
+        ReplicationWorkload.Writer app = new ReplicationWorkload.Writer(oldPort);
         app.start();
         Await.until(Duration.ofSeconds(30), () -> app.acknowledged.get() > 100, () -> "the app writing");
         Process upgrade = spawnUpgrade("app", "--yes");
-        OxyCli.awaitOutput(upgrade, "Copying while the app writes", Duration.ofMinutes(3));
-        long atCopy = app.acknowledged.get();
-        OxyCli.awaitOutput(upgrade, "Switchover:", Duration.ofMinutes(3));
-        long atSwitch = app.acknowledged.get();
-        OxyCli.Result upgraded = OxyCli.finish(upgrade, Duration.ofMinutes(3));
-        assertEquals(0, upgraded.exitCode(), upgraded.toString());
-        app.join(30_000);
-        String pgbenchOutput = new String(load.getInputStream().readAllBytes());
-        load.waitFor();
-        assertTrue(atSwitch > atCopy, "the app wrote during the copy: " + atCopy + " then " + atSwitch);
-        assertTrue(app.stoppedBy != null, "the switch ended the app's session");
-        assertTrue(pgbenchOutput.contains("number of transactions actually processed"), pgbenchOutput);
+        OxyCli.Result upgraded = ReplicationWorkload.finishWhileWriting(upgrade, app, load);
         assertTrue(upgraded.stdout().contains("The app's database is now postgresql://postgres@localhost:" + newPort + "/app (PostgreSQL 18)"), upgraded.stdout());
         assertTrue(upgraded.stdout().matches("(?s).*; downtime [0-9.]+ s \\(writes refused to new server accepting: [^)]*renamed to app[^)]*\\).*"), upgraded.stdout());
         assertNoPassword(upgraded);
@@ -249,8 +203,8 @@ class ExternalReplicatedUpgradeTest {
         Map<String, String> onNew;
         try (Connection old = onOld(); Connection connection = onNew("app")) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
-            onNew = checksums(connection);
-            assertEquals(checksums(old), onNew, "every table on the new server as on the old one when its writes stopped");
+            onNew = ReplicationWorkload.checksums(connection);
+            assertEquals(ReplicationWorkload.checksums(old), onNew, "every table on the new server as on the old one when its writes stopped");
             long written = app.acknowledged.get();
             assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM generate_series(1000001, " + (1_000_000 + written) + ") g "
                 + "WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = g)"), "every acknowledged write is on the new server");
@@ -268,16 +222,13 @@ class ExternalReplicatedUpgradeTest {
         // writes after the switch, then --rollback: all of them on the old server
         Process after = pgbench(newPort, NEW_PASSWORD, "-c", "2", "-t", "300", "-n");
         try (Connection connection = onNew("app")) {
-            OxyCli.execute(connection, "INSERT INTO events SELECT g, 'after the switch' FROM generate_series(2000001, 2000500) g");
-            OxyCli.execute(connection, "UPDATE events SET note = 'updated after the switch' WHERE id <= 300");
-            OxyCli.execute(connection, "DELETE FROM events WHERE id BETWEEN 301 AND 350");
-            OxyCli.execute(connection, "INSERT INTO tickets (n) SELECT g FROM generate_series(1, 50) g");
+            ReplicationWorkload.appWritesAfterTheSwitch(connection);
         }
         String pgbenchAfter = new String(after.getInputStream().readAllBytes());
         assertEquals(0, after.waitFor(), pgbenchAfter);
         Map<String, String> afterWrites;
         try (Connection connection = onNew("app")) {
-            afterWrites = checksums(connection);
+            afterWrites = ReplicationWorkload.checksums(connection);
         }
         assertTrue(!afterWrites.equals(onNew), "the writes after the switch changed the data");
         OxyCli.Result back = upgrade("app", "--rollback");
@@ -285,7 +236,7 @@ class ExternalReplicatedUpgradeTest {
         assertTrue(back.stdout().contains("with every write made since the switch") && back.stdout().contains("read-only"), back.toString());
         assertNoPassword(back);
         try (Connection connection = onOld()) {
-            assertEquals(afterWrites, checksums(connection), "every table on the old server as on the new one when the rollback stopped its writes");
+            assertEquals(afterWrites, ReplicationWorkload.checksums(connection), "every table on the old server as on the new one when the rollback stopped its writes");
             assertEquals(List.of(), replicationObjects(connection), "no slot, publication or subscription left on the old server");
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
             assertEquals(152, OxyCli.queryLong(connection, "SELECT nextval('tickets_id_seq')"), "the sequence continues from the new server's value");
@@ -294,7 +245,7 @@ class ExternalReplicatedUpgradeTest {
         try (Connection connection = onNew("app")) {
             assertEquals(List.of(), replicationObjects(connection), "no slot, publication or subscription left on the new server");
             assertEquals("on", OxyCli.queryString(connection, "SHOW default_transaction_read_only"), "the new database is kept, read-only");
-            assertEquals(afterWrites, checksums(connection), "and as it was at the rollback");
+            assertEquals(afterWrites, ReplicationWorkload.checksums(connection), "and as it was at the rollback");
         }
         try (Connection connection = onNew("postgres")) {
             OxyCli.execute(connection, "DROP DATABASE app");
@@ -317,13 +268,13 @@ class ExternalReplicatedUpgradeTest {
         setWalLevelLogicalOnOld();
         Map<String, String> before;
         try (Connection connection = onOld()) {
-            before = checksums(connection);
+            before = ReplicationWorkload.checksums(connection);
         }
         try (Connection connection = onNew("postgres")) {
             OxyCli.execute(connection, "CREATE DATABASE moved");
         }
         Process killed = spawnUpgrade("moved");
-        Await.whileRunning(killed, Duration.ofMinutes(3), this::slotOnOld, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(killed, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::onOld), "the slot oxy_upgrade on the old server");
         killed.destroyForcibly().waitFor();
         assertEquals(1, databasesNamed("moved\\_moving\\_%"), "the killed run left its new database");
         OxyCli.Result rolledBack = upgrade("moved", "--rollback");
@@ -336,7 +287,7 @@ class ExternalReplicatedUpgradeTest {
 
         // kill -9 inside the switch (writes refused on the old database): --rollback brings it back as it was
         Process inSwitch = spawnUpgrade("moved");
-        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOld, "writes refused on the old database");
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), () -> ReplicationWorkload.writesRefused(this::onOld), "writes refused on the old database");
         inSwitch.destroyForcibly().waitFor();
         OxyCli.Result afterSwitchKill = upgrade("moved", "--rollback");
         assertEquals(0, afterSwitchKill.exitCode(), afterSwitchKill.toString());
@@ -349,7 +300,7 @@ class ExternalReplicatedUpgradeTest {
         }
 
         Process killedAgain = spawnUpgrade("moved");
-        Await.whileRunning(killedAgain, Duration.ofMinutes(3), this::slotOnOld, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(killedAgain, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::onOld), "the slot oxy_upgrade on the old server");
         killedAgain.destroyForcibly().waitFor();
         OxyCli.Result rerun = upgrade("moved");
         assertEquals(0, rerun.exitCode(), rerun.toString());
@@ -357,7 +308,7 @@ class ExternalReplicatedUpgradeTest {
         assertTrue(rerun.stdout().contains("the new database renamed to moved (replacing the empty one)"), rerun.stdout());
         assertEquals(0, databasesNamed("moved\\_moving\\_%"), "the replaced empty database is gone, and no copy of the run's is left");
         try (Connection old = onOld(); Connection connection = onNew("moved")) {
-            assertEquals(before, checksums(connection), "the new server holds the old data, once");
+            assertEquals(before, ReplicationWorkload.checksums(connection), "the new server holds the old data, once");
             assertEquals(List.of("publication oxy_upgrade_back", "slot oxy_upgrade_back"), replicationObjects(connection), "nothing of the killed run");
             assertEquals(List.of("subscription oxy_upgrade_back"), replicationObjects(old), "nothing of the killed run on the old server");
         }
@@ -373,7 +324,7 @@ class ExternalReplicatedUpgradeTest {
             assertEquals(List.of(), replicationObjects(old), "no slot, publication or subscription left on the old server");
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
             OxyCli.execute(connection, "INSERT INTO events VALUES (0, 'after finalize')"); // the new database takes writes
-            assertEquals(before, checksums(old), "the old database is kept as it was");
+            assertEquals(before, ReplicationWorkload.checksums(old), "the old database is kept as it was");
             assertEquals("on", OxyCli.queryString(old, "SHOW default_transaction_read_only"), "and stays read-only");
         }
         try (Connection connection = onNew("postgres")) {
@@ -384,27 +335,10 @@ class ExternalReplicatedUpgradeTest {
         }
     }
 
-    private boolean writesRefusedOnOld() {
-        try (Connection connection = onOld()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
-    private boolean slotOnOld() {
-        try (Connection connection = onOld()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'oxy_upgrade'") > 0;
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
     /** The old server holds the data it had, takes writes, and nothing of ours is left on it. */
     private void assertOldAsBefore(Map<String, String> before, String when) throws Exception {
         try (Connection connection = onOld()) {
-            assertEquals(before, checksums(connection), "old data intact " + when);
+            assertEquals(before, ReplicationWorkload.checksums(connection), "old data intact " + when);
             assertEquals(List.of(), replicationObjects(connection), "no slot or publication left " + when);
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), when);
             assertEquals("off", OxyCli.queryString(connection, "SHOW default_transaction_read_only"), when);

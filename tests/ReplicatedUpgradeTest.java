@@ -7,14 +7,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -56,37 +53,6 @@ class ReplicatedUpgradeTest {
         return builder.start();
     }
 
-    /** An app: one row at a time into events (no primary key), ids counted once acknowledged; stops at its first error. */
-    static final class Writer extends Thread {
-        final AtomicLong acknowledged = new AtomicLong();
-        private final int port;
-        volatile String stoppedBy;
-
-        Writer(int port) { this.port = port; }
-
-        @Override
-        public void run() {
-            try (Connection connection = OxyCli.connectLocal(port, "oxy"); Statement statement = connection.createStatement()) {
-                for (long id = 1_000_001; ; id++) {
-                    statement.execute("INSERT INTO events VALUES (" + id + ", 'during')");
-                    statement.execute("UPDATE events SET note = 'updated' WHERE id = " + (id - 1_000_000)); // rows of before the upgrade
-                    acknowledged.set(id - 1_000_000);
-                }
-            } catch (SQLException e) {
-                stoppedBy = e.getMessage();
-            }
-        }
-    }
-
-    /** Every table's row count and checksum of its rows, as "count:md5". */
-    static Map<String, String> checksums(Connection connection) throws SQLException {
-        Map<String, String> sums = new TreeMap<>();
-        for (String table : RowCounts.tables(connection)) {
-            sums.put(table, OxyCli.queryString(connection, "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM " + table + " t"));
-        }
-        return sums;
-    }
-
     /** Our replication objects on a server: slots, publications and subscriptions named oxy_upgrade…, and any slot at all. */
     static long replicationObjects(Connection connection) throws SQLException {
         return OxyCli.queryLong(connection, "SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_publication) "
@@ -112,23 +78,12 @@ class ReplicatedUpgradeTest {
         startPostgres17WithData(10);
         setWalLevelLogical(); // the restart is the other test's; here the writers start before the upgrade and run through it
         Process load = pgbench("-c", "2", "-T", "600", "-n");
-        Writer app = new Writer(docker.port());
+        ReplicationWorkload.Writer app = new ReplicationWorkload.Writer(docker.port());
         app.start();
         Await.until(Duration.ofSeconds(30), () -> app.acknowledged.get() > 100, () -> "the app writing");
 
         Process upgrade = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate", "--yes");
-        OxyCli.awaitOutput(upgrade, "Copying while the app writes", Duration.ofMinutes(3));
-        long atCopy = app.acknowledged.get();
-        OxyCli.awaitOutput(upgrade, "Switchover:", Duration.ofMinutes(3));
-        long atSwitch = app.acknowledged.get();
-        OxyCli.Result upgraded = OxyCli.finish(upgrade, Duration.ofMinutes(3));
-        assertEquals(0, upgraded.exitCode(), upgraded.toString());
-        app.join(30_000);
-        String pgbenchOutput = new String(load.getInputStream().readAllBytes());
-        load.waitFor();
-        assertTrue(atSwitch > atCopy, "the app wrote during the copy: " + atCopy + " then " + atSwitch);
-        assertTrue(app.stoppedBy != null, "the switch ended the app's session");
-        assertTrue(pgbenchOutput.contains("number of transactions actually processed"), pgbenchOutput);
+        OxyCli.Result upgraded = ReplicationWorkload.finishWhileWriting(upgrade, app, load);
         assertTrue(upgraded.stdout().matches("(?s).*; downtime [0-9.]+ s \\(writes refused to new server accepting: [^)]*\\).*"), upgraded.stdout());
         assertTrue(upgraded.stdout().matches("(?s).*REPLICA IDENTITY FULL until the switch: [^\\n]*public\\.events, public\\.pgbench_history.*"), upgraded.stdout());
         assertTrue(!upgraded.all().contains("password"), "no password printed: " + upgraded);
@@ -136,7 +91,7 @@ class ReplicatedUpgradeTest {
         Map<String, String> onNew;
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
-            onNew = checksums(connection);
+            onNew = ReplicationWorkload.checksums(connection);
             long written = app.acknowledged.get();
             assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM generate_series(1000001, " + (1_000_000 + written) + ") g "
                 + "WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = g)"), "every acknowledged write is on the new server");
@@ -160,16 +115,13 @@ class ReplicatedUpgradeTest {
         // writes after the switch (pgbench, and the app's inserts, updates and deletes in the table without a key), then --rollback: all on the old server
         Process after = pgbench("-c", "2", "-t", "300", "-n");
         try (Connection connection = connect()) {
-            OxyCli.execute(connection, "INSERT INTO events SELECT g, 'after the switch' FROM generate_series(2000001, 2000500) g");
-            OxyCli.execute(connection, "UPDATE events SET note = 'updated after the switch' WHERE id <= 300");
-            OxyCli.execute(connection, "DELETE FROM events WHERE id BETWEEN 301 AND 350");
-            OxyCli.execute(connection, "INSERT INTO tickets (n) SELECT g FROM generate_series(1, 50) g");
+            ReplicationWorkload.appWritesAfterTheSwitch(connection);
         }
         String pgbenchAfter = new String(after.getInputStream().readAllBytes());
         assertEquals(0, after.waitFor(), pgbenchAfter);
         Map<String, String> afterWrites;
         try (Connection connection = connect()) {
-            afterWrites = checksums(connection);
+            afterWrites = ReplicationWorkload.checksums(connection);
         }
         assertTrue(!afterWrites.equals(onNew), "the writes after the switch changed the data");
         OxyCli.Result back = OxyCli.run(docker.env(), "upgrade", "--rollback");
@@ -177,7 +129,7 @@ class ReplicatedUpgradeTest {
         assertTrue(back.stdout().contains("with every write made since the switch") && !back.all().contains("discarded"), back.toString());
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"));
-            assertEquals(afterWrites, checksums(connection), "every table on the old server as on the new one when the rollback stopped its writes");
+            assertEquals(afterWrites, ReplicationWorkload.checksums(connection), "every table on the old server as on the new one when the rollback stopped its writes");
             assertEquals(0, replicationObjects(connection), "no slot, publication or subscription left on the old server");
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), "replica identity restored");
             assertEquals(152, OxyCli.queryLong(connection, "SELECT nextval('tickets_id_seq')"), "the sequence continues from the new server's value");
@@ -199,16 +151,16 @@ class ReplicatedUpgradeTest {
         }
         Map<String, String> onNew;
         try (Connection connection = connect()) {
-            onNew = checksums(connection);
+            onNew = ReplicationWorkload.checksums(connection);
         }
         Process killed = OxyCli.spawn(docker.env(), "upgrade", "--rollback");
-        Await.whileRunning(killed, Duration.ofMinutes(2), this::writesRefusedOnOldServer, "writes refused on the new database");
+        Await.whileRunning(killed, Duration.ofMinutes(2), () -> ReplicationWorkload.writesRefused(this::connect), "writes refused on the new database");
         killed.destroyForcibly().waitFor();
         OxyCli.Result rerun = OxyCli.run(docker.env(), "upgrade", "--rollback");
         assertEquals(0, rerun.exitCode(), rerun.toString());
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"));
-            assertEquals(onNew, checksums(connection), "the writes made after the switch are on the old server, once");
+            assertEquals(onNew, ReplicationWorkload.checksums(connection), "the writes made after the switch are on the old server, once");
             assertEquals(0, replicationObjects(connection), "nothing of ours left on the old server");
             assertEquals("off", OxyCli.queryString(connection, "SHOW default_transaction_read_only"), "the old server takes writes");
         }
@@ -232,28 +184,11 @@ class ReplicatedUpgradeTest {
         assertTrue(!status.stdout().contains("oxy_upgrade"), "status finds no slot of ours: " + status.stdout());
     }
 
-    private boolean slotOnOldServer() {
-        try (Connection connection = connect()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'oxy_upgrade'") > 0;
-        } catch (SQLException restarting) {
-            return false;
-        }
-    }
-
-    private boolean writesRefusedOnOldServer() {
-        try (Connection connection = connect()) {
-            return OxyCli.queryLong(connection, "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
-                + "WHERE d.datname = 'oxy' AND array_to_string(s.setconfig, ',') LIKE '%default_transaction_read_only=on%'") > 0;
-        } catch (SQLException switching) {
-            return false;
-        }
-    }
-
     /** The old server runs PostgreSQL 17, takes writes, holds the data it had, and nothing of ours is left on either side. */
     private void assertOldServerAsBefore(Map<String, String> before, String when) throws Exception {
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("17"), when);
-            assertEquals(before, checksums(connection), "old data intact " + when);
+            assertEquals(before, ReplicationWorkload.checksums(connection), "old data intact " + when);
             assertEquals(0, replicationObjects(connection), "no slot or publication left " + when);
             assertEquals("d", OxyCli.queryString(connection, "SELECT relreplident FROM pg_class WHERE oid = 'events'::regclass"), when);
             OxyCli.execute(connection, "CREATE TEMP TABLE probe AS SELECT 1"); // writable again
@@ -268,7 +203,7 @@ class ReplicatedUpgradeTest {
         startPostgres17WithData(10);
         Map<String, String> before;
         try (Connection connection = connect()) {
-            before = checksums(connection);
+            before = ReplicationWorkload.checksums(connection);
             OxyCli.execute(connection, "SELECT lo_create(4242)");
             OxyCli.execute(connection, "CREATE ROLE plain LOGIN PASSWORD 'postgres'");
         }
@@ -295,7 +230,7 @@ class ReplicatedUpgradeTest {
 
         // kill -9 during the copy (our slot is there, the switch has not begun): status warns, a rerun cleans up and finishes
         Process killed = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
-        Await.whileRunning(killed, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(killed, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::connect), "the slot oxy_upgrade on the old server");
         killed.destroyForcibly().waitFor();
         String killedOutput = OxyCli.output(killed, -9).stdout();
         assertTrue(killedOutput.contains("Old server restarted with wal_level=logical in") && !killedOutput.contains("Switchover"), killedOutput);
@@ -306,7 +241,7 @@ class ReplicatedUpgradeTest {
         assertTrue(rerun.stdout().contains("interrupted before the switch: removing what it made") && rerun.stdout().contains("wal_level is logical already"), rerun.stdout());
         try (Connection connection = connect()) {
             assertTrue(OxyCli.queryString(connection, "SHOW server_version").startsWith("18"));
-            assertEquals(before, checksums(connection), "the new server holds the old data, once");
+            assertEquals(before, ReplicationWorkload.checksums(connection), "the new server holds the old data, once");
             assertEquals(2, replicationObjects(connection), "the way back's slot and publication, and nothing of the killed run");
             assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_replication_slots WHERE slot_name <> 'oxy_upgrade_back'"));
         }
@@ -325,7 +260,7 @@ class ReplicatedUpgradeTest {
 
         // kill -9 inside the switchover (writes refused on the old database): --rollback brings it all back
         Process inSwitch = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
-        Await.whileRunning(inSwitch, Duration.ofMinutes(3), this::writesRefusedOnOldServer, "writes refused on the old database");
+        Await.whileRunning(inSwitch, Duration.ofMinutes(3), () -> ReplicationWorkload.writesRefused(this::connect), "writes refused on the old database");
         inSwitch.destroyForcibly().waitFor();
         OxyCli.Result rolledBack = OxyCli.run(docker.env(), "upgrade", "--rollback");
         assertEquals(0, rolledBack.exitCode(), rolledBack.toString());
@@ -339,10 +274,10 @@ class ReplicatedUpgradeTest {
         startPostgres17WithData(5);
         Map<String, String> before;
         try (Connection connection = connect()) {
-            before = checksums(connection);
+            before = ReplicationWorkload.checksums(connection);
         }
         Process interrupted = OxyCli.spawn(docker.env(), "upgrade", "--to", "18", "--method", "replicate");
-        Await.whileRunning(interrupted, Duration.ofMinutes(3), this::slotOnOldServer, "the slot oxy_upgrade on the old server");
+        Await.whileRunning(interrupted, Duration.ofMinutes(3), () -> ReplicationWorkload.hasOurSlot(this::connect), "the slot oxy_upgrade on the old server");
         new ProcessBuilder("kill", "-INT", String.valueOf(interrupted.pid())).start().waitFor();
         OxyCli.Result result = OxyCli.finish(interrupted, Duration.ofSeconds(90));
         assertTrue(result.exitCode() != 0 && result.stderr().contains("upgrade interrupted: what it made was removed"), result.toString());
