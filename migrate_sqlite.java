@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -32,9 +31,9 @@ import org.sqlite.SQLiteConfig;
 /**
  * migrate_sqlite: move a SQLite file into PostgreSQL in one transaction. The mode first (app: into the app's
  * schema; generic: the file's own schema), said in one line; pre-flight checks (readable file, reachable target,
- * every table and column mapped, no orphans, empty target), then each table streamed with COPY in foreign-key
+ * every table and column mapped, empty target), then each table streamed with COPY in foreign-key
  * order, converted by the target column's type, keys and indexes rebuilt, row counts (and with --verify,
- * checksums) compared and SQLite's integrity check (run beside the load) awaited before the commit. Any failure or interrupt rolls everything back. The dry run does the
+ * checksums) compared and SQLite's integrity check and the orphan check (both run beside the load) awaited before the commit. Any failure or interrupt rolls everything back. The dry run does the
  * same load in a transaction it rolls back, so it meets every refusal the real run would.
  */
 @Command(name = "migrate_sqlite", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
@@ -126,38 +125,45 @@ public class migrate_sqlite implements Callable<Integer> {
             if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
             List<String> problems = new ArrayList<>();
             List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
-            Map<String, Set<Long>> orphans = findOrphans(sqlite, plan, problems);
-            findOrphansOfTargetKeys(sqlite, pg, plan, orphans, problems);
-            checkTargetEmpty(pg, plan, problems, false);
-            if (dryRun) {
-                int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems, integrity);
-                pg.rollback(); // the dry run's schema, load and checks leave nothing behind
-                return exitCode;
+            try (OrphanCheck orphanCheck = OrphanCheck.start(openSource(source), plan, keysOnlyTheTargetHas(pg, plan), skipOrphans)) {
+                // a run that skips orphans needs them before the load, and a dry run or a refusal lists them in order;
+                // any other run loads while they are looked for, and the commit waits for them
+                Map<String, Set<Long>> orphans = dryRun || skipOrphans ? orphans(orphanCheck, problems) : null;
+                List<String> notEmpty = new ArrayList<>();
+                checkTargetEmpty(pg, plan, notEmpty, false);
+                if (orphans == null && !(problems.isEmpty() && notEmpty.isEmpty())) orphans = orphans(orphanCheck, problems);
+                problems.addAll(notEmpty);
+                if (dryRun) {
+                    int exitCode = dryRun(sqlite, pg, source, plan, orphans, pending, problems, integrity);
+                    pg.rollback(); // the dry run's schema, load and checks leave nothing behind
+                    return exitCode;
+                }
+                pg.rollback();
+                if (!problems.isEmpty()) throw refused(problems);
+                // for real: the same schema, now through Flyway (its history), then the load in one transaction
+                if (!pending.isEmpty()) applyMigrations(target);
+                LoadResult loaded;
+                try {
+                    if (createSchema) createMissingTables(pg, sourceTables, true);
+                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
+                    List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
+                    checkTargetEmpty(pg, plan, lateProblems, true);
+                    if (!lateProblems.isEmpty()) throw refused(lateProblems);
+                    loaded = load(sqlite, pg, source, plan, orphans == null ? Map.of() : orphans, refusal -> { throw refusal; });
+                    resetSequences(pg, plan);
+                    verifyCounts(pg, plan, loaded);
+                    if (verify) verifyChecksums(pg, plan, loaded);
+                    if (orphans == null) refuseOrphans(pg, orphanCheck);
+                    awaitIntegrity(integrity);
+                    commit(pg);
+                } catch (Exception e) {
+                    if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
+                    throw orphans == null ? explainByOrphans(orphanCheck, e) : e;
+                }
+                analyze(pg, plan);
+                summarize(plan, loaded, started);
+                return ExitCode.OK;
             }
-            pg.rollback();
-            if (!problems.isEmpty()) throw refused(problems);
-            // for real: the same schema, now through Flyway (its history), then the load in one transaction
-            if (!pending.isEmpty()) applyMigrations(target);
-            LoadResult loaded;
-            try {
-                if (createSchema) createMissingTables(pg, sourceTables, true);
-                plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
-                List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
-                checkTargetEmpty(pg, plan, lateProblems, true);
-                if (!lateProblems.isEmpty()) throw refused(lateProblems);
-                loaded = load(sqlite, pg, source, plan, orphans, refusal -> { throw refusal; });
-                resetSequences(pg, plan);
-                verifyCounts(pg, plan, loaded);
-                if (verify) verifyChecksums(pg, plan, loaded);
-                awaitIntegrity(integrity);
-                commit(pg);
-            } catch (Exception e) {
-                if (!pending.isEmpty()) undoMigrations(pg, madeByMigrations);
-                throw e;
-            }
-            analyze(pg, plan);
-            summarize(plan, loaded, started);
-            return ExitCode.OK;
         }
     }
 
@@ -347,36 +353,14 @@ public class migrate_sqlite implements Callable<Integer> {
         return TablePlan.inForeignKeyOrder(mapped, console);
     }
 
-    /** Rows whose foreign keys point nowhere, by SQLite's own check, as table -> rowids. */
-    Map<String, Set<Long>> findOrphans(Connection sqlite, List<TablePlan> plan, List<String> problems) {
-        Map<String, Set<Long>> orphans = new TreeMap<>();
-        for (TablePlan table : plan) {
-            try (Statement statement = sqlite.createStatement();
-                 ResultSet result = statement.executeQuery("PRAGMA foreign_key_check(" + Databases.quote(table.source().name()) + ")")) {
-                while (result.next()) {
-                    long rowid = result.getLong("rowid");
-                    String parent = result.getString("parent");
-                    if (!SourceKeys.isOrphan(sqlite, table.source().name(), rowid, parent, result.getInt("fkid"))) continue;
-                    orphans.computeIfAbsent(table.name(), name -> new LinkedHashSet<>()).add(rowid);
-                    if (!skipOrphans) problems.add("orphan: " + table.name() + " rowid " + rowid + " points to a missing row of " + parent);
-                }
-            } catch (SQLException e) {
-                console.warn("the foreign keys of " + table.name() + " could not be checked in SQLite (" + Cli.describe(e) + "); PostgreSQL will check them");
-            }
-        }
-        if (skipOrphans) orphans.forEach((table, rows) -> console.warn("Skipping " + rows.size() + " orphan row(s) of " + table));
-        return orphans;
-    }
-
     /**
-     * Foreign keys only the target has (SQLite's file does not declare them, so its own check cannot see them):
-     * rows pointing nowhere are orphans all the same, found before the load like SQLite's own, and skipped
-     * with --skip-orphans like them.
+     * Foreign keys only the target has (SQLite's file does not declare them, so its own check cannot see them), on a
+     * single column of two loaded tables: the orphan check looks for rows of the file that break them too.
      */
-    void findOrphansOfTargetKeys(Connection sqlite, Connection pg, List<TablePlan> plan, Map<String, Set<Long>> orphans, List<String> problems)
-            throws SQLException {
+    List<OrphanCheck.TargetKey> keysOnlyTheTargetHas(Connection pg, List<TablePlan> plan) throws SQLException {
         Map<String, TablePlan> byName = new LinkedHashMap<>();
         plan.forEach(table -> byName.put(table.name(), table));
+        List<OrphanCheck.TargetKey> keys = new ArrayList<>();
         for (TargetSchema.Constraint key : TargetSchema.constraints(pg)) {
             TablePlan child = byName.get(key.table());
             TablePlan parent = key.parent() == null ? null : byName.get(key.parent());
@@ -384,22 +368,34 @@ public class migrate_sqlite implements Callable<Integer> {
             String column = key.columns().get(0), parentColumn = key.parentColumns().get(0);
             if (!child.columns().contains(column) || !parent.columns().contains(parentColumn)) continue;
             boolean declared = child.source().foreignKeys().stream().anyMatch(fk -> fk[0].equals(column) && fk[1].equalsIgnoreCase(parent.source().name()));
-            if (declared) continue; // SQLite's own check covered it
-            String candidates = "SELECT c.rowid, c." + Databases.quote(column) + " FROM " + Databases.quote(child.source().name()) + " c WHERE c." + Databases.quote(column)
-                + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " + Databases.quote(parent.source().name()) + " p WHERE p." + Databases.quote(parentColumn) + " = c." + Databases.quote(column) + ")";
-            try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(candidates)) {
-                while (result.next()) {
-                    long rowid = result.getLong(1);
-                    if (SourceKeys.parentHas(sqlite, parent.source().name(), parentColumn, result.getObject(2))) continue; // the same uuid in another form
-                    if (!orphans.computeIfAbsent(child.name(), name -> new LinkedHashSet<>()).add(rowid)) continue;
-                    if (skipOrphans) console.warn("Skipping orphan " + child.name() + " rowid " + rowid + " (the target's foreign key " + key.name() + ")");
-                    if (!skipOrphans) {
-                        problems.add("orphan: " + child.name() + " rowid " + rowid + " points to a missing row of " + parent.name()
-                            + " (the target's foreign key " + key.name() + "; SQLite's file does not declare it)");
-                    }
-                }
-            }
+            if (!declared) keys.add(new OrphanCheck.TargetKey(child, column, parent, parentColumn, key.name())); // else SQLite's own check covers it
         }
+        return keys;
+    }
+
+    /** Waits for the orphan check: its warnings said, its problems added, the orphans (table -> rowids) returned. */
+    Map<String, Set<Long>> orphans(OrphanCheck check, List<String> problems) throws SQLException {
+        OrphanCheck.Found found = check.await();
+        found.warnings().forEach(console::warn);
+        problems.addAll(found.problems());
+        return found.orphans();
+    }
+
+    /** Before the commit of a load that ran beside the orphan check: orphans refuse it as the pre-flight would have. */
+    void refuseOrphans(Connection pg, OrphanCheck check) throws SQLException {
+        List<String> problems = new ArrayList<>();
+        orphans(check, problems);
+        if (!problems.isEmpty()) {
+            pg.rollback();
+            throw refused(problems);
+        }
+    }
+
+    /** After a failure of a load that ran beside the orphan check: orphans (which break a foreign key) are the refusal. */
+    Exception explainByOrphans(OrphanCheck check, Exception failure) {
+        if (failure instanceof OxyError error && (error.exitCode() == ExitCode.USAGE || error.exitCode() == ExitCode.DATABASE_UNAVAILABLE)) return failure;
+        List<String> problems = check.problemsIfAny();
+        return problems.isEmpty() ? failure : refused(problems);
     }
 
     /** forReal: --truncate's TRUNCATE is the load's (the pre-flight's ran in its rolled-back transaction, unsaid). */
@@ -457,13 +453,12 @@ public class migrate_sqlite implements Callable<Integer> {
         int index = 0;
         for (TablePlan table : plan) {
             index++;
-            long found = count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name()));
-            String prefix = (dryRun ? "[DRY RUN] " : "") + "[" + index + "/" + plan.size() + "] " + table.name() + ": Found " + found + " records";
-            TableCopy result = copyTable(sqlite, pg, table, orphans.getOrDefault(table.name(), Set.of()), found, prefix, counted);
+            String label = (dryRun ? "[DRY RUN] " : "") + "[" + index + "/" + plan.size() + "] " + table.name();
+            TableCopy result = copyTable(sqlite, pg, table, orphans.getOrDefault(table.name(), Set.of()), label, counted);
             rows.put(table.name(), result.rows());
             checksums.put(table.name(), result.checksum());
             bytes += result.bytes();
-            console.plain(prefix + " \u2192 " + (dryRun ? "would migrate " : "Migrated ") + result.rows() + " records \u2713");
+            console.plain(label + ": Found " + result.found() + " records \u2192 " + (dryRun ? "would migrate " : "Migrated ") + result.rows() + " records \u2713");
         }
         rebuildKeysAndIndexes(pg, file, plan, rebuild, refusals[0] == 0, counted);
         return new LoadResult(rows, checksums, bytes);
@@ -522,38 +517,40 @@ public class migrate_sqlite implements Callable<Integer> {
             + " GROUP BY " + columns + " HAVING count(*) > 1) duplicated");
     }
 
-    record TableCopy(long rows, long checksum, long bytes) {}
+    /** found: the rows the SQLite table holds; rows: those sent. */
+    record TableCopy(long found, long rows, long checksum, long bytes) {}
 
     /**
      * Streams one table: SQLite cursor -> converters -> COPY -> PostgreSQL, never the whole table in memory, in
      * a savepoint: what COPY refuses (a check, NOT NULL, a range) goes to onRefusal and the table to its savepoint.
+     * The rows found are counted on the way (a count(*) first read a text-heavy table twice).
      */
-    TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, long expected, String label,
+    TableCopy copyTable(Connection sqlite, Connection pg, TablePlan table, Set<Long> skip, String label,
                         Consumer<OxyError> onRefusal) throws Exception {
         Savepoint before = pg.setSavepoint();
         boolean freeze = createdInThisTransaction.contains(table.name());
         if (freeze) emptyInThisSavepoint(pg, table);
         CopyWriter writer = new CopyWriter(CopyBuffer.start(pg, table, freeze), verify ? new RowChecksum() : null); // encodes and sends on its own thread
-        long rows;
+        SourceRows.Walked walked;
         long checksum;
-        try (ProgressBar progress = progressBar(label, expected)) {
-            rows = new SourceRows(sqlite, stripNul).walk(table, skip, (values, number) -> {
+        try (ProgressBar progress = progressBar(sqlite, table, label)) {
+            walked = new SourceRows(sqlite, stripNul).walk(table, skip, (values, number) -> {
                 writer.row(values);
                 if (progress != null && (number & 1023) == 0) progress.stepTo(number);
             }, onRefusal);
-            if (progress != null) progress.stepTo(rows);
+            if (progress != null) progress.stepTo(walked.rows());
             checksum = writer.finish();
             pg.releaseSavepoint(before);
         } catch (SQLException e) {
             writer.cancel();
             pg.rollback(before);
             onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
-            return new TableCopy(0, 0, 0);
+            return new TableCopy(count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name())), 0, 0, 0); // the walk stopped early
         } catch (RuntimeException | Error e) {
             writer.cancel();
             throw e;
         }
-        return new TableCopy(rows, checksum, writer.bytes());
+        return new TableCopy(walked.read(), walked.rows(), checksum, writer.bytes());
     }
 
     /**
@@ -568,8 +565,11 @@ public class migrate_sqlite implements Callable<Integer> {
         }
     }
 
-    ProgressBar progressBar(String label, long total) {
-        if (!Console.isTerminal() || total < 10_000) return null;
+    /** On a terminal, for a large table: its size told by its highest rowid (exact for a table never deleted from, and instant). */
+    ProgressBar progressBar(Connection sqlite, TablePlan table, String label) throws SQLException {
+        if (!Console.isTerminal() || !table.source().hasRowid()) return null;
+        long total = count(sqlite, "SELECT coalesce(max(rowid), 0) FROM " + Databases.quote(table.source().name()));
+        if (total < 10_000) return null;
         return new ProgressBarBuilder().setTaskName(label).setInitialMax(total).setUpdateIntervalMillis(250).showSpeed().continuousUpdate().build();
     }
 
@@ -692,7 +692,7 @@ public class migrate_sqlite implements Callable<Integer> {
         } else {
             for (TablePlan table : plan) {
                 Set<Long> skipped = orphans.getOrDefault(table.name(), Set.of());
-                long rows = new SourceRows(sqlite, stripNul).walk(table, skipped, (values, number) -> {}, listed);
+                long rows = new SourceRows(sqlite, stripNul).walk(table, skipped, (values, number) -> {}, listed).rows();
                 console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
             }
         }

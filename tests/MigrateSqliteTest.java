@@ -351,6 +351,46 @@ class MigrateSqliteTest {
     }
 
     /**
+     * The orphan check runs beside the load: an orphan at the end of a large table, which the foreign key rebuilt
+     * after the load also meets, still refuses the run with the pre-flight's words and exit 8, in the dry run and
+     * the real run alike; the target (holding another program's table) is exactly as before. --skip-orphans leaves it out.
+     */
+    @Test
+    void anOrphanFoundBesideTheLoadRefusesAsThePreFlightDidAndChangesNothing() throws Exception {
+        Path sqlite = files.resolve("orphan-at-the-end.sqlite");
+        sqlite(sqlite, "CREATE TABLE parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents (id), amount INTEGER NOT NULL)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO parents SELECT i, 'parent ' || i FROM n",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 199999) INSERT INTO items SELECT i, 1 + i % 100, i FROM n",
+            "INSERT INTO items VALUES (200000, 4242, 1)");
+        try (Connection connection = target()) {
+            OxyCli.execute(connection, "CREATE TABLE kept (id int PRIMARY KEY, note text)");
+            OxyCli.execute(connection, "INSERT INTO kept VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+        }
+        String orphan = "orphan: items rowid 200000 points to a missing row of parents";
+        OxyCli.Result dry = migrate(sqlite, "--create-schema", "--dry-run");
+        assertEquals(ExitCode.REFUSED, dry.exitCode(), dry.toString());
+        assertTrue(dry.stdout().contains("[DRY RUN] Problems the real run would hit (1):") && dry.stdout().contains("  - " + orphan), dry.toString());
+
+        OxyCli.Result real = migrate(sqlite, "--create-schema");
+        assertEquals(ExitCode.REFUSED, real.exitCode(), real.toString());
+        assertTrue(real.stderr().contains("pre-flight checks found 1 problem(s); nothing was written"), real.toString());
+        assertEquals(orphan, refusalLine(real));
+        assertFalse(real.stderr().contains("foreign key") || real.all().contains("at org."), "the orphan, not the key it breaks, and no stack trace: " + real);
+        try (Connection connection = target()) {
+            assertEquals("1:one,2:two,3:three", OxyCli.queryString(connection, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM kept"));
+            assertEquals(1, OxyCli.queryLong(connection, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+                "only the other program's table: not even the created ones are left");
+        }
+
+        OxyCli.Result skipped = migrate(sqlite, "--create-schema", "--skip-orphans");
+        assertEquals(0, skipped.exitCode(), skipped.toString());
+        assertTrue(skipped.stdout().contains("Skipping 1 orphan row(s) of items"), skipped.stdout());
+        assertTrue(skipped.stdout().contains("items: Found 200000 records \u2192 Migrated 199999 records"), skipped.stdout());
+        assertEquals(199_999, rows("items"));
+    }
+
+    /**
      * Tables --create-schema makes are loaded with COPY FREEZE: ANALYZE finds the pages all-visible (without FREEZE
      * none is until a vacuum; COPY leaves out the few pages its insert batches share), so no vacuum has to rewrite them.
      */

@@ -15,6 +15,9 @@ public final class SourceRows {
     /** One row's values and their COPY encoding must fit in the heap together, with room to spare. */
     public static final long MAX_ROW_BYTES = Runtime.getRuntime().maxMemory() / 4;
 
+    /** What a walk saw: every row the table holds (read) and those handed on (neither orphans skipped nor bad). */
+    public record Walked(long read, long rows) {}
+
     /** Takes each converted row with its number (from 1). */
     @FunctionalInterface
     public interface RowSink {
@@ -32,17 +35,18 @@ public final class SourceRows {
 
     /**
      * Streams a table's source rows, orphans in skip left out, each value converted by its target column's type,
-     * to the sink; returns how many rows it handed on. A bad value goes to onBadValue, which throws (the load) or
+     * to the sink; returns how many rows it read and handed on. A bad value goes to onBadValue, which throws (the load) or
      * records it (the dry run, which goes on converting, and leaves that row out). The values array is reused from row to row.
      */
-    public long walk(TablePlan table, Set<Long> skip, RowSink sink, Consumer<OxyError> onBadValue) throws SQLException {
+    public Walked walk(TablePlan table, Set<Long> skip, RowSink sink, Consumer<OxyError> onBadValue) throws SQLException {
         List<ValueConverter> converters = table.targetColumns().stream().map(this::converterFor).toList();
         boolean[] notNull = new boolean[converters.size()];
         for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
-        long rows = 0;
+        long rows = 0, read = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             Object[] values = new Object[converters.size()];
             while (result.next()) {
+                read++;
                 long rowid = result.getLong(1);
                 if (skip.contains(rowid)) continue;
                 try {
@@ -73,7 +77,7 @@ public final class SourceRows {
                 }
             }
         }
-        return rows;
+        return new Walked(read, rows);
     }
 
     private ValueConverter converterFor(TargetSchema.Column column) {
