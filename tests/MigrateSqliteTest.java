@@ -391,6 +391,45 @@ class MigrateSqliteTest {
     }
 
     /**
+     * Text goes to COPY as the bytes SQLite holds, without a decode and re-encode in between; what arrives and what is
+     * refused stay as they were: unicode as it is, bytes that are not UTF-8 as the replacement characters they
+     * always became, a NUL refused (or stripped with --strip-nul), varchar(n) counted in characters, and a BLOB that
+     * is not UTF-8 in a text column refused.
+     */
+    @Test
+    void textArrivesAsItsBytesAndIsRefusedAsBefore() throws Exception {
+        Path sqlite = files.resolve("texts.sqlite");
+        sqlite(sqlite, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, short varchar(3))",
+            "INSERT INTO notes VALUES (1, 'caf\u00e9 \u6771\u4eac \ud83d\udcc8 tab\there \\ back', '\u00e9\u20ac\ud83d\ude00')",
+            "INSERT INTO notes VALUES (2, CAST(x'626164ff21' AS TEXT), 'abc')", // not UTF-8, stored as TEXT
+            "INSERT INTO notes VALUES (3, CAST(x'6f6e65006e756c' AS TEXT), NULL)"); // a NUL inside
+        OxyCli.Result refused = migrate(sqlite, "--create-schema");
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("table notes, id=3, rowid 3, column body: text containing a NUL character, which PostgreSQL rejects"), refused.toString());
+        assertPublicSchemaEmpty("a refused value writes nothing");
+
+        OxyCli.Result stripped = migrate(sqlite, "--create-schema", "--strip-nul", "--verify");
+        assertEquals(0, stripped.exitCode(), stripped.toString());
+        try (Connection connection = target()) {
+            assertEquals("caf\u00e9 \u6771\u4eac \ud83d\udcc8 tab\there \\ back|\u00e9\u20ac\ud83d\ude00", OxyCli.queryString(connection, "SELECT body || '|' || short FROM notes WHERE id = 1"));
+            assertEquals("bad\ufffd!", OxyCli.queryString(connection, "SELECT body FROM notes WHERE id = 2"));
+            assertEquals("onenul", OxyCli.queryString(connection, "SELECT body FROM notes WHERE id = 3"));
+            OxyCli.execute(connection, "DROP TABLE notes");
+        }
+
+        sqlite(sqlite, "DELETE FROM notes WHERE id > 1", "INSERT INTO notes VALUES (4, 'fine', 'abcd')");
+        OxyCli.Result tooLong = migrate(sqlite, "--create-schema");
+        assertEquals(ExitCode.REFUSED, tooLong.exitCode(), tooLong.toString());
+        assertTrue(tooLong.stderr().contains("column short: longer than 3 characters"), tooLong.toString());
+
+        sqlite(sqlite, "DELETE FROM notes WHERE id = 4", "INSERT INTO notes VALUES (5, x'626164ff21', NULL)");
+        OxyCli.Result blob = migrate(sqlite, "--create-schema");
+        assertEquals(ExitCode.REFUSED, blob.exitCode(), blob.toString());
+        assertTrue(blob.stderr().contains("column body: binary data that is not UTF-8 text"), blob.toString());
+        assertPublicSchemaEmpty("nothing was written");
+    }
+
+    /**
      * Tables --create-schema makes are loaded with COPY FREEZE: ANALYZE finds the pages all-visible (without FREEZE
      * none is until a vacuum; COPY leaves out the few pages its insert batches share), so no vacuum has to rewrite them.
      */

@@ -144,4 +144,73 @@ class SqliteCopyEncodingTest {
             checksum.of(new Object[] {OffsetDateTime.of(2025, 1, 1, 10, 0, 0, 0, ZoneOffset.UTC)}), "the same instant in another zone");
         assertNotEquals(checksum.of(new Object[] {new Values.JsonText("{\"a\": 1}")}), checksum.of(new Object[] {new Values.JsonText("{\"a\": 2}")}));
     }
+
+    /**
+     * SQLite TEXT read as its bytes (Values.Utf8) must end exactly as the String SQLite's driver decoded did: the same
+     * characters sent, the same refusals (NUL, too long) with the same words, --strip-nul alike, and bytes that are
+     * not UTF-8 still arriving as the driver's replacement characters. Edge cases, then 20,000 random byte strings.
+     */
+    @Test
+    void textReadAsBytesEndsExactlyAsTheDecodedStringDid() throws Exception {
+        List<byte[]> inputs = new java.util.ArrayList<>();
+        for (String text : List.of("", "plain", "caf\u00e9 \u6771\u4eac \ud83d\udcc8", "tab\tnew\nline\\", "nul\u0000inside", "\u0000"))
+            inputs.add(text.getBytes(StandardCharsets.UTF_8));
+        int[][] edges = {{0xff}, {0xc0, 0xaf}, {0xc1, 0xbf}, {0xe0, 0x80, 0xaf}, {0xed, 0xa0, 0x80}, {0xed, 0x9f, 0xbf}, {0xf4, 0x90, 0x80, 0x80},
+            {0xf4, 0x8f, 0xbf, 0xbf}, {0xf0, 0x8f, 0xbf, 0xbf}, {0xf0, 0x90, 0x80, 0x80}, {0xe2, 0x82}, {0x41, 0xe2}, {0x80}, {0xf5, 0x80, 0x80, 0x80},
+            {0xc2, 0x00}, {0xef, 0xbf, 0xbf}, {0xee, 0x80, 0x80}, {0x00, 0xc3, 0xa9}};
+        for (int[] edge : edges) {
+            byte[] bytes = new byte[edge.length];
+            for (int i = 0; i < edge.length; i++) bytes[i] = (byte) edge[i];
+            inputs.add(bytes);
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(14);
+        byte[] alphabet = {'a', 0, (byte) 0x80, (byte) 0xbf, (byte) 0xc2, (byte) 0xc3, (byte) 0xe0, (byte) 0xe2, (byte) 0xed, (byte) 0xf0, (byte) 0xf4, (byte) 0xff, (byte) 0xa0, (byte) 0x9f};
+        for (int n = 0; n < 20_000; n++) {
+            byte[] bytes = new byte[random.nextInt(8)];
+            for (int i = 0; i < bytes.length; i++) bytes[i] = random.nextBoolean() ? alphabet[random.nextInt(alphabet.length)] : (byte) random.nextInt(256);
+            inputs.add(bytes);
+        }
+        int wellFormed = 0;
+        for (byte[] bytes : inputs) {
+            boolean strict = strictlyDecodes(bytes);
+            assertEquals(strict, Values.isWellFormedUtf8(bytes), "well-formed as Java's strict decoder says: " + HexFormat.of().formatHex(bytes));
+            if (strict) wellFormed++;
+            String decoded = new String(bytes, StandardCharsets.UTF_8); // what getObject gave
+            for (boolean stripNul : new boolean[] {false, true}) {
+                for (Integer maxLength : new Integer[] {null, 0, 1, 2, 3, 5}) {
+                    String expected, got;
+                    try {
+                        expected = Values.text(decoded, stripNul, maxLength);
+                    } catch (BadValue refused) {
+                        expected = "refused: " + refused.getMessage();
+                    }
+                    try {
+                        Object value = Values.text(new Values.Utf8(bytes), stripNul, maxLength);
+                        got = value instanceof Values.Utf8 utf8 ? new String(utf8.bytes(), StandardCharsets.UTF_8) : (String) value;
+                        if (value instanceof Values.Utf8 utf8) assertTrue(Values.isWellFormedUtf8(utf8.bytes()), "only well-formed bytes are sent as they are");
+                    } catch (BadValue refused) {
+                        got = "refused: " + refused.getMessage();
+                    }
+                    assertEquals(expected, got, HexFormat.of().formatHex(bytes) + " stripNul=" + stripNul + " maxLength=" + maxLength);
+                }
+            }
+            String copied = text(new Values.Utf8(bytes)); // text format decodes it as the String was
+            assertEquals(text(decoded), copied);
+        }
+        assertTrue(wellFormed > 1_000 && wellFormed < inputs.size() - 1_000, "both kinds were tried: " + wellFormed + " of " + inputs.size());
+        byte[] cafe = "caf\u00e9".getBytes(StandardCharsets.UTF_8);
+        assertEquals(binaryHex(List.of(column("text")), "caf\u00e9"), binaryHex(List.of(column("text")), new Values.Utf8(cafe)), "binary COPY: the bytes as they are");
+        RowChecksum checksum = new RowChecksum();
+        assertEquals(checksum.of(new Object[] {"caf\u00e9"}), checksum.of(new Object[] {new Values.Utf8(cafe)}), "--verify sums the same text");
+    }
+
+    private static boolean strictlyDecodes(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
+        }
+    }
 }

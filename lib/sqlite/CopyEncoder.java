@@ -96,7 +96,9 @@ public final class CopyEncoder {
             row.putInt(-1);
             return;
         }
-        if (value instanceof String string) {
+        if (value instanceof Values.Utf8 utf8) {
+            row.putBytesWithLength(utf8.bytes(), 0);
+        } else if (value instanceof String string) {
             row.putBytesWithLength(string.getBytes(StandardCharsets.UTF_8), 0);
         } else if (value instanceof Values.JsonText json) {
             byte[] bytes = json.text().getBytes(StandardCharsets.UTF_8);
@@ -146,6 +148,8 @@ public final class CopyEncoder {
             text.append("\\N");
         } else if (value instanceof String string) {
             escape(string);
+        } else if (value instanceof Values.Utf8 utf8) {
+            escape(utf8.text());
         } else if (value instanceof Values.JsonText json) {
             escape(json.text());
         } else if (value instanceof Values.RawText raw) {

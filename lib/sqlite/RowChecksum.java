@@ -64,6 +64,7 @@ public final class RowChecksum {
                 return json.text();
             }
         }
+        if (value instanceof Values.Utf8 utf8) return utf8.text();
         if (value instanceof Values.RawText) return ""; // types PostgreSQL reformats (inet, interval, ...) are not compared
         return value.toString();
     }

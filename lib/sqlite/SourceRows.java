@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import org.sqlite.core.Codes;
+import org.sqlite.core.CoreStatement;
+import org.sqlite.core.SafeStmtPtr;
 
 /** The rows of a planned table read from the SQLite file, each value converted by its target column's type. */
 public final class SourceRows {
@@ -42,8 +45,10 @@ public final class SourceRows {
         List<ValueConverter> converters = table.targetColumns().stream().map(this::converterFor).toList();
         boolean[] notNull = new boolean[converters.size()];
         for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
+        boolean[] asBytes = textAsBytes(table);
         long rows = 0, read = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
+            SafeStmtPtr cursor = ((CoreStatement) statement).pointer;
             Object[] values = new Object[converters.size()];
             while (result.next()) {
                 read++;
@@ -53,8 +58,9 @@ public final class SourceRows {
                     long rowBytes = 0;
                     boolean bad = false;
                     for (int i = 0; i < values.length; i++) {
-                        Object raw = result.getObject(i + 2);
-                        rowBytes += raw instanceof byte[] bytes ? bytes.length : raw instanceof String text ? 2L * text.length() : 8;
+                        Object raw = asBytes[i] ? textAsBytes(result, cursor, i + 2) : result.getObject(i + 2);
+                        rowBytes += raw instanceof byte[] bytes ? bytes.length : raw instanceof String text ? 2L * text.length()
+                            : raw instanceof Values.Utf8 utf8 ? utf8.bytes().length : 8;
                         try {
                             if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
                             values[i] = raw == null ? null : converters.get(i).convert(raw);
@@ -78,6 +84,30 @@ public final class SourceRows {
             }
         }
         return new Walked(read, rows);
+    }
+
+    /**
+     * The columns whose SQLite TEXT is read as its UTF-8 bytes (Values.Utf8) instead of a String: text columns but
+     * char(n) (whose trailing blanks are stripped as characters), in a file that stores its text as UTF-8.
+     */
+    private boolean[] textAsBytes(TablePlan table) throws SQLException {
+        boolean[] asBytes = new boolean[table.columns().size()];
+        String encoding;
+        try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery("PRAGMA encoding")) {
+            encoding = result.next() ? result.getString(1) : "";
+        }
+        if (!encoding.equalsIgnoreCase("UTF-8")) return asBytes; // UTF-16 files: their bytes are not what COPY takes
+        for (int i = 0; i < asBytes.length; i++) {
+            TargetSchema.Column column = table.targetColumns().get(i);
+            asBytes[i] = column.category() == TypeCategory.TEXT && !column.type().equals("bpchar");
+        }
+        return asBytes;
+    }
+
+    /** A value of the current row: SQLite TEXT as its bytes, any other storage class as getObject gives it. */
+    private static Object textAsBytes(ResultSet result, SafeStmtPtr cursor, int column) throws SQLException {
+        int storageClass = cursor.safeRunInt((db, statement) -> db.column_type(statement, column - 1));
+        return storageClass == Codes.SQLITE_TEXT ? new Values.Utf8(result.getBytes(column)) : result.getObject(column);
     }
 
     private ValueConverter converterFor(TargetSchema.Column column) {
@@ -131,6 +161,7 @@ public final class SourceRows {
             String hex = HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 24));
             return "x'" + hex + (bytes.length > 24 ? "..." : "") + "' (" + bytes.length + " bytes)";
         }
+        if (value instanceof Values.Utf8 utf8) value = utf8.text();
         if (value instanceof UUID || value instanceof Number || value instanceof Boolean) return value.toString();
         String text = String.valueOf(value).replace("\0", "\\0").replace("\n", "\\n");
         return "'" + (text.length() > 60 ? text.substring(0, 60) + "..." : text) + "'";

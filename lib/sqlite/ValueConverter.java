@@ -23,8 +23,8 @@ public interface ValueConverter {
             case JSON -> value -> Values.json(value, stripNul, column.type().equals("jsonb"));
             case BYTEA -> value -> value instanceof byte[] bytes ? bytes : String.valueOf(value).getBytes(StandardCharsets.UTF_8);
             case TEXT -> column.type().equals("bpchar")
-                ? value -> Values.text(value, stripNul, column.maxLength()).stripTrailing() // char(n): trailing blanks carry no meaning
-                : value -> Values.text(value, stripNul, column.maxLength());
+                ? value -> Values.text(value instanceof Values.Utf8 utf8 ? utf8.text() : value, stripNul, column.maxLength()).stripTrailing() // char(n): trailing blanks carry no meaning
+                : value -> value instanceof Values.Utf8 utf8 ? Values.text(utf8, stripNul, column.maxLength()) : Values.text(value, stripNul, column.maxLength());
             case OTHER -> value -> new Values.RawText(Values.text(value, stripNul, null));
         };
     }

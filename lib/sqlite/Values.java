@@ -26,6 +26,14 @@ public final class Values {
     /** Text for a type we do not convert (PostgreSQL parses it). */
     public record RawText(String text) {}
 
+    /**
+     * SQLite TEXT as the file stores it, UTF-8 bytes, for a text column: well-formed, it goes to COPY as it is,
+     * without being decoded into a String and encoded again.
+     */
+    public record Utf8(byte[] bytes) {
+        public String text() { return new String(bytes, StandardCharsets.UTF_8); }
+    }
+
     private static final Pattern DIGITS = Pattern.compile("-?\\d+");
     private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
     private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
@@ -248,6 +256,60 @@ public final class Values {
             throw new BadValue("longer than " + maxLength + " characters");
         }
         return text;
+    }
+
+    /**
+     * SQLite TEXT for a text column, as bytes: refused or stripped of NULs and held to maxLength exactly as text(...)
+     * does with the String; bytes that are not well-formed UTF-8 take text(...)'s own way (the String SQLite's
+     * driver decodes, a replacement character for each bad sequence), so what arrives is what arrived before.
+     */
+    public static Object text(Utf8 value, boolean stripNul, Integer maxLength) throws BadValue {
+        byte[] bytes = value.bytes();
+        if (!isWellFormedUtf8(bytes)) return text(value.text(), stripNul, maxLength);
+        int nuls = 0;
+        for (byte b : bytes) if (b == 0) nuls++;
+        if (nuls > 0) {
+            if (!stripNul) throw new BadValue("text containing a NUL character, which PostgreSQL rejects");
+            byte[] stripped = new byte[bytes.length - nuls];
+            int at = 0;
+            for (byte b : bytes) if (b != 0) stripped[at++] = b;
+            bytes = stripped;
+            value = new Utf8(bytes);
+        }
+        if (maxLength != null && bytes.length > maxLength) { // each character is one to four bytes: count them only then
+            int characters = 0;
+            for (byte b : bytes) if ((b & 0xc0) != 0x80) characters++;
+            if (characters > maxLength) throw new BadValue("longer than " + maxLength + " characters");
+        }
+        return value;
+    }
+
+    /** Well-formed UTF-8 as Unicode defines it (no overlong forms, surrogates or code points past U+10FFFF): what Java's strict decoder and PostgreSQL accept. */
+    public static boolean isWellFormedUtf8(byte[] bytes) {
+        int i = 0, length = bytes.length;
+        while (i < length) {
+            int b = bytes[i];
+            if (b >= 0) { // ASCII, the common case
+                i++;
+                continue;
+            }
+            b &= 0xff;
+            int more, min, max = 0xbf;
+            if (b >= 0xc2 && b <= 0xdf) { more = 1; min = 0x80; }
+            else if (b == 0xe0) { more = 2; min = 0xa0; }
+            else if (b == 0xed) { more = 2; min = 0x80; max = 0x9f; } // not the surrogates
+            else if (b >= 0xe1 && b <= 0xef) { more = 2; min = 0x80; }
+            else if (b == 0xf0) { more = 3; min = 0x90; }
+            else if (b >= 0xf1 && b <= 0xf3) { more = 3; min = 0x80; }
+            else if (b == 0xf4) { more = 3; min = 0x80; max = 0x8f; } // not past U+10FFFF
+            else return false;
+            if (i + more >= length) return false; // cut short
+            int second = bytes[i + 1] & 0xff;
+            if (second < min || second > max) return false;
+            for (int k = 2; k <= more; k++) if ((bytes[i + k] & 0xc0) != 0x80) return false;
+            i += more + 1;
+        }
+        return true;
     }
 
     public static String utf8(byte[] bytes) throws BadValue {
