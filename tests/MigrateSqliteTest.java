@@ -486,11 +486,14 @@ class MigrateSqliteTest {
                     }
                     String problem = JsonCheck.problem(text, type.equals("jsonb"));
                     assertEquals(postgres, problem == null, type + " " + text + ": " + problem);
+                    assertEquals(postgres, JsonCheck.accepts(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), type.equals("jsonb")),
+                        "the check of SQLite's bytes agrees: " + type + " " + text);
                 }
             }
         }
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
         assertEquals(null, JsonCheck.problem(deep, true), "nesting does not overflow the stack");
+        assertTrue(JsonCheck.accepts(deep.getBytes(java.nio.charset.StandardCharsets.UTF_8), true), "nor in the check of bytes");
     }
 
     @Test

@@ -213,4 +213,71 @@ class SqliteCopyEncodingTest {
             return false;
         }
     }
+
+    /**
+     * JSON checked as SQLite's bytes ends exactly as the String way: the same text sent, or the same refusal in the
+     * same words, for json and jsonb, with and without --strip-nul. Valid documents, then 30,000 random edits of them.
+     */
+    @Test
+    void jsonCheckedAsBytesEndsExactlyAsTheStringWay() {
+        List<String> seeds = List.of("{}", "[]", "{\"a\": [1, -2.5e+3, 0, 0.5E-2, true, false, null, \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\"]}",
+            "\"\\ud83d\\ude80\"", "\"caf\u00e9 \ud83d\ude80\"", "12", "-0", "[[[[1]]]]", "{\"a\":{\"b\":{}}}", "\"\\u0000\"",
+            "{\"model\":\"gpt-4o\",\"tokens\":12,\"tags\":[\"a\",\"b\"],\"cost\":0.25}", " [true , null] ");
+        String alphabet = "{}[]\",:0123456789-+.eE tfnrulsa\\/u\u00e9\u20ac\t\n\u0000\u001f\u0001x";
+        java.util.SplittableRandom random = new java.util.SplittableRandom(1414);
+        List<byte[]> inputs = new java.util.ArrayList<>();
+        for (String seed : seeds) inputs.add(seed.getBytes(StandardCharsets.UTF_8));
+        for (int n = 0; n < 30_000; n++) {
+            StringBuilder text = new StringBuilder(seeds.get(random.nextInt(seeds.size())));
+            for (int edits = 1 + random.nextInt(3); edits > 0; edits--) {
+                int at = random.nextInt(text.length() + 1);
+                char c = alphabet.charAt(random.nextInt(alphabet.length()));
+                switch (random.nextInt(3)) {
+                    case 0 -> text.insert(at, c);
+                    case 1 -> { if (at < text.length()) text.deleteCharAt(at); }
+                    default -> { if (at < text.length()) text.setCharAt(at, c); }
+                }
+            }
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+            if (random.nextInt(20) == 0 && bytes.length > 0) bytes[random.nextInt(bytes.length)] = (byte) 0xff; // not UTF-8
+            inputs.add(bytes);
+        }
+        int sentAsBytes = 0, refused = 0;
+        for (byte[] bytes : inputs) {
+            for (boolean jsonb : new boolean[] {false, true}) {
+                for (boolean stripNul : new boolean[] {false, true}) {
+                    String expected = jsonOutcome(new String(bytes, StandardCharsets.UTF_8), stripNul, jsonb);
+                    String got = jsonOutcome(new Values.Utf8(bytes), stripNul, jsonb);
+                    assertEquals(expected, got, HexFormat.of().formatHex(bytes) + " jsonb=" + jsonb + " stripNul=" + stripNul);
+                    if (expected.startsWith("refused")) refused++;
+                    else if (jsonValue(new Values.Utf8(bytes), stripNul, jsonb) instanceof Values.JsonUtf8) sentAsBytes++;
+                }
+            }
+        }
+        assertTrue(sentAsBytes > 5_000 && refused > 5_000, "both ways were taken: " + sentAsBytes + " sent as bytes, " + refused + " refused");
+        byte[] doc = "{\"b\": [1.0], \"a\": \"\u00e9\"}".getBytes(StandardCharsets.UTF_8);
+        for (String type : List.of("json", "jsonb")) {
+            assertEquals(binaryHex(List.of(column(type)), new Values.JsonText(new String(doc, StandardCharsets.UTF_8))),
+                binaryHex(List.of(column(type)), new Values.JsonUtf8(doc)), type + ": the same bytes on the wire");
+        }
+        RowChecksum checksum = new RowChecksum();
+        assertEquals(checksum.of(new Object[] {new Values.JsonText("{\"a\": \"\u00e9\", \"b\": [1]}")}), checksum.of(new Object[] {new Values.JsonUtf8(doc)}));
+    }
+
+    private static Object jsonValue(Object value, boolean stripNul, boolean jsonb) {
+        try {
+            return Values.json(value, stripNul, jsonb);
+        } catch (BadValue e) {
+            return null;
+        }
+    }
+
+    private static String jsonOutcome(Object value, boolean stripNul, boolean jsonb) {
+        try {
+            Object json = Values.json(value, stripNul, jsonb);
+            return "sent: " + (json instanceof Values.JsonUtf8 utf8 ? utf8.text() : ((Values.JsonText) json).text());
+        } catch (BadValue e) {
+            return "refused: " + e.getMessage();
+        }
+    }
 }

@@ -100,6 +100,8 @@ public final class CopyEncoder {
             row.putBytesWithLength(utf8.bytes(), 0);
         } else if (value instanceof String string) {
             row.putBytesWithLength(string.getBytes(StandardCharsets.UTF_8), 0);
+        } else if (value instanceof Values.JsonUtf8 json) {
+            row.putBytesWithLength(json.bytes(), type.equals("jsonb") ? 1 : 0); // jsonb's send format: version 1, then the text
         } else if (value instanceof Values.JsonText json) {
             byte[] bytes = json.text().getBytes(StandardCharsets.UTF_8);
             if (type.equals("jsonb")) row.putBytesWithLength(bytes, 1); // jsonb's send format: version 1, then the text
@@ -151,6 +153,8 @@ public final class CopyEncoder {
         } else if (value instanceof Values.Utf8 utf8) {
             escape(utf8.text());
         } else if (value instanceof Values.JsonText json) {
+            escape(json.text());
+        } else if (value instanceof Values.JsonUtf8 json) {
             escape(json.text());
         } else if (value instanceof Values.RawText raw) {
             escape(raw.text());

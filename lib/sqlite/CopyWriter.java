@@ -89,6 +89,7 @@ public final class CopyWriter {
             if (value instanceof byte[] bytes) size += bytes.length;
             else if (value instanceof String text) size += 2L * text.length();
             else if (value instanceof Values.Utf8 utf8) size += utf8.bytes().length;
+            else if (value instanceof Values.JsonUtf8 json) size += json.bytes().length;
             else if (value instanceof Values.JsonText json) size += 2L * json.text().length();
             else if (value instanceof Values.RawText raw) size += 2L * raw.text().length();
             else size += 16;

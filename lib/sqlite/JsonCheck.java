@@ -174,4 +174,168 @@ public final class JsonCheck {
     }
 
     private static Invalid invalid(String what, int at) { return new Invalid(what + " at character " + (at + 1)); }
+
+    /**
+     * Whether well-formed UTF-8 bytes hold one JSON value that problem(...) accepts, without decoding them: the
+     * same grammar, byte by byte (JSON's structure is ASCII; a byte past 0x7f can only be part of a string). Only
+     * the verdict: a value it refuses goes through problem(...), which says why in characters.
+     */
+    public static boolean accepts(byte[] text, boolean jsonb) {
+        return new Bytes(text, jsonb).accepts();
+    }
+
+    private static final class Bytes {
+        private final byte[] text;
+        private final boolean jsonb;
+        private int position;
+        private byte[] open = new byte[16]; // the closing brackets awaited, innermost last
+        private int depth;
+
+        Bytes(byte[] text, boolean jsonb) {
+            this.text = text;
+            this.jsonb = jsonb;
+        }
+
+        boolean accepts() {
+            blanks();
+            if (position == text.length || !value()) return false;
+            blanks();
+            return position == text.length;
+        }
+
+        private boolean value() {
+            while (true) {
+                blanks();
+                if (position >= text.length) return false;
+                byte c = text[position++];
+                boolean closed = false;
+                switch (c) {
+                    case '{' -> {
+                        blanks();
+                        if (peek() == '}') { position++; closed = true; }
+                        else { push((byte) '}'); if (!key()) return false; }
+                    }
+                    case '[' -> {
+                        blanks();
+                        if (peek() == ']') { position++; closed = true; }
+                        else { push((byte) ']'); continue; }
+                    }
+                    case '"' -> { if (!string()) return false; closed = true; }
+                    case 't' -> { if (!literal("rue")) return false; closed = true; }
+                    case 'f' -> { if (!literal("alse")) return false; closed = true; }
+                    case 'n' -> { if (!literal("ull")) return false; closed = true; }
+                    default -> {
+                        if (c == '-' || (c >= '0' && c <= '9')) { position--; if (!number()) return false; closed = true; }
+                        else return false;
+                    }
+                }
+                if (!closed) continue;
+                while (true) {
+                    if (depth == 0) return true;
+                    blanks();
+                    if (position >= text.length) return false;
+                    byte after = text[position++];
+                    if (after == open[depth - 1]) { depth--; continue; }
+                    if (after != ',') return false;
+                    if (open[depth - 1] == '}') { blanks(); if (!key()) return false; }
+                    break;
+                }
+            }
+        }
+
+        private void push(byte close) {
+            if (depth == open.length) open = java.util.Arrays.copyOf(open, depth * 2);
+            open[depth++] = close;
+        }
+
+        private boolean key() {
+            if (position >= text.length || text[position++] != '"' || !string()) return false;
+            blanks();
+            return position < text.length && text[position++] == ':';
+        }
+
+        private boolean string() {
+            int length = text.length;
+            while (position < length) {
+                int c = text[position++] & 0xff;
+                if (c == '"') return true;
+                if (c < 0x20) return false;
+                if (c != '\\') continue;
+                if (position >= length) return false;
+                switch (text[position++]) {
+                    case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> { }
+                    case 'u' -> {
+                        int unit = hex4();
+                        if (unit < 0) return false;
+                        if (!jsonb) continue;
+                        if (Character.isHighSurrogate((char) unit)) {
+                            if (position + 6 > length || text[position] != '\\' || text[position + 1] != 'u') return false;
+                            position += 2;
+                            int low = hex4();
+                            if (low < 0 || !Character.isLowSurrogate((char) low)) return false;
+                        } else if (Character.isLowSurrogate((char) unit)) {
+                            return false;
+                        }
+                    }
+                    default -> { return false; }
+                }
+            }
+            return false;
+        }
+
+        /** Four hex digits as a number, or -1. */
+        private int hex4() {
+            if (position + 4 > text.length) return -1;
+            int value = 0;
+            for (int i = 0; i < 4; i++) {
+                int c = text[position++];
+                int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (digit < 0) return -1;
+                value = value << 4 | digit;
+            }
+            return value;
+        }
+
+        private boolean number() {
+            if (peek() == '-') position++;
+            if (peek() == '0') position++;
+            else if (!digits()) return false;
+            if (peek() == '.') {
+                position++;
+                if (!digits()) return false;
+            }
+            if (peek() == 'e' || peek() == 'E') {
+                position++;
+                if (peek() == '+' || peek() == '-') position++;
+                if (!digits()) return false;
+            }
+            int after = peek();
+            return !((after >= '0' && after <= '9') || after == '.' || (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') || after < 0);
+        }
+
+        private boolean digits() {
+            int start = position;
+            while (position < text.length && text[position] >= '0' && text[position] <= '9') position++;
+            return position > start;
+        }
+
+        private boolean literal(String rest) {
+            if (position + rest.length() > text.length) return false;
+            for (int i = 0; i < rest.length(); i++) if (text[position + i] != rest.charAt(i)) return false;
+            position += rest.length();
+            int after = peek();
+            return !((after >= '0' && after <= '9') || (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') || after == '_' || after < 0);
+        }
+
+        private void blanks() {
+            while (position < text.length) {
+                byte c = text[position];
+                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+                position++;
+            }
+        }
+
+        /** The byte at the position (negative past 0x7f), or 0 at the end. */
+        private int peek() { return position < text.length ? text[position] : 0; }
+    }
 }

@@ -57,6 +57,7 @@ public final class RowChecksum {
         }
         if (value instanceof BigDecimal decimal) return decimal.stripTrailingZeros().toPlainString();
         if (value instanceof byte[] bytes) return HexFormat.of().formatHex(bytes);
+        if (value instanceof Values.JsonUtf8 json) value = new Values.JsonText(json.text());
         if (value instanceof Values.JsonText json) {
             try {
                 return canonicalJson.writeValueAsString(sortedJson(canonicalJson.readTree(json.text())));

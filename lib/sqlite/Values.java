@@ -23,6 +23,11 @@ public final class Values {
     /** JSON text that has been checked, sent as is (jsonb normalises it). */
     public record JsonText(String text) {}
 
+    /** JSON checked as the UTF-8 bytes SQLite holds, sent as they are (as JsonText is, without decoding them). */
+    public record JsonUtf8(byte[] bytes) {
+        public String text() { return new String(bytes, StandardCharsets.UTF_8); }
+    }
+
     /** Text for a type we do not convert (PostgreSQL parses it). */
     public record RawText(String text) {}
 
@@ -231,7 +236,15 @@ public final class Values {
         return instant.plusNanos(500).truncatedTo(ChronoUnit.MICROS);
     }
 
-    public static JsonText json(Object value, boolean stripNul, boolean jsonb) throws BadValue {
+    /**
+     * JSON text checked (JsonCheck) and sent as is; a NUL refused or stripped (and jsonb's escaped NUL). SQLite's
+     * bytes (TEXT read as bytes, or a BLOB) that are well-formed UTF-8 and valid JSON without NULs are checked and
+     * sent without being decoded; any other value takes the String way, which words a refusal as always.
+     */
+    public static Object json(Object value, boolean stripNul, boolean jsonb) throws BadValue {
+        byte[] raw = value instanceof Utf8 utf8 ? utf8.bytes() : value instanceof byte[] bytes ? bytes : null;
+        if (raw != null && isWellFormedUtf8(raw) && !hasNul(raw, jsonb) && JsonCheck.accepts(raw, jsonb)) return new JsonUtf8(raw);
+        if (value instanceof Utf8 utf8) value = utf8.text(); // as SQLite's driver decoded it
         String text = value instanceof byte[] bytes ? utf8(bytes) : String.valueOf(value);
         if (text.indexOf('\0') >= 0) {
             if (!stripNul) throw new BadValue("JSON containing a NUL character");
@@ -244,6 +257,16 @@ public final class Values {
         String problem = JsonCheck.problem(text, jsonb);
         if (problem != null) throw new BadValue(problem);
         return new JsonText(text);
+    }
+
+    /** A NUL byte, or for jsonb the six bytes \\u0000 anywhere (json(...) refuses or strips both). */
+    private static boolean hasNul(byte[] bytes, boolean jsonb) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) return true;
+            if (jsonb && bytes[i] == '\\' && i + 5 < bytes.length && bytes[i + 1] == 'u' && bytes[i + 2] == '0' && bytes[i + 3] == '0'
+                && bytes[i + 4] == '0' && bytes[i + 5] == '0') return true;
+        }
+        return false;
     }
 
     public static String text(Object value, boolean stripNul, Integer maxLength) throws BadValue {
