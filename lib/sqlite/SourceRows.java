@@ -88,7 +88,8 @@ public final class SourceRows {
 
     /**
      * The columns whose SQLite TEXT is read as its UTF-8 bytes (Values.Utf8) instead of a String: text columns but
-     * char(n) (whose trailing blanks are stripped as characters), and JSON, in a file that stores its text as UTF-8.
+     * char(n) (whose trailing blanks are stripped as characters), JSON, and uuids, timestamps and dates (their
+     * common forms parsed from the bytes), in a file that stores its text as UTF-8.
      */
     private boolean[] textAsBytes(TablePlan table) throws SQLException {
         boolean[] asBytes = new boolean[table.columns().size()];
@@ -99,7 +100,11 @@ public final class SourceRows {
         if (!encoding.equalsIgnoreCase("UTF-8")) return asBytes; // UTF-16 files: their bytes are not what COPY takes
         for (int i = 0; i < asBytes.length; i++) {
             TargetSchema.Column column = table.targetColumns().get(i);
-            asBytes[i] = (column.category() == TypeCategory.TEXT && !column.type().equals("bpchar")) || column.category() == TypeCategory.JSON;
+            asBytes[i] = switch (column.category()) {
+                case TEXT -> !column.type().equals("bpchar");
+                case JSON, UUID, TIMESTAMPTZ, TIMESTAMP, DATE -> true; // parsed from the bytes in their common forms
+                default -> false;
+            };
         }
         return asBytes;
     }

@@ -37,6 +37,16 @@ public final class Values {
      */
     public record Utf8(byte[] bytes) {
         public String text() { return new String(bytes, StandardCharsets.UTF_8); }
+
+        /** The bytes as characters one for one: ASCII reads as itself, any other byte as a character no parser here accepts. */
+        CharSequence ascii() {
+            return new CharSequence() {
+                public int length() { return bytes.length; }
+                public char charAt(int index) { return (char) (bytes[index] & 0xff); }
+                public CharSequence subSequence(int start, int end) { return new String(bytes, start, end - start, StandardCharsets.ISO_8859_1); }
+                @Override public String toString() { return new String(bytes, StandardCharsets.ISO_8859_1); }
+            };
+        }
     }
 
     private static final Pattern DIGITS = Pattern.compile("-?\\d+");
@@ -54,6 +64,11 @@ public final class Values {
         .toFormatter(Locale.ROOT).withResolverStyle(ResolverStyle.STRICT); // February 30th is refused, not moved to the 29th
 
     public static UUID uuid(Object value) throws BadValue {
+        if (value instanceof Utf8 utf8) { // SQLite's text as bytes: the common forms are read from them, anything else as before
+            UUID parsed = uuidText(utf8.ascii());
+            if (parsed != null) return parsed;
+            value = utf8.text();
+        }
         if (value instanceof byte[] bytes) {
             if (bytes.length != 16) throw new BadValue("a " + bytes.length + "-byte blob is not a uuid (16 bytes)");
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -69,7 +84,7 @@ public final class Values {
      * 8-4-4-4-12 hex digits with dashes, or 32 without, read by hand (a regex and UUID.fromString cost more than the
      * rest of such a row); null for anything else.
      */
-    static UUID uuidText(String text) {
+    static UUID uuidText(CharSequence text) {
         int length = text.length();
         boolean dashed = length == 36;
         if (!dashed && length != 32) return null;
@@ -142,6 +157,11 @@ public final class Values {
 
     /** ISO-8601 text with or without zone (no zone = UTC, as SQLite's CURRENT_TIMESTAMP), epoch seconds or milliseconds. */
     public static Instant instant(Object value) throws BadValue {
+        if (value instanceof Utf8 utf8) { // SQLite's text as bytes: the forms Oxy writes are read from them, anything else as before
+            Instant common = commonIsoForm(utf8.ascii());
+            if (common != null) return common;
+            value = utf8.text();
+        }
         if (value instanceof Integer || value instanceof Long) return fromEpoch(((Number) value).longValue(), 0);
         if (value instanceof Double d) return fromEpoch((long) Math.floor(d), d - Math.floor(d));
         String text = String.valueOf(value).strip();
@@ -171,7 +191,7 @@ public final class Values {
      * The two forms Oxy writes ('2025-06-11T01:56:38.123456789+00:00' and '2025-06-11 01:56:38'), parsed by
      * hand: the general formatter costs more than the rest of a row. Anything else returns null.
      */
-    public static Instant commonIsoForm(String text) {
+    public static Instant commonIsoForm(CharSequence text) {
         int length = text.length();
         if (length < 19 || text.charAt(4) != '-' || text.charAt(7) != '-' || (text.charAt(10) != 'T' && text.charAt(10) != ' ')
             || text.charAt(13) != ':' || text.charAt(16) != ':') return null;
@@ -210,7 +230,7 @@ public final class Values {
     }
 
     /** The decimal number in text[from, to), or -1 if any character is not a digit. */
-    private static int digits(String text, int from, int to) {
+    private static int digits(CharSequence text, int from, int to) {
         int value = 0;
         for (int i = from; i < to; i++) {
             char c = text.charAt(i);
