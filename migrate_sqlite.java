@@ -78,6 +78,9 @@ public class migrate_sqlite implements Callable<Integer> {
     @Option(names = "--strip-nul", description = "Remove NUL characters from text and \\u0000 from JSON, which PostgreSQL rejects, instead of refusing.")
     boolean stripNul;
 
+    @Option(names = "--replace-invalid-utf8", description = "Replace the bytes of SQLite text that are not well-formed UTF-8 with U+FFFD (counted per table), instead of refusing the value.")
+    boolean replaceInvalidUtf8;
+
     @Option(names = "--create-schema", description = "Create target tables missing in PostgreSQL from the SQLite schema (any SQLite database, not only the app's).")
     boolean createSchema;
 
@@ -459,6 +462,7 @@ public class migrate_sqlite implements Callable<Integer> {
             checksums.put(table.name(), result.checksum());
             bytes += result.bytes();
             console.plain(label + ": Found " + result.found() + " records \u2192 " + (dryRun ? "would migrate " : "Migrated ") + result.rows() + " records \u2713");
+            warnReplaced(table, result.replaced());
         }
         rebuildKeysAndIndexes(pg, file, plan, rebuild, refusals[0] == 0, counted);
         return new LoadResult(rows, checksums, bytes);
@@ -517,8 +521,8 @@ public class migrate_sqlite implements Callable<Integer> {
             + " GROUP BY " + columns + " HAVING count(*) > 1) duplicated");
     }
 
-    /** found: the rows the SQLite table holds; rows: those sent. */
-    record TableCopy(long found, long rows, long checksum, long bytes) {}
+    /** found: the rows the SQLite table holds; rows: those sent; replaced: text values whose bad UTF-8 became U+FFFD. */
+    record TableCopy(long found, long rows, long checksum, long bytes, long replaced) {}
 
     /**
      * Streams one table: SQLite cursor -> converters -> COPY -> PostgreSQL, never the whole table in memory, in
@@ -534,7 +538,7 @@ public class migrate_sqlite implements Callable<Integer> {
         SourceRows.Walked walked;
         long checksum;
         try (ProgressBar progress = progressBar(sqlite, table, label)) {
-            walked = new SourceRows(sqlite, stripNul).walk(table, skip, (values, number) -> {
+            walked = new SourceRows(sqlite, stripNul, replaceInvalidUtf8).walk(table, skip, (values, number) -> {
                 writer.row(values);
                 if (progress != null && (number & 1023) == 0) progress.stepTo(number);
             }, onRefusal);
@@ -545,12 +549,19 @@ public class migrate_sqlite implements Callable<Integer> {
             writer.cancel();
             pg.rollback(before);
             onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
-            return new TableCopy(count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name())), 0, 0, 0); // the walk stopped early
+            return new TableCopy(count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name())), 0, 0, 0, 0); // the walk stopped early
         } catch (RuntimeException | Error e) {
             writer.cancel();
             throw e;
         }
-        return new TableCopy(walked.read(), walked.rows(), checksum, writer.bytes());
+        return new TableCopy(walked.read(), walked.rows(), checksum, writer.bytes(), walked.replaced());
+    }
+
+    /** --replace-invalid-utf8 changed values: one line per table says how many, as the option promises. */
+    void warnReplaced(TablePlan table, long replaced) {
+        if (replaced == 0) return;
+        console.warn((dryRun ? "[DRY RUN] " : "") + "table " + table.name() + ": " + replaced + " text value(s) were not well-formed UTF-8; "
+            + "their bad bytes " + (dryRun ? "would become" : "became") + " U+FFFD (--replace-invalid-utf8)");
     }
 
     /**
@@ -692,8 +703,9 @@ public class migrate_sqlite implements Callable<Integer> {
         } else {
             for (TablePlan table : plan) {
                 Set<Long> skipped = orphans.getOrDefault(table.name(), Set.of());
-                long rows = new SourceRows(sqlite, stripNul).walk(table, skipped, (values, number) -> {}, listed).rows();
-                console.plain(String.format("  %-28s %,d records%s", table.name() + ":", rows, skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
+                SourceRows.Walked walked = new SourceRows(sqlite, stripNul, replaceInvalidUtf8).walk(table, skipped, (values, number) -> {}, listed);
+                console.plain(String.format("  %-28s %,d records%s", table.name() + ":", walked.rows(), skipped.isEmpty() ? "" : " (" + skipped.size() + " orphans skipped)"));
+                warnReplaced(table, walked.replaced());
             }
         }
         awaitIntegrity(integrity); // a damaged file is the real run's first refusal

@@ -391,10 +391,9 @@ class MigrateSqliteTest {
     }
 
     /**
-     * Text goes to COPY as the bytes SQLite holds, without a decode and re-encode in between; what arrives and what is
-     * refused stay as they were: unicode as it is, bytes that are not UTF-8 as the replacement characters they
-     * always became, a NUL refused (or stripped with --strip-nul), varchar(n) counted in characters, and a BLOB that
-     * is not UTF-8 in a text column refused.
+     * Text goes to COPY as the bytes SQLite holds, without a decode and re-encode in between: unicode as it is, bytes
+     * that are not UTF-8 refused (or replacement characters with --replace-invalid-utf8, counted), a NUL refused (or
+     * stripped with --strip-nul), varchar(n) counted in characters, and a BLOB that is not UTF-8 in a text column refused.
      */
     @Test
     void textArrivesAsItsBytesAndIsRefusedAsBefore() throws Exception {
@@ -403,13 +402,21 @@ class MigrateSqliteTest {
             "INSERT INTO notes VALUES (1, 'caf\u00e9 \u6771\u4eac \ud83d\udcc8 tab\there \\ back', '\u00e9\u20ac\ud83d\ude00')",
             "INSERT INTO notes VALUES (2, CAST(x'626164ff21' AS TEXT), 'abc')", // not UTF-8, stored as TEXT
             "INSERT INTO notes VALUES (3, CAST(x'6f6e65006e756c' AS TEXT), NULL)"); // a NUL inside
-        OxyCli.Result refused = migrate(sqlite, "--create-schema");
+        OxyCli.Result notUtf8 = migrate(sqlite, "--create-schema");
+        assertEquals(ExitCode.REFUSED, notUtf8.exitCode(), notUtf8.toString());
+        assertTrue(notUtf8.stderr().contains("table notes, id=2, rowid 2, column body: text that is not well-formed UTF-8, first bad byte 0xff at offset 3 "
+            + "(value: x'626164ff21' (5 bytes))"), notUtf8.toString());
+        assertTrue(notUtf8.stderr().contains("Fix the value in SQLite, or rerun with --replace-invalid-utf8"), notUtf8.toString());
+        assertPublicSchemaEmpty("a refused value writes nothing");
+
+        OxyCli.Result refused = migrate(sqlite, "--create-schema", "--replace-invalid-utf8");
         assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
         assertTrue(refused.stderr().contains("table notes, id=3, rowid 3, column body: text containing a NUL character, which PostgreSQL rejects"), refused.toString());
         assertPublicSchemaEmpty("a refused value writes nothing");
 
-        OxyCli.Result stripped = migrate(sqlite, "--create-schema", "--strip-nul", "--verify");
+        OxyCli.Result stripped = migrate(sqlite, "--create-schema", "--strip-nul", "--replace-invalid-utf8", "--verify");
         assertEquals(0, stripped.exitCode(), stripped.toString());
+        assertTrue(stripped.stdout().contains("table notes: 1 text value(s) were not well-formed UTF-8; their bad bytes became U+FFFD (--replace-invalid-utf8)"), stripped.stdout());
         try (Connection connection = target()) {
             assertEquals("caf\u00e9 \u6771\u4eac \ud83d\udcc8 tab\there \\ back|\u00e9\u20ac\ud83d\ude00", OxyCli.queryString(connection, "SELECT body || '|' || short FROM notes WHERE id = 1"));
             assertEquals("bad\ufffd!", OxyCli.queryString(connection, "SELECT body FROM notes WHERE id = 2"));
@@ -427,6 +434,62 @@ class MigrateSqliteTest {
         assertEquals(ExitCode.REFUSED, blob.exitCode(), blob.toString());
         assertTrue(blob.stderr().contains("column body: binary data that is not UTF-8 text"), blob.toString());
         assertPublicSchemaEmpty("nothing was written");
+    }
+
+    /**
+     * Latin-1 text another program wrote into a UTF-8 file is refused by default, in the dry run and the real run alike,
+     * by table, key, column and first bad byte, and a --truncate load leaves the target's rows as they were;
+     * --replace-invalid-utf8 loads it with U+FFFD for each bad sequence, says how many per table, and --verify agrees
+     * on what was sent, in binary COPY (people) and text COPY (payments: numeric has no binary encoding here). A bytea
+     * column takes a TEXT value's bytes as they are, whatever they are.
+     */
+    @Test
+    void textThatIsNotUtf8IsRefusedLeavingTheTargetAsItWasOrReplacedWhenAsked() throws Exception {
+        Path sqlite = files.resolve("latin1.sqlite");
+        sqlite(sqlite, "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, profile JSON)",
+            "CREATE TABLE payments (id INTEGER PRIMARY KEY, memo TEXT, amount NUMERIC, raw BLOB)",
+            "INSERT INTO people VALUES (1, 'Zo\u00eb', '{\"city\": \"Z\u00fcrich\"}')",
+            "INSERT INTO payments VALUES (1, 'rent', 12.50, x'00ff')");
+        OxyCli.Result first = migrate(sqlite, "--create-schema", "--verify");
+        assertEquals(0, first.exitCode(), first.toString());
+
+        sqlite(sqlite, "INSERT INTO people VALUES (2, CAST(x'52656ee9' AS TEXT), CAST(x'7b2263697479223a202253e36f205061756c6f227d' AS TEXT))", // Ren\xe9, S\xe3o Paulo
+            "INSERT INTO payments VALUES (2, CAST(x'636166e9' AS TEXT), 3.20, CAST(x'80ff' AS TEXT))"); // caf\xe9; the bytea gets text's bytes
+        OxyCli.Result dryRun = migrate(sqlite, "--create-schema", "--truncate", "--verify", "--dry-run");
+        assertEquals(ExitCode.REFUSED, dryRun.exitCode(), dryRun.toString());
+        assertTrue(dryRun.stdout().contains("table people, id=2, rowid 2, column name: text that is not well-formed UTF-8, first bad byte 0xe9 at offset 3"), dryRun.stdout());
+        assertTrue(dryRun.stdout().contains("table people, id=2, rowid 2, column profile: text that is not well-formed UTF-8, first bad byte 0xe3 at offset 11"), dryRun.stdout());
+        assertTrue(dryRun.stdout().contains("table payments, id=2, rowid 2, column memo: text that is not well-formed UTF-8, first bad byte 0xe9 at offset 3"), dryRun.stdout());
+        assertFalse(dryRun.stdout().contains("column raw"), "bytea takes any bytes: " + dryRun.stdout());
+        assertTrue(dryRun.stdout().contains("or rerun with --replace-invalid-utf8"), dryRun.stdout());
+
+        OxyCli.Result refused = migrate(sqlite, "--create-schema", "--truncate", "--verify");
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().matches("(?s).*table (people|payments), id=2, rowid 2, column (name|memo): text that is not well-formed UTF-8, "
+            + "first bad byte 0xe9 at offset 3 \\(value: x'(52656e|636166)e9' \\(4 bytes\\)\\).*"), refused.stderr()); // the first table loaded stops the run
+        assertTrue(refused.stderr().contains("No row was written. Fix the value in SQLite, or rerun with --replace-invalid-utf8"), refused.stderr());
+        assertFalse(refused.all().contains("at org."), "no stack trace: " + refused.all());
+        try (Connection connection = target()) {
+            assertEquals("1:Zo\u00eb:Z\u00fcrich", OxyCli.queryString(connection, "SELECT string_agg(id || ':' || name || ':' || (profile->>'city'), ',') FROM people"),
+                "the target's rows as they were: --truncate's emptying was rolled back too");
+            assertEquals("1:rent:12.5:00ff", OxyCli.queryString(connection, "SELECT string_agg(id || ':' || memo || ':' || amount || ':' || encode(raw, 'hex'), ',') FROM payments"));
+        }
+
+        OxyCli.Result wouldReplace = migrate(sqlite, "--create-schema", "--truncate", "--verify", "--replace-invalid-utf8", "--dry-run");
+        assertEquals(0, wouldReplace.exitCode(), wouldReplace.toString());
+        assertTrue(wouldReplace.stdout().contains("[DRY RUN] table people: 2 text value(s) were not well-formed UTF-8; their bad bytes would become U+FFFD"), wouldReplace.stdout());
+
+        OxyCli.Result replaced = migrate(sqlite, "--create-schema", "--truncate", "--verify", "--replace-invalid-utf8");
+        assertEquals(0, replaced.exitCode(), replaced.toString());
+        assertTrue(replaced.stdout().contains("table people: 2 text value(s) were not well-formed UTF-8; their bad bytes became U+FFFD (--replace-invalid-utf8)"), replaced.stdout());
+        assertTrue(replaced.stdout().contains("table payments: 1 text value(s) were not well-formed UTF-8"), replaced.stdout());
+        assertTrue(replaced.stdout().contains("Checksums match in all 2 tables"), replaced.stdout());
+        try (Connection connection = target()) {
+            assertEquals("Ren\ufffd|6|S\ufffdo Paulo", OxyCli.queryString(connection, "SELECT name || '|' || octet_length(name) || '|' || (profile->>'city') FROM people WHERE id = 2"));
+            assertEquals("caf\ufffd|3.2|80ff", OxyCli.queryString(connection, "SELECT memo || '|' || amount || '|' || encode(raw, 'hex') FROM payments WHERE id = 2"),
+                "the bytea column holds the text's own bytes, not replacement characters");
+            assertEquals("Zo\u00eb|rent", OxyCli.queryString(connection, "SELECT p.name || '|' || m.memo FROM people p JOIN payments m USING (id) WHERE id = 1"));
+        }
     }
 
     /**

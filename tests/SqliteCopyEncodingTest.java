@@ -147,8 +147,10 @@ class SqliteCopyEncodingTest {
 
     /**
      * SQLite TEXT read as its bytes (Values.Utf8) must end exactly as the String SQLite's driver decoded did: the same
-     * characters sent, the same refusals (NUL, too long) with the same words, --strip-nul alike, and bytes that are
-     * not UTF-8 still arriving as the driver's replacement characters. Edge cases, then 20,000 random byte strings.
+     * characters sent, the same refusals (NUL, too long) with the same words, --strip-nul alike; bytes that are not
+     * UTF-8 are refused naming the first bad byte where Java's strict decoder finds it, or with --replace-invalid-utf8
+     * arrive as the driver's replacement characters, in both COPY formats and the checksum alike. Edge cases, then
+     * 20,000 random byte strings.
      */
     @Test
     void textReadAsBytesEndsExactlyAsTheDecodedStringDid() throws Exception {
@@ -176,32 +178,80 @@ class SqliteCopyEncodingTest {
             assertEquals(strict, Values.isWellFormedUtf8(bytes), "well-formed as Java's strict decoder says: " + HexFormat.of().formatHex(bytes));
             if (strict) wellFormed++;
             String decoded = new String(bytes, StandardCharsets.UTF_8); // what getObject gave
-            for (boolean stripNul : new boolean[] {false, true}) {
-                for (Integer maxLength : new Integer[] {null, 0, 1, 2, 3, 5}) {
-                    String expected, got;
-                    try {
-                        expected = Values.text(decoded, stripNul, maxLength);
-                    } catch (BadValue refused) {
-                        expected = "refused: " + refused.getMessage();
+            String notUtf8 = strict ? null : "refused: text that is not well-formed UTF-8, first bad byte 0x%02x at offset %d"
+                .formatted(bytes[firstMalformed(bytes)] & 0xff, firstMalformed(bytes));
+            for (boolean replaceInvalid : new boolean[] {false, true}) {
+                for (boolean stripNul : new boolean[] {false, true}) {
+                    for (Integer maxLength : new Integer[] {null, 0, 1, 2, 3, 5}) {
+                        String expected, got;
+                        try {
+                            expected = notUtf8 != null && !replaceInvalid ? notUtf8 : Values.text(decoded, stripNul, maxLength);
+                        } catch (BadValue refused) {
+                            expected = "refused: " + refused.getMessage();
+                        }
+                        try {
+                            Values.Utf8 read = new Values.Utf8(bytes);
+                            Values.Utf8 checked = Values.wellFormed(read, replaceInvalid);
+                            assertEquals(strict, checked == read, "a value is new exactly when it was changed (the count)");
+                            Object value = Values.text(checked, stripNul, maxLength);
+                            got = value instanceof Values.Utf8 utf8 ? new String(utf8.bytes(), StandardCharsets.UTF_8) : (String) value;
+                            if (value instanceof Values.Utf8 utf8) assertTrue(Values.isWellFormedUtf8(utf8.bytes()), "only well-formed bytes are sent as they are");
+                        } catch (BadValue refused) {
+                            got = "refused: " + refused.getMessage();
+                        }
+                        assertEquals(expected, got, HexFormat.of().formatHex(bytes) + " replaceInvalid=" + replaceInvalid + " stripNul=" + stripNul + " maxLength=" + maxLength);
                     }
-                    try {
-                        Object value = Values.text(new Values.Utf8(bytes), stripNul, maxLength);
-                        got = value instanceof Values.Utf8 utf8 ? new String(utf8.bytes(), StandardCharsets.UTF_8) : (String) value;
-                        if (value instanceof Values.Utf8 utf8) assertTrue(Values.isWellFormedUtf8(utf8.bytes()), "only well-formed bytes are sent as they are");
-                    } catch (BadValue refused) {
-                        got = "refused: " + refused.getMessage();
-                    }
-                    assertEquals(expected, got, HexFormat.of().formatHex(bytes) + " stripNul=" + stripNul + " maxLength=" + maxLength);
                 }
             }
-            String copied = text(new Values.Utf8(bytes)); // text format decodes it as the String was
-            assertEquals(text(decoded), copied);
+            Values.Utf8 sent = Values.wellFormed(new Values.Utf8(bytes), true);
+            assertEquals(text(decoded), text(sent), "text format: the characters PostgreSQL stores");
+            assertEquals(binaryHex(List.of(column("text")), decoded), binaryHex(List.of(column("text")), sent), "binary format: the same bytes");
+            RowChecksum checksum = new RowChecksum();
+            assertEquals(checksum.of(new Object[] {decoded}), checksum.of(new Object[] {sent}), "--verify sums what PostgreSQL will read back");
         }
         assertTrue(wellFormed > 1_000 && wellFormed < inputs.size() - 1_000, "both kinds were tried: " + wellFormed + " of " + inputs.size());
         byte[] cafe = "caf\u00e9".getBytes(StandardCharsets.UTF_8);
         assertEquals(binaryHex(List.of(column("text")), "caf\u00e9"), binaryHex(List.of(column("text")), new Values.Utf8(cafe)), "binary COPY: the bytes as they are");
         RowChecksum checksum = new RowChecksum();
         assertEquals(checksum.of(new Object[] {"caf\u00e9"}), checksum.of(new Object[] {new Values.Utf8(cafe)}), "--verify sums the same text");
+    }
+
+    /** Where Java's strict decoder stops: the start of the first malformed sequence. */
+    private static int firstMalformed(byte[] bytes) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.charset.CoderResult result = StandardCharsets.UTF_8.newDecoder().decode(in, java.nio.CharBuffer.allocate(bytes.length), true);
+        assertTrue(result.isMalformed(), HexFormat.of().formatHex(bytes));
+        return in.position();
+    }
+
+    /**
+     * Latin-1 text (as another program writes it) in a UTF-8 file: refused by default with the first bad byte; with
+     * --replace-invalid-utf8 U+FFFD in its place, sent alike in binary and text COPY, for text and JSON, and summed by
+     * --verify as PostgreSQL reads it back.
+     */
+    @Test
+    void latin1TextIsRefusedOrReplacedAndSentAsTheChecksumSumsIt() throws Exception {
+        byte[] latin1 = "caf\u00e9 au lait".getBytes(StandardCharsets.ISO_8859_1);
+        BadValue refused = assertThrows(BadValue.class, () -> Values.wellFormed(new Values.Utf8(latin1), false));
+        assertEquals("text that is not well-formed UTF-8, first bad byte 0xe9 at offset 3", refused.getMessage());
+        Values.Utf8 replaced = Values.wellFormed(new Values.Utf8(latin1), true);
+        assertEquals("636166efbfbd206175206c616974", HexFormat.of().formatHex(replaced.bytes()), "U+FFFD as UTF-8, the rest as it was");
+        Object sent = ValueConverter.forColumn(column("text"), false).convert(replaced);
+        assertEquals("0001" + "0000000e" + "636166efbfbd206175206c616974", binaryHex(List.of(column("text")), sent));
+        assertEquals("caf\ufffd au lait\n", text(sent));
+        RowChecksum checksum = new RowChecksum();
+        assertEquals(checksum.of(new Object[] {"caf\ufffd au lait"}), checksum.of(new Object[] {sent}));
+        assertNotEquals(checksum.of(new Object[] {"caf\u00e9 au lait"}), checksum.of(new Object[] {sent}), "a replaced value is not the text it was meant to be");
+
+        byte[] json = "{\"city\": \"S\u00e3o Paulo\"}".getBytes(StandardCharsets.ISO_8859_1);
+        assertThrows(BadValue.class, () -> Values.wellFormed(new Values.Utf8(json), false));
+        Object jsonSent = ValueConverter.forColumn(column("jsonb"), false).convert(Values.wellFormed(new Values.Utf8(json), true));
+        assertEquals("{\"city\": \"S\ufffdo Paulo\"}\n", text(jsonSent));
+        assertEquals(binaryHex(List.of(column("jsonb")), new Values.JsonText("{\"city\": \"S\ufffdo Paulo\"}")), binaryHex(List.of(column("jsonb")), jsonSent));
+        assertEquals(checksum.of(new Object[] {new Values.JsonText("{\"city\": \"S\ufffdo Paulo\"}")}), checksum.of(new Object[] {jsonSent}));
+
+        assertEquals("0001" + "00000002" + "80ff", binaryHex(List.of(column("bytea")),
+            ValueConverter.forColumn(column("bytea"), false).convert(new Values.Utf8(new byte[] {(byte) 0x80, (byte) 0xff}))), "bytea: text's bytes as they are");
     }
 
     private static boolean strictlyDecodes(byte[] bytes) {

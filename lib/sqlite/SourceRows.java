@@ -18,8 +18,11 @@ public final class SourceRows {
     /** One row's values and their COPY encoding must fit in the heap together, with room to spare. */
     public static final long MAX_ROW_BYTES = Runtime.getRuntime().maxMemory() / 4;
 
-    /** What a walk saw: every row the table holds (read) and those handed on (neither orphans skipped nor bad). */
-    public record Walked(long read, long rows) {}
+    /**
+     * What a walk saw: every row the table holds (read), those handed on (neither orphans skipped nor bad), and the
+     * text values whose bytes were not UTF-8 and had them replaced (--replace-invalid-utf8).
+     */
+    public record Walked(long read, long rows, long replaced) {}
 
     /** Takes each converted row with its number (from 1). */
     @FunctionalInterface
@@ -29,11 +32,13 @@ public final class SourceRows {
 
     private final Connection sqlite;
     private final boolean stripNul;
+    private final boolean replaceInvalidUtf8;
 
-    /** stripNul: as --strip-nul, NULs removed instead of refused. */
-    public SourceRows(Connection sqlite, boolean stripNul) {
+    /** stripNul: as --strip-nul, NULs removed instead of refused; replaceInvalidUtf8: as --replace-invalid-utf8, bad bytes made U+FFFD instead. */
+    public SourceRows(Connection sqlite, boolean stripNul, boolean replaceInvalidUtf8) {
         this.sqlite = sqlite;
         this.stripNul = stripNul;
+        this.replaceInvalidUtf8 = replaceInvalidUtf8;
     }
 
     /**
@@ -46,7 +51,8 @@ public final class SourceRows {
         boolean[] notNull = new boolean[converters.size()];
         for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
         boolean[] asBytes = textAsBytes(table);
-        long rows = 0, read = 0;
+        boolean[] keptAsText = keptAsText(table, asBytes);
+        long rows = 0, read = 0, replaced = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             SafeStmtPtr cursor = ((CoreStatement) statement).pointer;
             Object[] values = new Object[converters.size()];
@@ -63,6 +69,11 @@ public final class SourceRows {
                             : raw instanceof Values.Utf8 utf8 ? utf8.bytes().length : 8;
                         try {
                             if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
+                            if (keptAsText[i] && raw instanceof Values.Utf8 utf8) {
+                                Values.Utf8 checked = Values.wellFormed(utf8, replaceInvalidUtf8); // refused, or a new value with U+FFFD
+                                if (checked != utf8) replaced++;
+                                raw = checked;
+                            }
                             values[i] = raw == null ? null : converters.get(i).convert(raw);
                         } catch (BadValue reason) {
                             values[i] = null;
@@ -83,13 +94,14 @@ public final class SourceRows {
                 }
             }
         }
-        return new Walked(read, rows);
+        return new Walked(read, rows, replaced);
     }
 
     /**
-     * The columns whose SQLite TEXT is read as its UTF-8 bytes (Values.Utf8) instead of a String: text columns but
-     * char(n) (whose trailing blanks are stripped as characters), JSON, and uuids, timestamps and dates (their
-     * common forms parsed from the bytes), in a file that stores its text as UTF-8.
+     * The columns whose SQLite TEXT is read as its UTF-8 bytes (Values.Utf8) instead of a String the driver decodes
+     * (a replacement character for each bad sequence, unsaid): text, JSON and other types PostgreSQL parses (their
+     * bytes held to UTF-8 first), bytea (the bytes as they are), and uuids, timestamps and dates (their common forms
+     * parsed from the bytes), in a file that stores its text as UTF-8.
      */
     private boolean[] textAsBytes(TablePlan table) throws SQLException {
         boolean[] asBytes = new boolean[table.columns().size()];
@@ -101,12 +113,25 @@ public final class SourceRows {
         for (int i = 0; i < asBytes.length; i++) {
             TargetSchema.Column column = table.targetColumns().get(i);
             asBytes[i] = switch (column.category()) {
-                case TEXT -> !column.type().equals("bpchar");
-                case JSON, UUID, TIMESTAMPTZ, TIMESTAMP, DATE -> true; // parsed from the bytes in their common forms
-                default -> false;
+                case TEXT, JSON, OTHER, BYTEA -> true;
+                case UUID, TIMESTAMPTZ, TIMESTAMP, DATE -> true; // parsed from the bytes in their common forms
+                default -> false; // numbers and booleans: text there is refused whatever its bytes
             };
         }
         return asBytes;
+    }
+
+    /**
+     * The columns read as bytes whose text is kept (text, JSON, types PostgreSQL parses): bytes that are not UTF-8 are
+     * refused there, or replaced. A uuid or timestamp of such bytes is refused as what it is not; bytea takes any bytes.
+     */
+    private static boolean[] keptAsText(TablePlan table, boolean[] asBytes) {
+        boolean[] kept = new boolean[asBytes.length];
+        for (int i = 0; i < kept.length; i++) {
+            TypeCategory category = table.targetColumns().get(i).category();
+            kept[i] = asBytes[i] && (category == TypeCategory.TEXT || category == TypeCategory.JSON || category == TypeCategory.OTHER);
+        }
+        return kept;
     }
 
     /** A value of the current row: SQLite TEXT as its bytes, any other storage class as getObject gives it. */
@@ -134,7 +159,8 @@ public final class SourceRows {
     private OxyError badValue(TablePlan table, ResultSet row, long rowid, String column, Object raw, String reason) {
         return new OxyError(ExitCode.REFUSED,
             "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ", column " + column + ": " + reason + " (value: " + preview(raw) + ")",
-            "No row was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul." : "."));
+            "No row was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul."
+                : reason.startsWith(Values.NOT_UTF8) ? ", or rerun with --replace-invalid-utf8 (its bad bytes become U+FFFD)." : "."));
     }
 
     /** The row's primary key as the target will hold it (raw where it does not convert), and its rowid. */
@@ -166,7 +192,7 @@ public final class SourceRows {
             String hex = HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, 24));
             return "x'" + hex + (bytes.length > 24 ? "..." : "") + "' (" + bytes.length + " bytes)";
         }
-        if (value instanceof Values.Utf8 utf8) value = utf8.text();
+        if (value instanceof Values.Utf8 utf8) return Values.isWellFormedUtf8(utf8.bytes()) ? preview(utf8.text()) : preview(utf8.bytes()); // bad bytes shown as bytes
         if (value instanceof UUID || value instanceof Number || value instanceof Boolean) return value.toString();
         String text = String.valueOf(value).replace("\0", "\\0").replace("\n", "\\n");
         return "'" + (text.length() > 60 ? text.substring(0, 60) + "..." : text) + "'";

@@ -21,11 +21,12 @@ public interface ValueConverter {
             case TIMESTAMP -> value -> LocalDateTime.ofInstant(Values.instant(value), ZoneOffset.UTC);
             case DATE -> value -> LocalDate.ofInstant(Values.instant(value), ZoneOffset.UTC);
             case JSON -> value -> Values.json(value, stripNul, column.type().equals("jsonb"));
-            case BYTEA -> value -> value instanceof byte[] bytes ? bytes : String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+            case BYTEA -> value -> value instanceof byte[] bytes ? bytes : value instanceof Values.Utf8 utf8 ? utf8.bytes() // text's bytes as SQLite holds them
+                : String.valueOf(value).getBytes(StandardCharsets.UTF_8);
             case TEXT -> column.type().equals("bpchar")
                 ? value -> Values.text(value instanceof Values.Utf8 utf8 ? utf8.text() : value, stripNul, column.maxLength()).stripTrailing() // char(n): trailing blanks carry no meaning
                 : value -> value instanceof Values.Utf8 utf8 ? Values.text(utf8, stripNul, column.maxLength()) : Values.text(value, stripNul, column.maxLength());
-            case OTHER -> value -> new Values.RawText(Values.text(value, stripNul, null));
+            case OTHER -> value -> new Values.RawText(Values.text(value instanceof Values.Utf8 utf8 ? utf8.text() : value, stripNul, null));
         };
     }
 }

@@ -49,6 +49,9 @@ public final class Values {
         }
     }
 
+    /** How a refusal of text that is not UTF-8 begins (the hint names --replace-invalid-utf8 for it). */
+    public static final String NOT_UTF8 = "text that is not well-formed UTF-8";
+
     private static final Pattern DIGITS = Pattern.compile("-?\\d+");
     private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
     private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
@@ -302,13 +305,24 @@ public final class Values {
     }
 
     /**
-     * SQLite TEXT for a text column, as bytes: refused or stripped of NULs and held to maxLength exactly as text(...)
-     * does with the String; bytes that are not well-formed UTF-8 take text(...)'s own way (the String SQLite's
-     * driver decodes, a replacement character for each bad sequence), so what arrives is what arrived before.
+     * SQLite TEXT's bytes held to UTF-8 before a text value is kept from them: well-formed, the same value back; else
+     * refused, naming the first bad byte, or with replaceInvalid a new value in which each bad sequence is U+FFFD, as
+     * SQLite's driver decodes it (the caller counts the values changed by comparing the one returned).
+     */
+    public static Utf8 wellFormed(Utf8 value, boolean replaceInvalid) throws BadValue {
+        byte[] bytes = value.bytes();
+        int bad = firstInvalidUtf8(bytes);
+        if (bad < 0) return value;
+        if (replaceInvalid) return new Utf8(value.text().getBytes(StandardCharsets.UTF_8));
+        throw new BadValue(String.format(Locale.ROOT, "%s, first bad byte 0x%02x at offset %d", NOT_UTF8, bytes[bad] & 0xff, bad));
+    }
+
+    /**
+     * SQLite TEXT for a text column, as bytes that wellFormed(...) passed: refused or stripped of NULs and held to
+     * maxLength exactly as text(...) does with the String, then sent to COPY as they are.
      */
     public static Object text(Utf8 value, boolean stripNul, Integer maxLength) throws BadValue {
         byte[] bytes = value.bytes();
-        if (!isWellFormedUtf8(bytes)) return text(value.text(), stripNul, maxLength);
         int nuls = 0;
         for (byte b : bytes) if (b == 0) nuls++;
         if (nuls > 0) {
@@ -329,6 +343,11 @@ public final class Values {
 
     /** Well-formed UTF-8 as Unicode defines it (no overlong forms, surrogates or code points past U+10FFFF): what Java's strict decoder and PostgreSQL accept. */
     public static boolean isWellFormedUtf8(byte[] bytes) {
+        return firstInvalidUtf8(bytes) < 0;
+    }
+
+    /** The offset of the first byte that starts no well-formed UTF-8 sequence, or -1 if there is none. */
+    static int firstInvalidUtf8(byte[] bytes) {
         int i = 0, length = bytes.length;
         while (i < length) {
             int b = bytes[i];
@@ -345,14 +364,14 @@ public final class Values {
             else if (b == 0xf0) { more = 3; min = 0x90; }
             else if (b >= 0xf1 && b <= 0xf3) { more = 3; min = 0x80; }
             else if (b == 0xf4) { more = 3; min = 0x80; max = 0x8f; } // not past U+10FFFF
-            else return false;
-            if (i + more >= length) return false; // cut short
+            else return i;
+            if (i + more >= length) return i; // cut short
             int second = bytes[i + 1] & 0xff;
-            if (second < min || second > max) return false;
-            for (int k = 2; k <= more; k++) if ((bytes[i + k] & 0xc0) != 0x80) return false;
+            if (second < min || second > max) return i;
+            for (int k = 2; k <= more; k++) if ((bytes[i + k] & 0xc0) != 0x80) return i;
             i += more + 1;
         }
-        return true;
+        return -1;
     }
 
     public static String utf8(byte[] bytes) throws BadValue {
