@@ -252,6 +252,9 @@ class SqliteCopyEncodingTest {
 
         assertEquals("0001" + "00000002" + "80ff", binaryHex(List.of(column("bytea")),
             ValueConverter.forColumn(column("bytea"), false).convert(new Values.Utf8(new byte[] {(byte) 0x80, (byte) 0xff}))), "bytea: text's bytes as they are");
+        assertEquals(new Values.RawText("10.0.0.1/32"), ValueConverter.forColumn(column("inet"), false).convert(new Values.Utf8("10.0.0.1/32".getBytes(StandardCharsets.UTF_8))),
+            "types PostgreSQL parses, now read as bytes too, get the text");
+        assertEquals("ab", ValueConverter.forColumn(column("bpchar"), false).convert(new Values.Utf8("ab  ".getBytes(StandardCharsets.UTF_8))), "char(n): trailing blanks stripped");
     }
 
     private static boolean strictlyDecodes(byte[] bytes) {
