@@ -282,15 +282,7 @@ class SqliteCopyEncodingTest {
         for (String seed : seeds) inputs.add(seed.getBytes(StandardCharsets.UTF_8));
         for (int n = 0; n < 30_000; n++) {
             StringBuilder text = new StringBuilder(seeds.get(random.nextInt(seeds.size())));
-            for (int edits = 1 + random.nextInt(3); edits > 0; edits--) {
-                int at = random.nextInt(text.length() + 1);
-                char c = alphabet.charAt(random.nextInt(alphabet.length()));
-                switch (random.nextInt(3)) {
-                    case 0 -> text.insert(at, c);
-                    case 1 -> { if (at < text.length()) text.deleteCharAt(at); }
-                    default -> { if (at < text.length()) text.setCharAt(at, c); }
-                }
-            }
+            for (int edits = 1 + random.nextInt(3); edits > 0; edits--) randomEdit(text, alphabet, random);
             byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
             if (random.nextInt(20) == 0 && bytes.length > 0) bytes[random.nextInt(bytes.length)] = (byte) 0xff; // not UTF-8
             inputs.add(bytes);
@@ -348,13 +340,7 @@ class SqliteCopyEncodingTest {
         List<String> inputs = new java.util.ArrayList<>(seeds);
         for (int n = 0; n < 30_000; n++) {
             StringBuilder text = new StringBuilder(seeds.get(random.nextInt(seeds.size())));
-            int at = random.nextInt(text.length() + 1);
-            char c = alphabet.charAt(random.nextInt(alphabet.length()));
-            switch (random.nextInt(3)) {
-                case 0 -> text.insert(at, c);
-                case 1 -> { if (at < text.length()) text.deleteCharAt(at); }
-                default -> { if (at < text.length()) text.setCharAt(at, c); }
-            }
+            randomEdit(text, alphabet, random);
             inputs.add(text.toString());
         }
         int parsed = 0;
@@ -377,6 +363,17 @@ class SqliteCopyEncodingTest {
             return "value: " + conversion.convert();
         } catch (BadValue e) {
             return "refused: " + e.getMessage();
+        }
+    }
+
+    /** One character of alphabet inserted, or one deleted or replaced, at a random place: near-misses of valid input. */
+    private static void randomEdit(StringBuilder text, String alphabet, java.util.SplittableRandom random) {
+        int at = random.nextInt(text.length() + 1);
+        char c = alphabet.charAt(random.nextInt(alphabet.length()));
+        switch (random.nextInt(3)) {
+            case 0 -> text.insert(at, c);
+            case 1 -> { if (at < text.length()) text.deleteCharAt(at); }
+            default -> { if (at < text.length()) text.setCharAt(at, c); }
         }
     }
 }
