@@ -261,12 +261,13 @@ public final class Values {
 
     /**
      * JSON text checked (JsonCheck) and sent as is; a NUL refused or stripped (and jsonb's escaped NUL). SQLite's
-     * bytes (TEXT read as bytes, or a BLOB) that are well-formed UTF-8 and valid JSON without NULs are checked and
+     * bytes (TEXT read as bytes, already held to UTF-8 by wellFormed(...), or a BLOB, held to it here) that are valid JSON without NULs are checked and
      * sent without being decoded; any other value takes the String way, which words a refusal as always.
      */
     public static Object json(Object value, boolean stripNul, boolean jsonb) throws BadValue {
         byte[] raw = value instanceof Utf8 utf8 ? utf8.bytes() : value instanceof byte[] bytes ? bytes : null;
-        if (raw != null && isWellFormedUtf8(raw) && !hasNul(raw, jsonb) && JsonCheck.accepts(raw, jsonb)) return new JsonUtf8(raw);
+        boolean wellFormed = value instanceof Utf8 || raw != null && isWellFormedUtf8(raw); // a Utf8 passed wellFormed(...) in the walk
+        if (raw != null && wellFormed && !hasNul(raw, jsonb) && JsonCheck.accepts(raw, jsonb)) return new JsonUtf8(raw);
         if (value instanceof Utf8 utf8) value = utf8.text(); // as SQLite's driver decoded it
         String text = value instanceof byte[] bytes ? utf8(bytes) : String.valueOf(value);
         if (text.indexOf('\0') >= 0) {
