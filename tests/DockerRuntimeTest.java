@@ -10,6 +10,7 @@ import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Volume;
 import java.sql.Connection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,18 @@ class DockerRuntimeTest {
         assertEquals(0, OxyCli.run(docker.env(), "stop").exitCode());
         OxyCli.Result verified = OxyCli.run(docker.env(), "backup", "verify", "latest");
         assertEquals(0, verified.exitCode(), verified.toString());
+    }
+
+    /** docker-java's debug lines hold every request body: the container's POSTGRES_PASSWORD, pg_dump's PGPASSWORD. */
+    @Test
+    void verboseOutputNeverShowsThePassword() throws Exception {
+        Map<String, String> env = new HashMap<>(docker.env());
+        env.put("OXY_POSTGRES_PASSWORD", "dk-S3cret-pw");
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach", "--verbose");
+        assertEquals(0, started.exitCode(), started.toString());
+        OxyCli.Result made = OxyCli.run(env, "backup", "--verbose");
+        assertEquals(0, made.exitCode(), made.toString());
+        for (OxyCli.Result result : List.of(started, made)) assertFalse(result.all().contains("dk-S3cret-pw"), "password printed: " + result);
     }
 
     @Test

@@ -2,6 +2,7 @@
 //JAVA_OPTIONS -Xms16m -Xmx256m -XX:+UseSerialGC
 
 import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 
@@ -12,6 +13,9 @@ import picocli.CommandLine.Help;
  */
 public final class Cli {
     private Cli() {}
+
+    /** Libraries whose debug logging writes what goes over the wire; --verbose keeps them at info. */
+    private static final List<String> TRANSPORT_LOGGERS = List.of("com.github.dockerjava", "software.amazon.awssdk", "org.apache.http", "org.apache.hc", "io.netty");
 
     public static int execute(Object command, String... args) {
         return execute(new CommandLine(command), args);
@@ -24,6 +28,9 @@ public final class Cli {
         boolean quiet = Arrays.asList(args).contains("--quiet") || Arrays.asList(args).contains("-q"); // cron: an error is one line
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "off");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        // their debug lines carry request bodies and headers: containers' and execs' PGPASSWORD and POSTGRES_PASSWORD,
+        // S3 session tokens, and every byte of a streamed dump
+        for (String transport : TRANSPORT_LOGGERS) System.setProperty("org.slf4j.simpleLogger.log." + transport, verbose ? "info" : "off");
         cli
             .setCaseInsensitiveEnumValuesAllowed(true)
             .setColorScheme(Help.defaultColorScheme(Console.colorWanted() ? Help.Ansi.ON : Help.Ansi.OFF))
