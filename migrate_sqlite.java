@@ -127,7 +127,7 @@ public class migrate_sqlite implements Callable<Integer> {
             Set<String> madeByMigrations = decided.target().kind() == SchemaOwner.Kind.EMPTY ? SchemaOwner.tablesIn(pg) : Set.of();
             if (createSchema) createMissingTables(pg, sourceTables, dryRun); // the real run says it when it does it
             List<String> problems = new ArrayList<>();
-            List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems);
+            List<TablePlan> plan = plan(sourceTables, TargetSchema.read(pg), problems, console);
             try (OrphanCheck orphanCheck = OrphanCheck.start(openSource(source), plan, keysOnlyTheTargetHas(pg, plan), skipOrphans)) {
                 // a run that skips orphans needs them before the load, and a dry run or a refusal lists them in order;
                 // any other run loads while they are looked for, and the commit waits for them
@@ -148,7 +148,7 @@ public class migrate_sqlite implements Callable<Integer> {
                 LoadResult loaded;
                 try {
                     if (createSchema) createMissingTables(pg, sourceTables, true);
-                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>());
+                    plan = plan(sourceTables, TargetSchema.read(pg), new ArrayList<>(), Console.silent()); // its skips were said in the pre-flight
                     List<String> lateProblems = new ArrayList<>(); // rows that arrived since the pre-flight
                     checkTargetEmpty(pg, plan, lateProblems, true);
                     if (!lateProblems.isEmpty()) throw refused(lateProblems);
@@ -325,17 +325,17 @@ public class migrate_sqlite implements Callable<Integer> {
 
     // ---- 3. the plan: which table goes where, in which order -----------------------------------------------
 
-    List<TablePlan> plan(Map<String, SqliteSchema.Table> sources, Map<String, TargetSchema.Table> targets, List<String> problems) {
+    List<TablePlan> plan(Map<String, SqliteSchema.Table> sources, Map<String, TargetSchema.Table> targets, List<String> problems, Console says) {
         List<TablePlan> mapped = new ArrayList<>();
         for (SqliteSchema.Table source : sources.values()) {
             if (TablePlan.LEDGERS.contains(source.name())) {
-                console.info("Skipping " + source.name() + " (a migration ledger; the target keeps its own)");
+                says.info("Skipping " + source.name() + " (a migration ledger; the target keeps its own)");
                 continue;
             }
             TargetSchema.Table target = targets.get(source.name());
             if (target == null) {
                 if (strict) problems.add("table " + source.name() + " exists only in SQLite (--strict)");
-                else console.warn("Skipping table " + source.name() + ": it exists only in SQLite (--create-schema creates it, --strict refuses)");
+                else says.warn("Skipping table " + source.name() + ": it exists only in SQLite (--create-schema creates it, --strict refuses)");
                 continue;
             }
             List<String> columns = new ArrayList<>();
@@ -353,7 +353,7 @@ public class migrate_sqlite implements Callable<Integer> {
         if (mapped.isEmpty()) {
             problems.add("none of the file's tables has a table of the same name in the target: --create-schema creates them from the SQLite schema");
         }
-        return TablePlan.inForeignKeyOrder(mapped, console);
+        return TablePlan.inForeignKeyOrder(mapped, says);
     }
 
     /**

@@ -121,8 +121,9 @@ class MigrateSqliteTest {
         }
         assertTrue(result.stdout().contains("Row counts match in all 17 tables"), result.stdout());
         assertTrue(result.stdout().contains("Checksums match in all 17 tables"), result.stdout());
-        assertTrue(result.stdout().contains("Skipping table a2a_tasks: it exists only in SQLite"), result.stdout());
-        assertTrue(result.stdout().contains("Skipping seaql_migrations"), result.stdout());
+        // said once each: the real run plans again after the pre-flight, silently
+        assertEquals(1, result.all().split("Skipping table a2a_tasks: it exists only in SQLite", -1).length - 1, result.all());
+        assertEquals(1, result.all().split("Skipping seaql_migrations", -1).length - 1, result.all());
         assertFalse(result.all().contains(":postgres@"), "password printed: " + result.all());
 
         try (Connection connection = target(); Statement statement = connection.createStatement()) {

@@ -25,6 +25,12 @@ public final class Console {
 
     public Console quiet(boolean quiet) { return new Console(out, err, color, quiet); }
 
+    /** Says nothing at all: for a step done again whose findings were already said. */
+    public static Console silent() {
+        java.io.PrintStream nowhere = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        return new Console(nowhere, nowhere, false, true);
+    }
+
     public static boolean isTerminal() { return System.console() != null; }
 
     /** The user types answer at the prompt on a terminal; without a terminal, noTerminal is thrown (exit 8). */
