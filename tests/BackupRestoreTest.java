@@ -388,6 +388,7 @@ class BackupRestoreTest {
     private int restoreOnTerminal(String url, String typed) throws Exception {
         String command = OxyCli.javaBinary() + " -cp " + System.getProperty("java.class.path") + " oxy restore latest --no-safety-backup";
         ProcessBuilder builder = new ProcessBuilder("script", "-qec", command, "/dev/null").redirectErrorStream(true);
+        OxyCli.withoutCallersChoices(builder.environment());
         builder.environment().putAll(env(url));
         builder.environment().put("NO_COLOR", "1");
         Process process = builder.start();

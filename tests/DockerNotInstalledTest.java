@@ -50,6 +50,7 @@ class DockerNotInstalledTest {
         StringBuilder script = new StringBuilder("mount -t tmpfs none /run && PATH='" + home.resolve("bin") + "' exec");
         for (String part : java) script.append(" '").append(part.replace("'", "'\\''")).append("'");
         ProcessBuilder builder = new ProcessBuilder("unshare", "-m", "sh", "-c", script.toString()).redirectErrorStream(true);
+        OxyCli.withoutCallersChoices(builder.environment());
         builder.environment().remove("DOCKER_HOST");
         builder.environment().remove("XDG_RUNTIME_DIR");
         builder.environment().put("HOME", home.toString());

@@ -53,8 +53,7 @@ final class OxyCli {
         ProcessBuilder builder = new ProcessBuilder(command)
             .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().put("NO_COLOR", "1");
-        builder.environment().remove("OXY_DATABASE_URL");
-        builder.environment().remove("OXY_RUNTIME");
+        withoutCallersChoices(builder.environment());
         builder.environment().putAll(env);
         Process process = builder.start();
         OUTPUTS.put(process.pid(), new Path[] {out, err});
@@ -95,6 +94,12 @@ final class OxyCli {
 
     static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** A developer's own OXY_RUNTIME or OXY_DATABASE_URL would pick another server for the command under test. */
+    static void withoutCallersChoices(Map<String, String> environment) {
+        environment.remove("OXY_DATABASE_URL");
+        environment.remove("OXY_RUNTIME");
     }
 
     static Map<String, String> env(String... keyValues) {
