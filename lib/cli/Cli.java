@@ -30,7 +30,7 @@ public final class Cli {
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         // their debug lines carry request bodies and headers: containers' and execs' PGPASSWORD and POSTGRES_PASSWORD,
         // S3 session tokens, and every byte of a streamed dump
-        for (String transport : TRANSPORT_LOGGERS) System.setProperty("org.slf4j.simpleLogger.log." + transport, verbose ? "info" : "off");
+        if (verbose) for (String transport : TRANSPORT_LOGGERS) System.setProperty("org.slf4j.simpleLogger.log." + transport, "info");
         cli
             .setCaseInsensitiveEnumValuesAllowed(true)
             .setColorScheme(Help.defaultColorScheme(Console.colorWanted() ? Help.Ansi.ON : Help.Ansi.OFF))
