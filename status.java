@@ -78,7 +78,7 @@ public class status implements Callable<Integer> {
         troubles.addAll(runtimeReport.troubles());
         PostgresUrl url = database.url();
         // Flyway's first run is ~0.3 s of set-up: it reads the history beside the checks below, on the other core
-        // (read-only; unused when the schema turns out foreign)
+        // (read-only; for a foreign schema it lists the migrations its tables are compared with)
         CompletableFuture<SchemaMigrations.SchemaState> migrations = runtimeReport.running()
             ? CompletableFuture.supplyAsync(() -> new SchemaMigrations(url).state()) : null;
         boolean connected = checkDatabase(report, url, runtimeReport.running());
@@ -162,7 +162,7 @@ public class status implements Callable<Integer> {
         schema.put("appMigrator", owner.appMigrator());
         if (migrationsOff) schema.put("migrations", "off");
         if (owner.kind() == SchemaOwner.Kind.FOREIGN) {
-            adviseForeign(schema, owner, url, migrationsOff, "external".equals(report.get("runtime")) ? "another database in --url" : "--database NAME");
+            adviseForeign(schema, owner, url, migrations, migrationsOff, "external".equals(report.get("runtime")) ? "another database in --url" : "--database NAME");
             return ExitCode.OK;
         }
         if (owner.kind() == SchemaOwner.Kind.EMPTY && migrationsOff) return ExitCode.OK; // the app's own migrator makes it
@@ -184,9 +184,10 @@ public class status implements Callable<Integer> {
 
     /**
      * A foreign schema gets advice that works when followed, never 'start' to migrate it (start leaves it alone):
-     * adopt it when its tables match migrations/ (compared in a scratch schema that is rolled back), else leave it be.
+     * adopt it when its tables match migrations/ (compared with the columns kept beside them: status only reads), else leave it be.
      */
-    private void adviseForeign(Map<String, Object> schema, SchemaOwner owner, PostgresUrl url, boolean migrationsOff, String otherDatabase) {
+    private void adviseForeign(Map<String, Object> schema, SchemaOwner owner, PostgresUrl url, CompletableFuture<SchemaMigrations.SchemaState> migrations,
+                               boolean migrationsOff, String otherDatabase) {
         if (owner.appMigrator()) {
             if (!migrationsOff) {
                 troubles.add("The app's own migrator keeps schema " + owner.schema() + "; start leaves it to that migrator and applies nothing.");
@@ -196,8 +197,8 @@ public class status implements Callable<Integer> {
         }
         SchemaComparison comparison;
         try {
-            comparison = SchemaComparison.of(url);
-        } catch (OxyError cannotCompare) { // e.g. a user without CREATE on the database: advise without the comparison
+            comparison = SchemaComparison.of(url, Cli.join(migrations).pending());
+        } catch (OxyError cannotCompare) { // e.g. Flyway cannot read the schema: advise without the comparison
             schema.put("comparisonError", cannotCompare.getMessage());
             troubles.add("Schema " + owner.schema() + " was not made by oxy-ops; start leaves it alone (" + cannotCompare.getMessage() + ").");
             troubles.add("If its tables are the app's, ./jbang oxy start --detach --baseline checks them column by column and adopts them;"

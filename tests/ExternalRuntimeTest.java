@@ -236,6 +236,106 @@ class ExternalRuntimeTest {
         assertTrue(json.path("troubleshooting").toString().contains("column users.role is text"), json.toString());
     }
 
+    // ---- status only reads (issue 29): a monitor's read-only role gets the same verdict, and sends nothing that writes ----
+
+    private static final String MONITOR_PASSWORD = "mon-S3cret-pw";
+
+    /**
+     * A monitor's role on the database of the URL: CONNECT, USAGE and SELECT only (no CREATE anywhere), its transactions
+     * read-only as on a standby, every statement it sends logged by the server; its URL.
+     */
+    private static String monitorOf(String url) throws Exception {
+        String database = PostgresUrl.parse(url).database();
+        String role = "monitor_" + database;
+        try (Connection connection = server.connect(url)) {
+            OxyCli.execute(connection, "CREATE ROLE " + role + " LOGIN PASSWORD '" + MONITOR_PASSWORD + "';"
+                + "REVOKE ALL ON DATABASE " + database + " FROM PUBLIC; GRANT CONNECT ON DATABASE " + database + " TO " + role + ";"
+                + "GRANT USAGE ON SCHEMA public TO " + role + "; GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role + ";"
+                + "ALTER ROLE " + role + " SET default_transaction_read_only = on; ALTER ROLE " + role + " SET log_statement = 'all'");
+        }
+        return server.url(role, MONITOR_PASSWORD, database);
+    }
+
+    /** Runs status as the monitor; returns what the server logged meanwhile (the monitor's statements, and any error). */
+    private String serverLogOf(String monitorUrl, String... statusArgs) throws Exception {
+        int from = server.container().getLogs().length();
+        OxyCli.Result status = OxyCli.run(env(monitorUrl), statusArgs);
+        assertEquals(0, status.exitCode(), status.toString());
+        String marker = "end of status run " + java.util.UUID.randomUUID();
+        try (Connection connection = OxyCli.connect(PostgresUrl.parse(monitorUrl).jdbcUrl(), PostgresUrl.parse(monitorUrl).user(), MONITOR_PASSWORD)) {
+            OxyCli.execute(connection, "SELECT '" + marker + "'");
+        }
+        Await.until(java.time.Duration.ofSeconds(30), () -> server.container().getLogs().indexOf(marker, from) >= 0, () -> "'" + marker + "' in the server log");
+        String logged = server.container().getLogs();
+        return logged.substring(from, logged.indexOf(marker, from));
+    }
+
+    /** Nothing the monitor sent writes or failed (the log holds its statements: logging was on). */
+    private static void assertOnlyReads(String logged) {
+        assertTrue(logged.contains("SELECT current_schema()"), "the monitor's statements are logged: " + logged);
+        java.util.regex.Matcher writing = java.util.regex.Pattern.compile("(?i)(?:statement|execute [^:]*):\\s*(?:--[^\\n]*\\n\\s*)*"
+            + "(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE|TRUNCATE|GRANT|REVOKE|COMMENT|LOCK|COPY|SET LOCAL)\\b[^\\n]*").matcher(logged);
+        if (writing.find()) org.junit.jupiter.api.Assertions.fail("status sent " + writing.group() + "\n" + logged);
+        assertFalse(logged.contains("oxy_ops_compare"), "no scratch schema: " + logged);
+        assertFalse(logged.contains("ERROR:"), "nothing status sent failed: " + logged);
+    }
+
+    @Test
+    void statusComparesAForeignSchemaAsAReadOnlyMonitorWithoutWriting() throws Exception {
+        String url = databaseMadeByHand("CREATE TABLE notes (id int)");
+        String monitor = monitorOf(url);
+        JsonNode asOwner = new ObjectMapper().readTree(OxyCli.run(env(url), "status", "--json").stdout());
+        String logged = serverLogOf(monitor, "status", "--json");
+        assertOnlyReads(logged);
+        OxyCli.Result json = OxyCli.run(env(monitor), "status", "--json");
+        JsonNode schema = new ObjectMapper().readTree(json.stdout()).path("schema");
+        assertTrue(schema.path("matchesMigrations").asBoolean(), json.stdout());
+        assertEquals("1", schema.path("comparedWith").asText(), json.stdout());
+        assertEquals(0, schema.path("differences").asInt(), json.stdout());
+        assertEquals("[\"notes\"]", schema.path("otherTables").toString(), json.stdout());
+        assertFalse(schema.has("comparisonError"), json.stdout());
+        assertEquals(asOwner.path("schema"), schema, "the monitor gets the owner's verdict");
+        assertEquals(asOwner.path("troubleshooting"), new ObjectMapper().readTree(json.stdout()).path("troubleshooting"));
+
+        assertOnlyReads(serverLogOf(monitor, "status"));
+        OxyCli.Result text = OxyCli.run(env(monitor), "status");
+        assertEquals(0, text.exitCode(), text.toString());
+        assertTrue(text.stdout().contains("The tables of schema public match migrations/ up to V1 column by column, but oxy-ops has no history of them."), text.stdout());
+        assertTrue(text.stdout().contains("Adopt them: ./jbang oxy start --detach --baseline"), text.stdout());
+    }
+
+    @Test
+    void aSchemaDifferingInSixPlacesGetsOneVerdictFromStatusAndBaseline() throws Exception {
+        String url = databaseMadeByHand("ALTER TABLE users ALTER COLUMN role TYPE text; ALTER TABLE logs DROP COLUMN prompts;"
+            + "ALTER TABLE runs ADD COLUMN extra int; DROP TABLE tasks; ALTER TABLE threads ALTER COLUMN user_id SET NOT NULL;"
+            + "ALTER TABLE branches ALTER COLUMN name TYPE varchar(100)");
+        List<String> firstFive = List.of(
+            "column branches.name is character varying(100) NOT NULL, migrations/ make it character varying(255) NOT NULL",
+            "column logs.prompts is missing", "column runs.extra is not in migrations/", "table tasks is missing",
+            "column threads.user_id is uuid NOT NULL, migrations/ make it uuid");
+        String monitor = monitorOf(url);
+        assertOnlyReads(serverLogOf(monitor, "status", "--json"));
+        OxyCli.Result status = OxyCli.run(env(monitor), "status", "--json");
+        JsonNode json = new ObjectMapper().readTree(status.stdout());
+        assertFalse(json.path("schema").path("matchesMigrations").asBoolean(true), status.stdout());
+        assertEquals("1", json.path("schema").path("comparedWith").asText(), status.stdout());
+        assertEquals(6, json.path("schema").path("differences").asInt(), status.stdout());
+        assertEquals("The tables of schema public differ from migrations/ (up to V1) in 6 place(s), e.g. " + firstFive.get(0) + "; start leaves them alone.",
+            json.path("troubleshooting").path(0).asText(), status.stdout());
+
+        OxyCli.Result refused = OxyCli.run(env(url), "start", "--detach", "--baseline");
+        assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("--baseline: schema public differs from migrations/ (up to V1) in 6 places, so it is not adopted"), refused.stderr());
+        List<String> listed = refused.stderr().lines().filter(line -> line.startsWith("  | ")).map(line -> line.substring(4)).toList();
+        List<String> expected = new ArrayList<>(firstFive);
+        expected.add("... and 1 more");
+        assertEquals(expected, listed, refused.stderr());
+        try (Connection connection = server.connect(url)) {
+            assertFalse(historyExists(connection));
+            assertEquals(0, OxyCli.queryLong(connection, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'oxy_ops%'"));
+        }
+    }
+
     @Test
     void theAppsOwnMigratorsSchemaIsLeftToItAndNotAdopted() throws Exception {
         String url = server.newDatabase();

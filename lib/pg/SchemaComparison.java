@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Whether the tables of a schema without our history are the ones migrations/ make, column by column (name,
  * type with its modifiers, NOT NULL): what `start --baseline` checks before adopting a schema, and `status`
- * before advising it. The migrations run in a scratch schema inside a transaction that is rolled back, so
- * nothing is left behind; after each one the columns are compared, and the version that matches is the one
+ * before advising it. The columns each migration leaves are kept in migrations/expected-columns.json
+ * (ExpectedColumns), so comparing only reads the catalog: no scratch schema, no lock, fine on a read-only role or
+ * a standby. The schema is compared with the columns after each migration; the version that matches is the one
  * to record (the newest when several do, the one with the fewest differences when none does).
  *
  * @param version      the bundled migration the schema was compared with (the last one the scripts ran up to)
@@ -32,39 +32,31 @@ public record SchemaComparison(String version, List<String> differences, int app
         return lines;
     }
 
-    /** Compares the URL's schema, which has no history of ours, with every bundled migration (all pending there). */
+    /** Compares the URL's schema, which has no history of ours, with every bundled migration (all pending there); reads only. */
     public static SchemaComparison of(PostgresUrl url) {
-        List<SchemaMigrations.Migration> bundled = new SchemaMigrations(url).state().pending();
+        return of(url, new SchemaMigrations(url).state().pending());
+    }
+
+    /** The same, with the bundled migrations Flyway lists for the schema (status has them at hand); reads only. */
+    public static SchemaComparison of(PostgresUrl url, List<SchemaMigrations.Migration> bundled) {
+        List<ExpectedColumns> expected = ExpectedColumns.after(bundled);
         try (Connection connection = url.connect()) {
-            return of(connection, bundled);
+            return closest(columnsOf(connection), expected);
         } catch (SQLException e) {
             throw new OxyError(ExitCode.FAILED, "comparing the schema with migrations/ failed: " + Cli.describe(e).lines().findFirst().orElse(""),
-                "The comparison creates a scratch schema it rolls back, so the user needs CREATE on the database; nothing was written.", e);
+                "The comparison only reads the catalog; nothing was written.", e);
         }
     }
 
-    /** Compares the connection's current schema with the migrations, in order; the connection's transaction is rolled back after. */
-    public static SchemaComparison of(Connection connection, List<SchemaMigrations.Migration> migrations) throws SQLException {
-        List<String> scripts = SchemaMigrations.scriptsOf(migrations);
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try (Statement statement = connection.createStatement()) {
-            Map<String, Map<String, String>> actual = columnsOf(connection, "current_schema()");
-            String scratch = "oxy_ops_compare_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-            statement.execute("CREATE SCHEMA " + scratch);
-            statement.execute("SET LOCAL search_path TO " + scratch);
-            SchemaComparison closest = null;
-            for (int i = 0; i < scripts.size(); i++) {
-                statement.execute(scripts.get(i));
-                SchemaComparison candidate = compare(migrations.get(i).version(), columnsOf(connection, "'" + scratch + "'"), actual);
-                if (closest == null || candidate.differences.size() <= closest.differences.size()) closest = candidate;
-            }
-            if (closest == null) throw new OxyError(ExitCode.FAILED, "no migrations are bundled to compare the schema with", null);
-            return closest;
-        } finally {
-            connection.rollback();
-            connection.setAutoCommit(autoCommit);
+    /** The schema's columns against those after each migration, in order: the match, or the closest. */
+    static SchemaComparison closest(Map<String, Map<String, String>> actual, List<ExpectedColumns> expected) {
+        SchemaComparison closest = null;
+        for (ExpectedColumns after : expected) {
+            SchemaComparison candidate = compare(after.version(), after.tables(), actual);
+            if (closest == null || candidate.differences.size() <= closest.differences.size()) closest = candidate;
         }
+        if (closest == null) throw new OxyError(ExitCode.FAILED, "no migrations are bundled to compare the schema with", null);
+        return closest;
     }
 
     private static SchemaComparison compare(String version, Map<String, Map<String, String>> expected, Map<String, Map<String, String>> actual) {
@@ -90,13 +82,16 @@ public record SchemaComparison(String version, List<String> differences, int app
         return new SchemaComparison(version, differences, appTables, otherTables);
     }
 
-    /** table -> column -> "type [NOT NULL]", for the ordinary and partitioned tables of a schema (an SQL expression). */
-    private static Map<String, Map<String, String>> columnsOf(Connection connection, String schema) throws SQLException {
+    /**
+     * table -> column -> "type [NOT NULL]", for the ordinary and partitioned tables of the connection's current schema
+     * (ExpectedColumnsTest reads what migrations/ make with it too, so both sides are read alike).
+     */
+    static Map<String, Map<String, String>> columnsOf(Connection connection) throws SQLException {
         Map<String, Map<String, String>> tables = new LinkedHashMap<>();
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
                  + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
-                 + "WHERE n.nspname = " + schema + " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
+                 + "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
                  + "AND c.relname <> 'flyway_schema_history' ORDER BY c.relname, a.attnum")) {
             while (rows.next()) {
                 tables.computeIfAbsent(rows.getString(1), table -> new LinkedHashMap<>())

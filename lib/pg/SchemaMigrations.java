@@ -114,7 +114,7 @@ public final class SchemaMigrations {
         }
     }
 
-    /** The SQL of migrations as bundled, in order: for running them inside a transaction that will be rolled back (a dry run). */
+    /** The SQL of migrations as bundled, in order: for running them inside a transaction that will be rolled back (a dry run), and for their checksums. */
     public static List<String> scriptsOf(List<Migration> migrations) {
         return migrations.stream().map(migration -> {
             try (var in = SchemaMigrations.class.getResourceAsStream("/migrations/" + migration.script())) {
