@@ -444,7 +444,7 @@ public class backup implements Callable<Integer> {
         }
 
         private static Map<String, Object> withPresence(BackupManifest manifest, boolean present) {
-            Map<String, Object> row = BackupManifest.json().convertValue(manifest, LinkedHashMap.class);
+            Map<String, Object> row = BackupManifest.json().convertValue(manifest.withoutPasswordHashes(), LinkedHashMap.class);
             row.put("present", present);
             return row;
         }

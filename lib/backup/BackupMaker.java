@@ -172,7 +172,7 @@ public final class BackupMaker {
             settings.compression().toString(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
             snapshot.schemaVersion(), snapshot.rowCounts(), started, finished,
             Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION,
-            encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null);
+            encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null, snapshot.roles());
     }
 
     /** A name no object under the remote prefix starts with yet (the local staging directory never holds data). */
@@ -297,8 +297,8 @@ public final class BackupMaker {
         }
     }
 
-    /** What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself. */
-    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion) {}
+    /** What the dump's snapshot held: exact counts, the schema version and the roles its objects name, consistent with the dump itself. */
+    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion, List<DatabaseRoles.Role> roles) {}
 
     /**
      * A custom archive is verified as it is written: tee copies pg_dump's stream to fd 3 (the script's
@@ -374,10 +374,14 @@ public final class BackupMaker {
         return arguments;
     }
 
-    private static Snapshot readSnapshot(Connection connection) {
+    /**
+     * An encrypted backup's manifest stays plaintext (it is read without the identity), so it keeps no password hashes;
+     * an unencrypted one is 0600 beside a dump that holds the data itself.
+     */
+    private Snapshot readSnapshot(Connection connection) {
         try {
             Map<String, Long> counts = RowCounts.exact(connection);
-            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null));
+            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null), DatabaseRoles.namedBy(connection, encryption == null));
         } catch (SQLException e) {
             throw new CompletionException(e);
         }
