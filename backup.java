@@ -55,10 +55,10 @@ public class backup implements Callable<Integer> {
     @Option(names = "--jobs", converter = Cli.AtLeastOne.class, defaultValue = "1", description = "Parallel pg_dump jobs (directory format only; default ${DEFAULT-VALUE}).")
     int jobs;
 
-    @Option(names = "--compress", defaultValue = "gzip", paramLabel = "gzip[:LEVEL]|zstd[:LEVEL]|auto|none",
-        description = "Compression (default ${DEFAULT-VALUE}, whose checksums let pg_restore catch a damaged archive without its manifest); "
-            + "auto: zstd for custom and directory archives when pg_dump is 16 or newer (faster, smaller; only the manifest's sha256 guards it), else gzip.")
-    String compress;
+    @Option(names = "--compress", defaultValue = "auto", converter = DumpCompression.Converter.class, paramLabel = "auto|gzip[:LEVEL]|zstd[:LEVEL]|none",
+        description = "Compression (default ${DEFAULT-VALUE}: zstd for custom and directory archives when pg_dump is 16 or newer, else gzip; "
+            + "zstd is faster and smaller, and only the manifest's sha256 guards it). gzip: its checksums let pg_restore catch a damaged archive even without its manifest.")
+    DumpCompression compress;
 
     @Option(names = "--verify", defaultValue = "archive", paramLabel = "archive|full",
         description = "archive (default): read the whole archive back; full: also restore it into a scratch database and compare row counts.")
@@ -133,14 +133,6 @@ public class backup implements Callable<Integer> {
     }
 
     private BackupMaker.Settings settings() {
-        java.util.regex.Matcher compression = java.util.regex.Pattern.compile("(gzip|zstd)(?::(\\d{1,2}))?|none|auto").matcher(compress);
-        if (!compression.matches()) {
-            throw new OxyError(ExitCode.USAGE, "--compress " + compress + " is not auto, gzip[:LEVEL], zstd[:LEVEL] or none", "For example --compress zstd:3.");
-        }
-        int maxLevel = "gzip".equals(compression.group(1)) ? 9 : 22;
-        if (compression.group(2) != null && (Integer.parseInt(compression.group(2)) < 1 || Integer.parseInt(compression.group(2)) > maxLevel)) {
-            throw new OxyError(ExitCode.USAGE, "--compress " + compress + ": the level must be 1 to " + maxLevel + " for " + compression.group(1), null);
-        }
         if (!verify.equals("archive") && !verify.equals("full")) {
             throw new OxyError(ExitCode.USAGE, "--verify " + verify + " is not archive or full", null);
         }
@@ -216,7 +208,7 @@ public class backup implements Callable<Integer> {
     private Integer showPlan(Console console, BackupMaker.Settings settings, AgeEncryption encryption) {
         DatabaseRuntime database = Runtimes.select(runtime);
         console.info("Would dump " + database.url() + " (" + database.name() + " runtime) as " + settings.format().name().toLowerCase()
-            + ", compression " + (settings.compression().equals(BackupMaker.Settings.AUTO) ? "auto (zstd with pg_dump 16+, else gzip)" : settings.compression()) + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
+            + ", compression " + (settings.compression().method() == DumpCompression.Method.AUTO ? "auto (zstd with pg_dump 16+, else gzip)" : settings.compression()) + (settings.jobs() > 1 ? ", " + settings.jobs() + " jobs" : "")
             + ", verification " + verify + (encryption != null ? ", encrypted with age to " + String.join(", ", encryption.fingerprints()) : ""));
         String fileName = BackupStore.PREFIX + "YYYYmmdd_HHMMSS" + settings.extension() + (encryption != null ? AgeEncryption.EXTENSION : "");
         if (store.isRemote()) {
@@ -452,7 +444,7 @@ public class backup implements Callable<Integer> {
         }
 
         private static Map<String, Object> withPresence(BackupManifest manifest, boolean present) {
-            Map<String, Object> row = BackupManifest.json().convertValue(manifest, LinkedHashMap.class);
+            Map<String, Object> row = BackupManifest.json().convertValue(manifest.withoutPasswordHashes(), LinkedHashMap.class);
             row.put("present", present);
             return row;
         }

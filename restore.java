@@ -34,7 +34,8 @@ import picocli.CommandLine.Parameters;
         "", "Examples:", "  ./jbang oxy restore                        # list what can be restored",
         "  ./jbang oxy restore latest --dry-run", "  ./jbang oxy restore oxy_20261122_030000",
         "  ./jbang oxy restore ~/backups/oxy-nightly.sql.gz --yes", "  ./jbang oxy restore latest --to-db oxy_copy",
-        "  ./jbang oxy restore latest --from s3://acme-backups/oxy --identity key.txt"})
+        "  ./jbang oxy restore latest --from s3://acme-backups/oxy --identity key.txt",
+        "  ./jbang oxy restore latest --create-roles --dry-run   # a new server: the roles the backup needs that it lacks"})
 public class restore implements Callable<Integer> {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
 
@@ -79,6 +80,10 @@ public class restore implements Callable<Integer> {
 
     @Option(names = "--no-owner", description = "Do not restore owners and privileges (when the dump's roles do not exist here).")
     boolean noOwner;
+
+    @Option(names = "--create-roles",
+        description = "Create the roles the backup's owners and grants name that this server lacks (attributes, memberships, password hash when the backup has one) before loading; existing roles are never changed.")
+    boolean createRoles;
 
     @Option(names = "--list-kept", description = "List the databases earlier restores kept (<db>_pre_restore_<time>).")
     boolean listKept;
@@ -156,15 +161,23 @@ public class restore implements Callable<Integer> {
         try (PostgresTools tools = archive.format() == BackupArchive.Format.PLAIN ? null
                 : PostgresTools.find(toolMajor, database, List.of(archive.path().getParent()), console)) {
             String tableOfContents = readTableOfContents(archive, tools);
+            List<DatabaseRoles.Role> missingRoles = missingRoles(archive, live);
             printPlan(archive, source, backups, live, target, replacing);
+            printRolePlan(missingRoles);
             if (dryRun) return ExitCode.OK;
             confirm(target, replacing);
             BackupStore writable = BackupStore.create(backups.directory());
             try (AutoCloseable lock = writable.lock("restore")) {
                 if (replacing) reopenIfLeftClosed(databases, target);
                 if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
-                if (destination.inPlace) restoreInPlace(archive, tools, tableOfContents, live);
-                else restoreBeside(archive, tools, live, databases, target, replacing);
+                List<DatabaseRoles.Role> created = createRoles ? createMissingRoles(missingRoles, live) : List.of();
+                try {
+                    if (destination.inPlace) restoreInPlace(archive, tools, tableOfContents, live);
+                    else restoreBeside(archive, tools, live, databases, target, replacing);
+                } catch (RuntimeException failed) {
+                    dropCreatedRoles(created, live);
+                    throw failed;
+                }
             }
         }
         console.ok("Restored " + archive.name() + " into " + target);
@@ -203,6 +216,67 @@ public class restore implements Callable<Integer> {
             console.info("  4. end the sessions on " + target + ", rename it to " + target + "_pre_restore_<time>, rename the new one to " + target);
         } else if (!destination.inPlace) {
             console.info("  4. rename the new database to " + target);
+        }
+    }
+
+    /** The roles the backup's manifest records that this server has none of (none for a dump without our manifest, or with --no-owner). */
+    private List<DatabaseRoles.Role> missingRoles(BackupArchive archive, PostgresUrl live) {
+        List<DatabaseRoles.Role> recorded = archive.manifest().map(BackupManifest::roles).orElse(null);
+        if (createRoles && noOwner) {
+            throw new OxyError(ExitCode.USAGE, "--create-roles creates the owners and grantees that --no-owner leaves out", "Use one of them; nothing was changed.");
+        }
+        if (recorded == null || recorded.isEmpty() || noOwner) {
+            if (createRoles) console.info("The backup records no roles (no manifest, or made before oxy-ops recorded them): --create-roles has nothing to create.");
+            return List.of();
+        }
+        PostgresUrl server = live.withDatabase("postgres");
+        try (Connection connection = server.connect()) {
+            return DatabaseRoles.missingOn(connection, recorded);
+        } catch (SQLException e) {
+            throw server.unavailable(e);
+        }
+    }
+
+    /** One line: which roles are missing, and what --create-roles does (or would do) about them. */
+    private void printRolePlan(List<DatabaseRoles.Role> missing) {
+        if (missing.isEmpty()) return;
+        if (createRoles) {
+            console.info("  roles     create before loading (--create-roles; existing roles are left as they are): "
+                + missing.stream().map(DatabaseRoles.Role::describe).collect(java.util.stream.Collectors.joining(", ")));
+        } else {
+            console.warn("this server lacks the roles " + DatabaseRoles.names(missing) + " that the backup's owners and grants name, and the restore stops at the first of them: "
+                + "--create-roles creates them first (or --no-owner restores without owners and privileges)");
+        }
+    }
+
+    /** In one transaction over JDBC (no password hash in any process argument); a refusal changes nothing. */
+    private List<DatabaseRoles.Role> createMissingRoles(List<DatabaseRoles.Role> missing, PostgresUrl live) {
+        if (missing.isEmpty()) return List.of();
+        PostgresUrl server = live.withDatabase("postgres");
+        try (Connection connection = server.connect()) {
+            List<String> leftOut = DatabaseRoles.create(connection, missing);
+            console.ok("Created the roles " + DatabaseRoles.names(missing) + " (as the backup recorded them)");
+            if (!leftOut.isEmpty()) console.warn("memberships whose group this server does not have were left out: " + String.join(", ", leftOut));
+            return missing;
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                throw new OxyError(ExitCode.REFUSED, "user '" + live.user() + "' may not create the roles " + DatabaseRoles.names(missing) + ": "
+                    + e.getMessage().lines().findFirst().orElse(""), "Restore as a role with CREATEROLE (or a superuser); nothing was changed.", e);
+            }
+            if (e.getSQLState() != null && e.getSQLState().startsWith("08")) throw server.unavailable(e);
+            throw new OxyError(ExitCode.FAILED, "creating the roles " + DatabaseRoles.names(missing) + " failed: " + e.getMessage().lines().findFirst().orElse(""),
+                "Nothing was changed.", e);
+        }
+    }
+
+    /** A failed restore leaves nothing behind: the roles it created own nothing once its database is dropped. */
+    private void dropCreatedRoles(List<DatabaseRoles.Role> created, PostgresUrl live) {
+        if (created.isEmpty()) return;
+        try (Connection connection = live.withDatabase("postgres").connect()) {
+            DatabaseRoles.dropQuietly(connection, created);
+            console.info("Dropped the roles this restore had created: " + DatabaseRoles.names(created));
+        } catch (SQLException ignored) {
+            console.warn("could not drop the roles this restore had created (" + DatabaseRoles.names(created) + "); drop them by hand if unwanted");
         }
     }
 

@@ -254,7 +254,8 @@ class BackupRestoreTest {
     @Test
     void truncatedOrCorruptedDumpsLeaveTheDatabaseExactlyAsItWas() throws Exception {
         String url = appDatabase(3000);
-        assertEquals(0, backup(url).exitCode());
+        // gzip: its checksums are what catch damage in a copy without its manifest (the default zstd has only the manifest's sha256)
+        assertEquals(0, backup(url, "--compress", "gzip").exitCode());
         assertEquals(0, backup(url, "--format", "plain").exitCode());
         try (Connection connection = server.connect(url)) {
             OxyCli.execute(connection, "DELETE FROM notes WHERE id > 2000");

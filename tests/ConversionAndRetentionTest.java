@@ -101,7 +101,7 @@ class ConversionAndRetentionTest {
     private static BackupStore.Entry entry(Instant startedAt) {
         String name = "oxy_" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(java.time.ZoneOffset.UTC).format(startedAt);
         BackupManifest manifest = new BackupManifest(name, name + ".dump", "custom", "zstd:3", "00", 1, "oxy", "docker", "18.6", "18.6", "1",
-            Map.of(), startedAt, startedAt.plusSeconds(5), 5, "archive", "oxy-ops test", null, null);
+            Map.of(), startedAt, startedAt.plusSeconds(5), 5, "archive", "oxy-ops test", null, null, null);
         return new BackupStore.Entry(manifest, Path.of("/nonexistent", name + ".dump"));
     }
 }

@@ -91,18 +91,44 @@ class DockerRuntimeTest {
         }
     }
 
-    /** Backup and restore in the docker runtime: pg_dump runs in the server's own container, restore in one of its image. */
+    /**
+     * Backup and restore in the docker runtime: pg_dump runs in the server's own container, restore in one of its image.
+     * The default compression is auto, so pg_dump 18 writes zstd (the manifest says so, and the archive's blocks are zstd
+     * frames); a backup asked for gzip restores as the backups made before the default changed do.
+     */
     @Test
     void backupAndRestoreRoundTripInTheContainer() throws Exception {
         assertEquals(0, OxyCli.run(docker.env(), "start", "--detach").exitCode());
         OxyCli.Result made = OxyCli.backupDeleteRestore(docker.env(), docker.port());
         assertTrue(made.stdout().contains("in the " + docker.container() + " container"), made.stdout());
+        BackupManifest byDefault = manifestOf(made);
+        assertEquals("zstd", byDefault.compression(), byDefault.toString());
+        assertTrue(holdsZstdFrames(docker.state().resolve("backups").resolve(byDefault.file())), "the default archive's data blocks are zstd");
+        BackupManifest gzip = manifestOf(OxyCli.backupDeleteRestore(docker.env(), docker.port(), "--compress", "gzip"));
+        assertEquals("gzip", gzip.compression(), gzip.toString());
+        assertFalse(holdsZstdFrames(docker.state().resolve("backups").resolve(gzip.file())), "--compress gzip writes no zstd frame");
         OxyCli.Result status = OxyCli.run(docker.env(), "status");
         assertTrue(status.stdout().contains("Backups") && status.stdout().contains("Newest oxy_"), status.stdout());
         // a backup can be checked while the server is down (before a restore, say)
         assertEquals(0, OxyCli.run(docker.env(), "stop").exitCode());
         OxyCli.Result verified = OxyCli.run(docker.env(), "backup", "verify", "latest");
         assertEquals(0, verified.exitCode(), verified.toString());
+    }
+
+    /** The manifest of the backup a run made ("Backup oxy_… verified"), from the test's backup directory. */
+    private BackupManifest manifestOf(OxyCli.Result made) {
+        java.util.regex.Matcher name = java.util.regex.Pattern.compile("Backup (oxy_\\d{8}_\\d{6}(?:_\\d+)?) verified").matcher(made.stdout());
+        assertTrue(name.find(), made.stdout());
+        return BackupManifest.read(BackupManifest.pathFor(docker.state().resolve("backups"), name.group(1)));
+    }
+
+    /** Whether the file holds zstd's frame magic (28 b5 2f fd): pg_dump's zstd writes one frame per data block, gzip none. */
+    private static boolean holdsZstdFrames(java.nio.file.Path file) throws Exception {
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        for (int i = 0; i + 3 < bytes.length; i++) {
+            if ((bytes[i] & 0xff) == 0x28 && (bytes[i + 1] & 0xff) == 0xb5 && (bytes[i + 2] & 0xff) == 0x2f && (bytes[i + 3] & 0xff) == 0xfd) return true;
+        }
+        return false;
     }
 
     /** docker-java's debug lines hold every request body: the container's POSTGRES_PASSWORD, pg_dump's PGPASSWORD. */

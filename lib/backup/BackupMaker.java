@@ -24,28 +24,20 @@ import java.util.concurrent.CompletionException;
  */
 public final class BackupMaker {
 
-    /** What to make: pg_dump's format, compression ("auto", "gzip:6", "zstd:3", "none") and parallel jobs. */
-    public record Settings(BackupArchive.Format format, String compression, int jobs) {
-        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, "gzip", 1); }
+    /** What to make: pg_dump's format, compression and parallel jobs. */
+    public record Settings(BackupArchive.Format format, DumpCompression compression, int jobs) {
+        /** The default backup (the safety backup before a restore, upgrade's final one): custom archive, auto compression. */
+        public static Settings standard() { return new Settings(BackupArchive.Format.CUSTOM, DumpCompression.AUTO, 1); }
 
-        static final String AUTO = "auto";
-
-        /**
-         * "auto" made concrete for these tools: zstd where pg_dump has it (16+), since it compresses and
-         * decompresses several times faster than gzip and smaller; gzip for plain SQL, which users pipe through gunzip.
-         * Not the default: pg_dump writes zstd frames without a checksum, so a flipped byte in a copy without its
-         * manifest can restore silently, where gzip's checksum makes pg_restore stop.
-         */
         Settings forTools(int toolMajor) {
-            if (!compression.equals(AUTO)) return this;
-            return new Settings(format, format != BackupArchive.Format.PLAIN && toolMajor >= 16 ? "zstd" : "gzip", jobs);
+            return new Settings(format, compression.forTools(format, toolMajor), jobs);
         }
 
         String extension() {
             return switch (format) {
                 case CUSTOM -> ".dump";
                 case DIRECTORY -> "";
-                case PLAIN -> ".sql" + (compression.startsWith("zstd") ? ".zst" : compression.equals("none") ? "" : ".gz"); // auto: gzip
+                case PLAIN -> ".sql" + compression.plainSuffix();
             };
         }
     }
@@ -177,10 +169,10 @@ public final class BackupMaker {
                                     String sha256, long bytes, Instant started) {
         Instant finished = Instant.now();
         return new BackupManifest(name, fileName, settings.format().name().toLowerCase(),
-            settings.compression(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
+            settings.compression().toString(), sha256, bytes, url.database(), runtime.name(), server.version(), tools.version(),
             snapshot.schemaVersion(), snapshot.rowCounts(), started, finished,
             Duration.between(started, finished).toMillis() / 1000.0, "archive", "oxy-ops " + VersionProvider.VERSION,
-            encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null);
+            encryption != null ? "age" : null, encryption != null ? encryption.fingerprints() : null, snapshot.roles());
     }
 
     /** A name no object under the remote prefix starts with yet (the local staging directory never holds data). */
@@ -299,14 +291,14 @@ public final class BackupMaker {
     }
 
     private static void checkCompressionSupported(Settings settings, PostgresTools tools) {
-        if (settings.compression().startsWith("zstd") && tools.major() < 16) {
+        if (settings.compression().method() == DumpCompression.Method.ZSTD && tools.major() < 16) {
             throw new OxyError(ExitCode.USAGE, "zstd needs pg_dump 16 or newer; this backup would use " + tools.describe(),
                 "Use --compress gzip, or install newer PostgreSQL client tools.");
         }
     }
 
-    /** What the dump's snapshot held: exact counts and the schema version, consistent with the dump itself. */
-    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion) {}
+    /** What the dump's snapshot held: exact counts, the schema version and the roles its objects name, consistent with the dump itself. */
+    private record Snapshot(Map<String, Long> rowCounts, String schemaVersion, List<DatabaseRoles.Role> roles) {}
 
     /**
      * A custom archive is verified as it is written: tee copies pg_dump's stream to fd 3 (the script's
@@ -376,20 +368,20 @@ public final class BackupMaker {
     private List<String> dumpArguments(Settings settings, int toolMajor, String snapshotId) {
         List<String> arguments = new ArrayList<>(List.of("--no-password", "--snapshot=" + snapshotId));
         arguments.add("--format=" + settings.format().name().toLowerCase());
-        String compression = settings.compression();
         if (settings.format() == BackupArchive.Format.DIRECTORY && settings.jobs() > 1) arguments.add("--jobs=" + settings.jobs());
-        if (toolMajor >= 16) arguments.add("--compress=" + compression); // "gzip:6", "zstd:3", "none"
-        else if (compression.equals("none")) arguments.add("--compress=0"); // pg_dump 15 and older: gzip levels only
-        else if (compression.startsWith("gzip:")) arguments.add("--compress=" + compression.substring(5));
-        else if (settings.format() == BackupArchive.Format.PLAIN) arguments.add("--compress=6");
+        arguments.addAll(settings.compression().pgDumpArguments(settings.format(), toolMajor));
         arguments.add(url.database());
         return arguments;
     }
 
-    private static Snapshot readSnapshot(Connection connection) {
+    /**
+     * An encrypted backup's manifest stays plaintext (it is read without the identity), so it keeps no password hashes;
+     * an unencrypted one is 0600 beside a dump that holds the data itself.
+     */
+    private Snapshot readSnapshot(Connection connection) {
         try {
             Map<String, Long> counts = RowCounts.exact(connection);
-            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null));
+            return new Snapshot(counts, SchemaMigrations.appliedVersion(connection).orElse(null), DatabaseRoles.namedBy(connection, encryption == null));
         } catch (SQLException e) {
             throw new CompletionException(e);
         }

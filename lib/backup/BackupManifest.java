@@ -33,7 +33,8 @@ public record BackupManifest(
     String verification,
     String madeBy,
     String encryption,
-    java.util.List<String> encryptedTo) {
+    java.util.List<String> encryptedTo,
+    java.util.List<DatabaseRoles.Role> roles) {
 
     public static final String SUFFIX = ".manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
@@ -41,7 +42,15 @@ public record BackupManifest(
 
     public BackupManifest verifiedBy(String how) {
         return new BackupManifest(name, file, format, compression, sha256, bytes, database, runtime, serverVersion, pgDumpVersion,
-            schemaVersion, rowCounts, startedAt, finishedAt, durationSeconds, how, madeBy, encryption, encryptedTo);
+            schemaVersion, rowCounts, startedAt, finishedAt, durationSeconds, how, madeBy, encryption, encryptedTo, roles);
+    }
+
+    /** For output (--json, list --json): the roles without their password hashes, which only the file holds. */
+    public BackupManifest withoutPasswordHashes() {
+        if (roles == null) return this;
+        return new BackupManifest(name, file, format, compression, sha256, bytes, database, runtime, serverVersion, pgDumpVersion,
+            schemaVersion, rowCounts, startedAt, finishedAt, durationSeconds, verification, madeBy, encryption, encryptedTo,
+            roles.stream().map(DatabaseRoles.Role::withoutPassword).toList());
     }
 
     /** age-encrypted: the data's bytes (and sha256) are ciphertext; restoring needs an identity. */
@@ -129,9 +138,10 @@ public record BackupManifest(
         }
     }
 
+    /** For output: without password hashes. */
     public String toJson() {
         try {
-            return JSON.writeValueAsString(this);
+            return JSON.writeValueAsString(withoutPasswordHashes());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
