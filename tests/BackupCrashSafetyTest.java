@@ -175,12 +175,21 @@ class BackupCrashSafetyTest {
         }
         Process restore = OxyCli.spawn(env(backups), "restore", "latest", "--yes", "--no-safety-backup");
         OxyCli.awaitOutput(restore, "into new database", Duration.ofSeconds(60));
+        String restoring;
         try (Connection watcher = server.connect()) {
             Await.whileRunning(restore, Duration.ofSeconds(60), () -> OxyCli.queryLong(watcher, "SELECT count(*) FROM pg_stat_activity "
                 + "WHERE datname LIKE 'oxy\\_restoring\\_%' AND state = 'active' AND query LIKE 'COPY %'") > 0, "pg_restore loading rows (a COPY)");
+            restoring = OxyCli.queryString(watcher, "SELECT datname FROM pg_database WHERE datname LIKE 'oxy\\_restoring\\_%'");
         }
-        new ProcessBuilder("kill", "-INT", String.valueOf(restore.pid())).start().waitFor();
-        OxyCli.Result interrupted = OxyCli.finish(restore, Duration.ofSeconds(60));
+        OxyCli.Result interrupted;
+        // holding ACCESS SHARE on the table keeps pg_restore before its primary key (ACCESS EXCLUSIVE): the Ctrl+C lands
+        // mid-restore however fast the load is (a quick zstd load once finished first); the restore's DROP … FORCE ends this session
+        try (Connection holder = server.connect(server.url(restoring))) {
+            holder.setAutoCommit(false);
+            OxyCli.execute(holder, "LOCK TABLE events IN ACCESS SHARE MODE NOWAIT");
+            new ProcessBuilder("kill", "-INT", String.valueOf(restore.pid())).start().waitFor();
+            interrupted = OxyCli.finish(restore, Duration.ofSeconds(60));
+        }
         assertNotEquals(0, interrupted.exitCode(), interrupted.toString());
         assertTrue(interrupted.stderr().contains("restore interrupted") && interrupted.stderr().contains("is unchanged"), interrupted.toString());
         try (Connection connection = server.connect()) {
