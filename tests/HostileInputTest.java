@@ -8,12 +8,83 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a hostile tester tried that did not hold: each case as the tester ran it, through the command line. */
 class HostileInputTest {
     @TempDir Path state;
+    private Path pg15;
+
+    @AfterEach
+    void stopPostgres15() throws Exception {
+        if (pg15 != null) HostPostgres15.stopIfRunning(pg15);
+    }
+
+    /** Debian's PostgreSQL 15 with the app schema, backed up into state/backups with the host's pg_dump (no Docker). */
+    private Map<String, String> hostPostgres15() throws Exception {
+        HostPostgres15.assumeInstalled();
+        pg15 = state.resolve("pg15");
+        int port = OxyCli.freePort();
+        HostPostgres15.initAndStart(pg15, port);
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", "postgresql://postgres:postgres@localhost:" + port + "/oxy",
+            "OXY_BACKUP_DIR", state.resolve("backups").toString(), "DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        return env;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    private static List<String> fileNames(Path directory) throws Exception {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /**
+     * Issue 29: a manifest whose name is a prefix of a real backup's file ('oxy_2' naming oxy_2026….dump)
+     * passed the own-files check, and prune --keep-last 2 deleted the real backup's data through it. It is
+     * refused now (exit 9, one line naming it), nothing is removed, and the real backup still verifies and restores.
+     */
+    @Test
+    void aForgedManifestWhoseNameIsAPrefixOfARealBackupIsRefusedAndPruneRemovesNothing() throws Exception {
+        Map<String, String> env = hostPostgres15();
+        for (int run = 0; run < 2; run++) assertEquals(0, OxyCli.run(env, "backup").exitCode());
+        Path backups = state.resolve("backups");
+        List<String> dumps = fileNames(backups).stream().filter(f -> f.endsWith(".dump")).toList();
+        assertEquals(2, dumps.size(), dumps.toString());
+        String older = dumps.get(0).replace(".dump", "");
+        ObjectNode forged = (ObjectNode) BackupManifest.json().readTree(BackupManifest.pathFor(backups, older).toFile());
+        forged.put("name", "oxy_2").put("startedAt", "2000-01-01T00:00:00Z"); // the oldest: the one --keep-last 2 expires
+        Path forgedManifest = Files.write(backups.resolve("oxy_2" + BackupManifest.SUFFIX), BackupManifest.json().writeValueAsBytes(forged));
+        String bytesBefore = sha256(backups.resolve(older + ".dump"));
+        List<String> filesBefore = fileNames(backups);
+
+        OxyCli.Result prune = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
+        assertEquals(ExitCode.VERIFICATION_FAILED, prune.exitCode(), prune.toString());
+        assertTrue(prune.stderr().contains("oxy_2" + BackupManifest.SUFFIX) && prune.stderr().contains("nothing was removed"), prune.toString());
+        assertTrue(prune.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + prune);
+        assertFalse(prune.all().contains("Removed"), prune.toString());
+        assertEquals(filesBefore, fileNames(backups), "nothing was removed");
+        assertEquals(bytesBefore, sha256(backups.resolve(older + ".dump")), "the real backup's bytes are as they were");
+
+        Files.move(forgedManifest, state.resolve("forged" + BackupManifest.SUFFIX)); // what the hint says to do
+        OxyCli.Result verified = OxyCli.run(env, "backup", "verify", older);
+        assertEquals(0, verified.exitCode(), verified.toString());
+        assertTrue(verified.stdout().contains("sha256 matches the manifest"), verified.toString());
+        OxyCli.Result restored = OxyCli.run(env, "restore", older, "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        OxyCli.Result pruned = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
+        assertEquals(0, pruned.exitCode(), pruned.toString());
+        assertTrue(pruned.stdout().contains("keeping all 2 backups"), pruned.toString());
+    }
 
     /**
      * A hand-made manifest naming a file outside the backup directory: prune, verify and restore refuse it

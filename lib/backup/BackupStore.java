@@ -237,9 +237,8 @@ public final class BackupStore {
         }
     }
 
-    /** Deletes a backup: data first, then its manifest (a manifest without data lists as missing). */
+    /** Deletes a backup: exactly the files its manifest owns, data first (a manifest without data lists as missing). */
     public void delete(Entry entry) throws IOException {
-        DurableFiles.deleteRecursively(entry.data());
-        Files.deleteIfExists(BackupManifest.pathFor(directory, entry.name()));
+        for (String owned : entry.manifest().ownedFiles()) DurableFiles.deleteRecursively(directory.resolve(owned));
     }
 }
