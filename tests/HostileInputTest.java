@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HexFormat;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,20 @@ class HostileInputTest {
         return env;
     }
 
+    /** An age key pair made by Debian's age-keygen: the identity file (0600, as age-keygen writes it) and its public key. */
+    private Map.Entry<Path, String> ageKeyPair(String name) throws Exception {
+        Path identity = state.resolve(name + ".txt");
+        Process keygen = new ProcessBuilder("age-keygen", "-o", identity.toString()).redirectErrorStream(true).start();
+        String printed = new String(keygen.getInputStream().readAllBytes());
+        assertEquals(0, keygen.waitFor(), printed);
+        String publicKey = Files.readAllLines(identity).stream().filter(l -> l.startsWith("# public key: ")).findFirst().orElseThrow().substring(14);
+        return Map.entry(identity, publicKey);
+    }
+
+    private static String secretKeyIn(Path identity) throws Exception {
+        return Files.readAllLines(identity).stream().filter(l -> l.startsWith("AGE-SECRET-KEY-1")).findFirst().orElseThrow();
+    }
+
     private static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
@@ -45,6 +60,15 @@ class HostileInputTest {
     private static List<String> fileNames(Path directory) throws Exception {
         try (Stream<Path> files = Files.list(directory)) {
             return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Nothing of the secret key in the output: not the whole key, not any 16 characters of its body. */
+    private static void assertNoPartOf(String secretKey, OxyCli.Result result) {
+        String body = secretKey.substring("AGE-SECRET-KEY-1".length());
+        for (int start = 0; start + 16 <= body.length(); start++) {
+            String part = body.substring(start, start + 16);
+            assertFalse(result.all().contains(part) || result.all().toUpperCase().contains(part), "a part of the secret key was printed: " + result);
         }
     }
 
@@ -84,6 +108,66 @@ class HostileInputTest {
         OxyCli.Result pruned = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
         assertEquals(0, pruned.exitCode(), pruned.toString());
         assertTrue(pruned.stdout().contains("keeping all 2 backups"), pruned.toString());
+    }
+
+    /**
+     * Issue 29: a private key pasted where the public one goes (on the command line, in a recipients file,
+     * as the identity file's name in the environment) is never echoed: the line says a private key was given and
+     * how to get its public key; exit 2, and nothing is written to the backup location.
+     */
+    @Test
+    @Tag("unit")
+    void aPrivateKeyGivenAsARecipientIsNeverPrinted() throws Exception {
+        Map.Entry<Path, String> key = ageKeyPair("pasted");
+        String secretKey = secretKeyIn(key.getKey());
+        Path backups = state.resolve("never-made");
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", backups.toString(),
+            "OXY_DATABASE_URL", "postgresql://u:pw@127.0.0.1:" + OxyCli.freePort() + "/oxy");
+        Path recipients = Files.writeString(state.resolve("recipients.txt"), "# ops team\n" + key.getValue() + "\n" + secretKey + "\n");
+
+        OxyCli.Result pasted = OxyCli.run(env, "backup", "--encrypt-to", secretKey);
+        OxyCli.Result lowercase = OxyCli.run(env, "backup", "--encrypt-to", secretKey.toLowerCase(), "--dry-run");
+        OxyCli.Result inFile = OxyCli.run(env, "backup", "--encrypt-to", recipients.toString());
+        OxyCli.Result keyFile = OxyCli.run(env, "backup", "--encrypt-to", key.getKey().toString()); // age-keygen's whole file
+        for (OxyCli.Result result : List.of(pasted, lowercase, inFile, keyFile)) {
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertNoPartOf(secretKey, result);
+            assertTrue(result.stderr().contains("private key") && result.stderr().contains("age-keygen -y"), result.toString());
+            assertTrue(result.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + result);
+        }
+        assertTrue(inFile.stderr().contains(recipients.toString()), "it names the file: " + inFile);
+        assertTrue(keyFile.stderr().contains("age-keygen -y " + key.getKey()), "it gives the command for that file: " + keyFile);
+
+        assertFalse(Files.exists(backups), "nothing was written to the backup location");
+
+        // the key itself where the identity file's name goes, for an encrypted backup that needs one
+        Path encrypted = Files.createDirectories(state.resolve("encrypted"));
+        encryptedBackup(encrypted, "oxy_20000101_000000", key.getValue());
+        List<String> before = fileNames(encrypted);
+        Map<String, String> identityAsKey = new java.util.HashMap<>(env);
+        identityAsKey.put("OXY_BACKUP_DIR", encrypted.toString());
+        identityAsKey.put(AgeEncryption.IDENTITY_VARIABLE, secretKey);
+        OxyCli.Result verify = OxyCli.run(identityAsKey, "backup", "verify", "latest");
+        identityAsKey.remove(AgeEncryption.IDENTITY_VARIABLE);
+        OxyCli.Result restore = OxyCli.run(identityAsKey, "restore", "latest", "--identity", secretKey, "--dry-run");
+        for (OxyCli.Result result : List.of(verify, restore)) {
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertNoPartOf(secretKey, result);
+            assertTrue(result.stderr().contains("private key"), result.toString());
+        }
+        assertEquals(before, fileNames(encrypted).stream().filter(f -> !f.equals(".lock")).toList(), "nothing was written beside the backup");
+    }
+
+    /** A backup of ours as backup --encrypt-to leaves it (age ciphertext and its manifest), made in-process. */
+    private static void encryptedBackup(Path directory, String name, String publicKey) throws Exception {
+        Path data = directory.resolve(name + ".dump.age");
+        AgeEncryption encryption = AgeEncryption.toRecipients(List.of(publicKey));
+        try (var out = encryption.encrypting(Files.newOutputStream(data))) {
+            out.write("PGDMP stand-in: the identity is refused before a byte is read".getBytes());
+        }
+        java.time.Instant started = java.time.Instant.parse("2000-01-01T00:00:00Z");
+        new BackupManifest(name, name + ".dump.age", "custom", "gzip", sha256(data), Files.size(data), "oxy", "external", "15.0", "15.0", null,
+            Map.of(), started, started.plusSeconds(1), 1, "archive", "oxy-ops test", "age", encryption.fingerprints()).write(directory);
     }
 
     /**
