@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -108,6 +109,37 @@ class HostileInputTest {
         OxyCli.Result pruned = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
         assertEquals(0, pruned.exitCode(), pruned.toString());
         assertTrue(pruned.stdout().contains("keeping all 2 backups"), pruned.toString());
+    }
+
+    /**
+     * Issue 29: an identity file group or others may read is used as ssh would not: one warning naming the
+     * file, its mode and the chmod that closes it, then the restore (and verify --full) goes on.
+     */
+    @Test
+    void anIdentityFileOpenToOthersIsWarnedAboutAndStillUsed() throws Exception {
+        Map<String, String> env = hostPostgres15();
+        Map.Entry<Path, String> key = ageKeyPair("key");
+        Path identity = key.getKey();
+        OxyCli.Result made = OxyCli.run(env, "backup", "--encrypt-to", key.getValue());
+        assertEquals(0, made.exitCode(), made.toString());
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-r--r--"));
+
+        String warning = "! the identity file " + identity + " is open to others (rw-r--r--)";
+        OxyCli.Result restored = OxyCli.run(env, "restore", "latest", "--identity", identity.toString(), "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        assertEquals(1, restored.stdout().lines().filter(l -> l.startsWith(warning) && l.contains("chmod 600 " + identity)).count(), restored.toString());
+        Map<String, String> fromEnvironment = new java.util.HashMap<>(env);
+        fromEnvironment.put(AgeEncryption.IDENTITY_VARIABLE, identity.toString());
+        OxyCli.Result verified = OxyCli.run(fromEnvironment, "backup", "verify", "--full", "latest");
+        assertEquals(0, verified.exitCode(), verified.toString());
+        assertEquals(1, verified.stdout().lines().filter(l -> l.startsWith(warning) && l.contains("chmod 600 " + identity)).count(), verified.toString());
+        assertNoPartOf(secretKeyIn(identity), restored);
+        assertNoPartOf(secretKeyIn(identity), verified);
+
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-------"));
+        OxyCli.Result quiet = OxyCli.run(env, "backup", "verify", "latest", "--identity", identity.toString());
+        assertEquals(0, quiet.exitCode(), quiet.toString());
+        assertFalse(quiet.stdout().contains("identity file"), "a private identity file is used without a word: " + quiet);
     }
 
     /**

@@ -148,6 +148,15 @@ public final class AgeEncryption {
         }
     }
 
+    /**
+     * ssh's rule for private keys, as a warning: whoever can read the identity file can decrypt every backup
+     * made to it. Restoring goes on (a restore under pressure is not blocked by a chmod).
+     */
+    static void warnIfOpenToOthers(Path identityFile, Console console) {
+        DurableFiles.modeIfOpenToOthers(identityFile).ifPresent(mode -> console.warn("the identity file " + identityFile + " is open to others (" + mode
+            + "): whoever can read it can decrypt every backup made to its key. 'chmod 600 " + Cli.shellQuote(identityFile.toString()) + "' closes it"));
+    }
+
     /** --identity, else the file named by OXY_BACKUP_IDENTITY_FILE, else none; the key itself given instead of its file is refused unseen. */
     public static Path identityFile(Path given) {
         String fromEnvironment = System.getenv(IDENTITY_VARIABLE);
