@@ -476,7 +476,7 @@ public class backup implements Callable<Integer> {
                     console.ok("sha256 of the stored (encrypted) bytes matches the manifest; pass --identity FILE to also prove the dump readable");
                     return ExitCode.OK;
                 }
-                try (FetchedBackup fetched = stored.fetch(identityFile, BackupStore.create(local.directory()))) {
+                try (FetchedBackup fetched = stored.fetch(identityFile, BackupStore.create(local.directory()), console)) {
                     BackupArchive archive = fetched != null ? fetched.archive() : stored.archive();
                     if (fetched == null) archive.checkChecksum();
                     if (archive.manifest().isPresent()) console.ok("sha256 matches the manifest");

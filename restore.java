@@ -129,7 +129,7 @@ public class restore implements Callable<Integer> {
 
     private FetchedBackup fetchFor(StoredBackup stored, BackupStore backups) {
         console.step("Fetching " + stored.where() + (stored.manifest().map(BackupManifest::encrypted).orElse(false) ? " (decrypting with age)" : ""));
-        FetchedBackup fetched = stored.fetch(AgeEncryption.identityFile(identity), BackupStore.create(backups.directory()));
+        FetchedBackup fetched = stored.fetch(AgeEncryption.identityFile(identity), BackupStore.create(backups.directory()), console);
         console.ok("sha256 of the stored bytes matches the manifest");
         return fetched;
     }

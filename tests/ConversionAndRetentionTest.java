@@ -98,6 +98,54 @@ class ConversionAndRetentionTest {
         assertEquals(89, none.expired(newestFirst).size(), "--keep-last 0 still keeps the newest");
     }
 
+    /**
+     * Issue 29: a manifest owns exactly its own two names, its data (NAME + one of our extensions, or the
+     * directory NAME) and NAME.manifest.json, and NAME is one of ours exactly. Prefix tricks are refused.
+     */
+    @Test
+    void aManifestOwnsExactlyItsOwnDataAndManifestNames() throws Exception {
+        BackupManifest real = entry(Instant.parse("2026-12-01T03:00:00Z")).manifest();
+        assertEquals(List.of("oxy_20261201_030000.dump", "oxy_20261201_030000.manifest.json"), real.ownedFiles());
+        for (String[] good : new String[][] {{"oxy_20261201_030000", "oxy_20261201_030000.dump.age"}, {"oxy_20261201_030000_2", "oxy_20261201_030000_2.sql.gz"},
+                {"oxy_20261201_030000", "oxy_20261201_030000"}, {"oxy_20261201_030000", "oxy_20261201_030000.sql.zst"}, {"oxy_20261201_030000", "oxy_20261201_030000.sql"}}) {
+            BackupManifest read = BackupManifest.read(manifestJson(good[0], good[1]), good[0] + BackupManifest.SUFFIX, "test");
+            assertEquals(List.of(good[1], good[0] + BackupManifest.SUFFIX), read.ownedFiles());
+        }
+        String[][] forged = {
+            {"oxy_2", "oxy_20261201_030000.dump"},                                  // a prefix of another backup's name
+            {"oxy_20261201_030000", "oxy_20261201_030000_2.dump"},                  // a prefix of the next backup of that second
+            {"oxy_20261201_030000", "oxy_20261201_030000.manifest.json"},           // its own manifest as its data
+            {"oxy_20261201_030000", "oxy_20261201_030000.dump.bak"},                // not one of our extensions
+            {"oxy_20261201_030000", "oxy_20261201_030000/../oxy_20261130_030000.dump"},
+            {"oxy_20261201_030000", "../oxy_20261201_030000.dump"},
+            {"oxy_20261201_03000", "oxy_20261201_03000.dump"},                      // not our name pattern
+            {"Oxy_20261201_030000", "Oxy_20261201_030000.dump"},
+            {"oxy_20261201_030000", null}, {null, "oxy_20261201_030000.dump"}};
+        for (String[] bad : forged) {
+            String manifestFile = (bad[0] == null ? "oxy_x" : bad[0]) + BackupManifest.SUFFIX;
+            OxyError refused = assertThrows(OxyError.class, () -> BackupManifest.read(manifestJson(bad[0], bad[1]), manifestFile, manifestFile), String.join(" ", java.util.Arrays.asList(bad)));
+            assertEquals(ExitCode.VERIFICATION_FAILED, refused.exitCode());
+            assertTrue(refused.getMessage().contains(manifestFile) && refused.hint().contains("nothing was removed"), refused.getMessage());
+            assertThrows(OxyError.class, () -> BackupManifest.readIfParsable(manifestJson(bad[0], bad[1]), manifestFile), "a listing refuses it too");
+        }
+        // a manifest of the right pattern under another object's name is not its own either
+        assertThrows(OxyError.class, () -> BackupManifest.read(manifestJson("oxy_20261201_030000", "oxy_20261201_030000.dump"), "oxy_20261202_030000" + BackupManifest.SUFFIX, "x"));
+        // one built in memory (not read) is held to the same rule before anything is deleted for it
+        BackupManifest builtForged = new BackupManifest("oxy_2", "oxy_20261201_030000.dump", "custom", "gzip", "00", 1, "oxy", "docker", "18.6", "18.6", "1",
+            Map.of(), Instant.EPOCH, Instant.EPOCH, 0, "archive", "test", null, null, null);
+        assertThrows(OxyError.class, builtForged::ownedFiles);
+    }
+
+    private static byte[] manifestJson(String name, String file) throws Exception {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("name", name);
+        fields.put("file", file);
+        fields.put("sha256", "00");
+        fields.put("startedAt", "2026-12-01T03:00:00Z");
+        fields.put("rowCounts", Map.of());
+        return BackupManifest.json().writeValueAsBytes(fields);
+    }
+
     private static BackupStore.Entry entry(Instant startedAt) {
         String name = "oxy_" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(java.time.ZoneOffset.UTC).format(startedAt);
         BackupManifest manifest = new BackupManifest(name, name + ".dump", "custom", "zstd:3", "00", 1, "oxy", "docker", "18.6", "18.6", "1",

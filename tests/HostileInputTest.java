@@ -8,12 +8,199 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a hostile tester tried that did not hold: each case as the tester ran it, through the command line. */
 class HostileInputTest {
     @TempDir Path state;
+    private Path pg15;
+
+    @AfterEach
+    void stopPostgres15() throws Exception {
+        if (pg15 != null) HostPostgres15.stopIfRunning(pg15);
+    }
+
+    /** Debian's PostgreSQL 15 with the app schema, backed up into state/backups with the host's pg_dump (no Docker). */
+    private Map<String, String> hostPostgres15() throws Exception {
+        HostPostgres15.assumeInstalled();
+        pg15 = state.resolve("pg15");
+        int port = OxyCli.freePort();
+        HostPostgres15.initAndStart(pg15, port);
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_DATABASE_URL", "postgresql://postgres:postgres@localhost:" + port + "/oxy",
+            "OXY_BACKUP_DIR", state.resolve("backups").toString(), "DOCKER_HOST", "unix://" + state.resolve("no-docker.sock"));
+        OxyCli.Result started = OxyCli.run(env, "start", "--detach");
+        assertEquals(0, started.exitCode(), started.toString());
+        return env;
+    }
+
+    /** An age key pair made by Debian's age-keygen: the identity file (0600, as age-keygen writes it) and its public key. */
+    private Map.Entry<Path, String> ageKeyPair(String name) throws Exception {
+        Path identity = state.resolve(name + ".txt");
+        Process keygen = new ProcessBuilder("age-keygen", "-o", identity.toString()).redirectErrorStream(true).start();
+        String printed = new String(keygen.getInputStream().readAllBytes());
+        assertEquals(0, keygen.waitFor(), printed);
+        String publicKey = Files.readAllLines(identity).stream().filter(l -> l.startsWith("# public key: ")).findFirst().orElseThrow().substring(14);
+        return Map.entry(identity, publicKey);
+    }
+
+    private static String secretKeyIn(Path identity) throws Exception {
+        return Files.readAllLines(identity).stream().filter(l -> l.startsWith("AGE-SECRET-KEY-1")).findFirst().orElseThrow();
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    private static List<String> fileNames(Path directory) throws Exception {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Nothing of the secret key in the output: not the whole key, not any 16 characters of its body. */
+    private static void assertNoPartOf(String secretKey, OxyCli.Result result) {
+        String body = secretKey.substring("AGE-SECRET-KEY-1".length());
+        for (int start = 0; start + 16 <= body.length(); start++) {
+            String part = body.substring(start, start + 16);
+            assertFalse(result.all().contains(part) || result.all().toUpperCase().contains(part), "a part of the secret key was printed: " + result);
+        }
+    }
+
+    /**
+     * Issue 29: a manifest whose name is a prefix of a real backup's file ('oxy_2' naming oxy_2026….dump)
+     * passed the own-files check, and prune --keep-last 2 deleted the real backup's data through it. It is
+     * refused now (exit 9, one line naming it), nothing is removed, and the real backup still verifies and restores.
+     */
+    @Test
+    void aForgedManifestWhoseNameIsAPrefixOfARealBackupIsRefusedAndPruneRemovesNothing() throws Exception {
+        Map<String, String> env = hostPostgres15();
+        for (int run = 0; run < 2; run++) assertEquals(0, OxyCli.run(env, "backup").exitCode());
+        Path backups = state.resolve("backups");
+        List<String> dumps = fileNames(backups).stream().filter(f -> f.endsWith(".dump")).toList();
+        assertEquals(2, dumps.size(), dumps.toString());
+        String older = dumps.get(0).replace(".dump", "");
+        ObjectNode forged = (ObjectNode) BackupManifest.json().readTree(BackupManifest.pathFor(backups, older).toFile());
+        forged.put("name", "oxy_2").put("startedAt", "2000-01-01T00:00:00Z"); // the oldest: the one --keep-last 2 expires
+        Path forgedManifest = Files.write(backups.resolve("oxy_2" + BackupManifest.SUFFIX), BackupManifest.json().writeValueAsBytes(forged));
+        String bytesBefore = sha256(backups.resolve(older + ".dump"));
+        List<String> filesBefore = fileNames(backups);
+
+        OxyCli.Result prune = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
+        assertEquals(ExitCode.VERIFICATION_FAILED, prune.exitCode(), prune.toString());
+        assertTrue(prune.stderr().contains("oxy_2" + BackupManifest.SUFFIX) && prune.stderr().contains("nothing was removed"), prune.toString());
+        assertTrue(prune.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + prune);
+        assertFalse(prune.all().contains("Removed"), prune.toString());
+        assertEquals(filesBefore, fileNames(backups), "nothing was removed");
+        assertEquals(bytesBefore, sha256(backups.resolve(older + ".dump")), "the real backup's bytes are as they were");
+
+        Files.move(forgedManifest, state.resolve("forged" + BackupManifest.SUFFIX)); // what the hint says to do
+        OxyCli.Result verified = OxyCli.run(env, "backup", "verify", older);
+        assertEquals(0, verified.exitCode(), verified.toString());
+        assertTrue(verified.stdout().contains("sha256 matches the manifest"), verified.toString());
+        OxyCli.Result restored = OxyCli.run(env, "restore", older, "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        OxyCli.Result pruned = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
+        assertEquals(0, pruned.exitCode(), pruned.toString());
+        assertTrue(pruned.stdout().contains("keeping all 2 backups"), pruned.toString());
+    }
+
+    /**
+     * Issue 29: an identity file group or others may read is used as ssh would not: one warning naming the
+     * file, its mode and the chmod that closes it, then the restore (and verify --full) goes on.
+     */
+    @Test
+    void anIdentityFileOpenToOthersIsWarnedAboutAndStillUsed() throws Exception {
+        Map<String, String> env = hostPostgres15();
+        Map.Entry<Path, String> key = ageKeyPair("key");
+        Path identity = key.getKey();
+        OxyCli.Result made = OxyCli.run(env, "backup", "--encrypt-to", key.getValue());
+        assertEquals(0, made.exitCode(), made.toString());
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-r--r--"));
+
+        String warning = "! the identity file " + identity + " is open to others (rw-r--r--)";
+        OxyCli.Result restored = OxyCli.run(env, "restore", "latest", "--identity", identity.toString(), "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        assertEquals(1, restored.stdout().lines().filter(l -> l.startsWith(warning) && l.contains("chmod 600 " + identity)).count(), restored.toString());
+        Map<String, String> fromEnvironment = new java.util.HashMap<>(env);
+        fromEnvironment.put(AgeEncryption.IDENTITY_VARIABLE, identity.toString());
+        OxyCli.Result verified = OxyCli.run(fromEnvironment, "backup", "verify", "--full", "latest");
+        assertEquals(0, verified.exitCode(), verified.toString());
+        assertEquals(1, verified.stdout().lines().filter(l -> l.startsWith(warning) && l.contains("chmod 600 " + identity)).count(), verified.toString());
+        assertNoPartOf(secretKeyIn(identity), restored);
+        assertNoPartOf(secretKeyIn(identity), verified);
+
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-------"));
+        OxyCli.Result quiet = OxyCli.run(env, "backup", "verify", "latest", "--identity", identity.toString());
+        assertEquals(0, quiet.exitCode(), quiet.toString());
+        assertFalse(quiet.stdout().contains("identity file"), "a private identity file is used without a word: " + quiet);
+    }
+
+    /**
+     * Issue 29: a private key pasted where the public one goes (on the command line, in a recipients file,
+     * as the identity file's name in the environment) is never echoed: the line says a private key was given and
+     * how to get its public key; exit 2, and nothing is written to the backup location.
+     */
+    @Test
+    @Tag("unit")
+    void aPrivateKeyGivenAsARecipientIsNeverPrinted() throws Exception {
+        Map.Entry<Path, String> key = ageKeyPair("pasted");
+        String secretKey = secretKeyIn(key.getKey());
+        Path backups = state.resolve("never-made");
+        Map<String, String> env = OxyCli.env("OXY_STATE_DIR", state.toString(), "OXY_BACKUP_DIR", backups.toString(),
+            "OXY_DATABASE_URL", "postgresql://u:pw@127.0.0.1:" + OxyCli.freePort() + "/oxy");
+        Path recipients = Files.writeString(state.resolve("recipients.txt"), "# ops team\n" + key.getValue() + "\n" + secretKey + "\n");
+
+        OxyCli.Result pasted = OxyCli.run(env, "backup", "--encrypt-to", secretKey);
+        OxyCli.Result lowercase = OxyCli.run(env, "backup", "--encrypt-to", secretKey.toLowerCase(), "--dry-run");
+        OxyCli.Result inFile = OxyCli.run(env, "backup", "--encrypt-to", recipients.toString());
+        OxyCli.Result keyFile = OxyCli.run(env, "backup", "--encrypt-to", key.getKey().toString()); // age-keygen's whole file
+        for (OxyCli.Result result : List.of(pasted, lowercase, inFile, keyFile)) {
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertNoPartOf(secretKey, result);
+            assertTrue(result.stderr().contains("private key") && result.stderr().contains("age-keygen -y"), result.toString());
+            assertTrue(result.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + result);
+        }
+        assertTrue(inFile.stderr().contains(recipients.toString()), "it names the file: " + inFile);
+        assertTrue(keyFile.stderr().contains("age-keygen -y " + key.getKey()), "it gives the command for that file: " + keyFile);
+
+        assertFalse(Files.exists(backups), "nothing was written to the backup location");
+
+        // the key itself where the identity file's name goes, for an encrypted backup that needs one
+        Path encrypted = Files.createDirectories(state.resolve("encrypted"));
+        encryptedBackup(encrypted, "oxy_20000101_000000", key.getValue());
+        List<String> before = fileNames(encrypted);
+        Map<String, String> identityAsKey = new java.util.HashMap<>(env);
+        identityAsKey.put("OXY_BACKUP_DIR", encrypted.toString());
+        identityAsKey.put(AgeEncryption.IDENTITY_VARIABLE, secretKey);
+        OxyCli.Result verify = OxyCli.run(identityAsKey, "backup", "verify", "latest");
+        identityAsKey.remove(AgeEncryption.IDENTITY_VARIABLE);
+        OxyCli.Result restore = OxyCli.run(identityAsKey, "restore", "latest", "--identity", secretKey, "--dry-run");
+        for (OxyCli.Result result : List.of(verify, restore)) {
+            assertEquals(ExitCode.USAGE, result.exitCode(), result.toString());
+            assertNoPartOf(secretKey, result);
+            assertTrue(result.stderr().contains("private key"), result.toString());
+        }
+        assertEquals(before, fileNames(encrypted).stream().filter(f -> !f.equals(".lock")).toList(), "nothing was written beside the backup");
+    }
+
+    /** A backup of ours as backup --encrypt-to leaves it (age ciphertext and its manifest), made in-process. */
+    private static void encryptedBackup(Path directory, String name, String publicKey) throws Exception {
+        Path data = directory.resolve(name + ".dump.age");
+        AgeEncryption encryption = AgeEncryption.toRecipients(List.of(publicKey));
+        try (var out = encryption.encrypting(Files.newOutputStream(data))) {
+            out.write("PGDMP stand-in: the identity is refused before a byte is read".getBytes());
+        }
+        java.time.Instant started = java.time.Instant.parse("2000-01-01T00:00:00Z");
+        new BackupManifest(name, name + ".dump.age", "custom", "gzip", sha256(data), Files.size(data), "oxy", "external", "15.0", "15.0", null,
+            Map.of(), started, started.plusSeconds(1), 1, "archive", "oxy-ops test", "age", encryption.fingerprints(), null).write(directory);
+    }
 
     /**
      * A hand-made manifest naming a file outside the backup directory: prune, verify and restore refuse it

@@ -177,6 +177,47 @@ class OffSiteBackupTest {
         assertTrue(edited.stderr().contains("not a file of its own"), edited.toString());
     }
 
+    /**
+     * Issue 29, in the store: a manifest object whose name is a prefix of a real backup's ('oxy_2' naming
+     * oxy_2026….dump) made prune --keep-last 2 delete the real backup's object. It is refused (exit 9, one
+     * line), no object is removed, and the real backup still verifies and restores.
+     */
+    @Test
+    void aForgedManifestInTheStoreCannotMakePruneDeleteARealBackup() throws Exception {
+        Map<String, String> env = external("forged");
+        for (int run = 0; run < 2; run++) assertEquals(0, OxyCli.run(env, "backup").exitCode());
+        List<String> dumps = store.keys("forged").stream().filter(k -> k.endsWith(".dump")).toList();
+        assertEquals(2, dumps.size(), dumps.toString());
+        String older = dumps.get(0).replace(".dump", "");
+        com.fasterxml.jackson.databind.node.ObjectNode forged = (com.fasterxml.jackson.databind.node.ObjectNode) manifest("forged", older);
+        forged.put("name", "oxy_2").put("startedAt", "2000-01-01T00:00:00Z"); // the oldest: the one --keep-last 2 expires
+        try (S3Client s3 = store.client()) {
+            s3.putObject(r -> r.bucket(S3ProxyServer.BUCKET).key("forged/oxy_2" + BackupManifest.SUFFIX).metadata(Map.of("oxy-ops", "0.1.0")),
+                RequestBody.fromBytes(BackupManifest.json().writeValueAsBytes(forged)));
+        }
+        String bytesBefore = sha256(store.objectFile("forged/" + older + ".dump"));
+        List<String> keysBefore = store.keys("forged");
+
+        OxyCli.Result prune = OxyCli.run(env, "backup", "prune", "--keep-last", "2");
+        assertEquals(ExitCode.VERIFICATION_FAILED, prune.exitCode(), prune.toString());
+        assertTrue(prune.stderr().contains("oxy_2" + BackupManifest.SUFFIX) && prune.stderr().contains("nothing was removed"), prune.toString());
+        assertTrue(prune.stderr().lines().filter(l -> !l.isBlank()).count() <= 2, "one or two lines: " + prune);
+        assertFalse(prune.all().contains("Removed"), prune.toString());
+        assertEquals(keysBefore, store.keys("forged"), "no object was removed");
+        assertEquals(bytesBefore, sha256(store.objectFile("forged/" + older + ".dump")), "the real backup's bytes are as they were");
+
+        try (S3Client s3 = store.client()) { // what the hint says to do
+            s3.deleteObject(r -> r.bucket(S3ProxyServer.BUCKET).key("forged/oxy_2" + BackupManifest.SUFFIX));
+        }
+        OxyCli.Result verified = OxyCli.run(env, "backup", "verify", older);
+        assertEquals(0, verified.exitCode(), verified.toString());
+        OxyCli.Result restored = OxyCli.run(env, "restore", older, "--yes", "--no-safety-backup");
+        assertEquals(0, restored.exitCode(), restored.toString());
+        try (Connection connection = OxyCli.connectLocal(port(env), "oxy")) {
+            assertEquals(OxyCli.APP_TABLES.size(), OxyCli.appTableCount(connection), "the app's tables are back");
+        }
+    }
+
     @Test
     void aStoreThatDiesMidUploadLeavesNoBackupAndTheNextRunCleansUp() throws Exception {
         Map<String, String> env = external("dies");

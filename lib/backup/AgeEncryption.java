@@ -31,10 +31,17 @@ public final class AgeEncryption {
 
     private AgeEncryption(List<String> recipients) { this.recipients = recipients; }
 
-    /** --encrypt-to values: each an age1… public key, or a file of them (one per line, # comments, as age -R reads). */
+    /**
+     * --encrypt-to values: each an age1… public key, or a file of them (one per line, # comments, as age -R
+     * reads). A private key among them is refused without a character of it printed.
+     */
     public static AgeEncryption toRecipients(List<String> given) {
         List<String> keys = new ArrayList<>();
         for (String value : given) {
+            if (looksLikeSecretKey(value)) {
+                throw privateKeyGiven("--encrypt-to was given a private key (AGE-SECRET-KEY-1…) where its public key (age1…) goes", "KEYFILE",
+                    " (it was on a command line: shell history and ps may have seen it)");
+            }
             if (value.startsWith("age1")) {
                 keys.add(value);
                 continue;
@@ -44,17 +51,9 @@ public final class AgeEncryption {
                 throw new OxyError(ExitCode.USAGE, "--encrypt-to " + value + " is neither an age public key (age1…) nor a file of them",
                     "Make a key pair with age-keygen -o key.txt and pass the 'public key' line it prints.");
             }
-            try {
-                Files.readAllLines(file).stream().map(String::strip).filter(line -> !line.isEmpty() && !line.startsWith("#")).forEach(keys::add);
-            } catch (IOException e) {
-                throw new OxyError(ExitCode.USAGE, "cannot read the recipients file " + value + " (" + e.getMessage() + ")", null, e);
-            }
+            keys.addAll(recipientsIn(file));
         }
         for (String key : keys) {
-            if (key.startsWith("AGE-SECRET-KEY-")) {
-                throw new OxyError(ExitCode.USAGE, "--encrypt-to was given a private key (AGE-SECRET-KEY-…)",
-                    "Give the public key (age1…) only: the private key must not live on the database server.");
-            }
             try {
                 X25519RecipientStanzaWriterFactory.newRecipientStanzaWriter(key);
             } catch (GeneralSecurityException | RuntimeException e) {
@@ -63,6 +62,32 @@ public final class AgeEncryption {
         }
         if (keys.isEmpty()) throw new OxyError(ExitCode.USAGE, "--encrypt-to names no recipient", null);
         return new AgeEncryption(List.copyOf(keys));
+    }
+
+    /** A recipients file's keys; a private key in it (age-keygen's own key file, say) is named by its line, never shown. */
+    private static List<String> recipientsIn(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file).stream().map(String::strip).filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new OxyError(ExitCode.USAGE, "cannot read the recipients file " + file + " (" + e.getMessage() + ")", null, e);
+        }
+        if (lines.stream().anyMatch(AgeEncryption::looksLikeSecretKey)) {
+            boolean onlyIdentities = lines.stream().allMatch(AgeEncryption::looksLikeSecretKey);
+            throw privateKeyGiven("the recipients file " + file + " (--encrypt-to) holds a private key (AGE-SECRET-KEY-1…) where public keys (age1…) go",
+                onlyIdentities ? Cli.shellQuote(file.toString()) : "KEYFILE", "");
+        }
+        return lines;
+    }
+
+    /** An age identity, in any case (bech32 is case-insensitive), anywhere in the text: never printed, never a recipient. */
+    static boolean looksLikeSecretKey(String text) {
+        return text.toUpperCase(java.util.Locale.ROOT).contains("AGE-SECRET-KEY-");
+    }
+
+    private static OxyError privateKeyGiven(String problem, String keyFile, String exposed) {
+        return new OxyError(ExitCode.USAGE, problem, "'age-keygen -y " + keyFile + "' prints the public key to give instead; keep the private key off this server"
+            + exposed + ". Nothing was written.");
     }
 
     /** What the manifest records: whom it is encrypted to, as short fingerprints (sha256 of each public key). */
@@ -123,10 +148,23 @@ public final class AgeEncryption {
         }
     }
 
-    /** --identity, else the file named by OXY_BACKUP_IDENTITY_FILE, else none. */
+    /**
+     * ssh's rule for private keys, as a warning: whoever can read the identity file can decrypt every backup
+     * made to it. Restoring goes on (a restore under pressure is not blocked by a chmod).
+     */
+    static void warnIfOpenToOthers(Path identityFile, Console console) {
+        DurableFiles.modeIfOpenToOthers(identityFile).ifPresent(mode -> console.warn("the identity file " + identityFile + " is open to others (" + mode
+            + "): whoever can read it can decrypt every backup made to its key. 'chmod 600 " + Cli.shellQuote(identityFile.toString()) + "' closes it"));
+    }
+
+    /** --identity, else the file named by OXY_BACKUP_IDENTITY_FILE, else none; the key itself given instead of its file is refused unseen. */
     public static Path identityFile(Path given) {
-        if (given != null) return given;
         String fromEnvironment = System.getenv(IDENTITY_VARIABLE);
-        return fromEnvironment == null || fromEnvironment.isBlank() ? null : Path.of(fromEnvironment);
+        Path chosen = given != null ? given : fromEnvironment == null || fromEnvironment.isBlank() ? null : Path.of(fromEnvironment);
+        if (chosen != null && looksLikeSecretKey(chosen.toString())) {
+            throw new OxyError(ExitCode.USAGE, (given != null ? "--identity was" : IDENTITY_VARIABLE + " was") + " given a private key (AGE-SECRET-KEY-1…) itself, not the file that holds it",
+                "Save it in a file only you can read (chmod 600) and name that file; nothing was changed.");
+        }
+        return chosen;
     }
 }

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What a backup holds, written beside it as NAME.manifest.json once the backup is verified: a backup
@@ -33,10 +35,15 @@ public record BackupManifest(
     String verification,
     String madeBy,
     String encryption,
-    java.util.List<String> encryptedTo,
-    java.util.List<DatabaseRoles.Role> roles) {
+    List<String> encryptedTo,
+    List<DatabaseRoles.Role> roles) {
 
     public static final String SUFFIX = ".manifest.json";
+    /** Our backups' names, exactly: oxy_YYYYmmdd_HHMMSS (UTC), and _N for a later one in the same second. */
+    static final Pattern NAME = Pattern.compile(Pattern.quote(BackupStore.PREFIX) + "\\d{8}_\\d{6}(_\\d+)?");
+    /** What follows the name in its data's name: .dump, .sql, .sql.gz, .sql.zst, each maybe .age; nothing for a directory dump. */
+    private static final Pattern DATA_EXTENSION = Pattern.compile("(\\.dump|\\.sql(\\.gz|\\.zst)?)?(\\.age)?");
+    private static final String NOT_OURS = "It was edited or is not ours; nothing was removed or restored. Move it out of the directory.";
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
         .enable(SerializationFeature.INDENT_OUTPUT).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
 
@@ -106,22 +113,30 @@ public record BackupManifest(
     }
 
     /**
-     * A manifest is input: prune deletes what it names, so its name and data must be files of this backup in
-     * the manifest's own directory (NAME.manifest.json beside NAME + extension), never a path that leads out.
+     * A manifest is input: prune deletes what it names, so its name must be one of ours exactly and the
+     * manifest's own file's, and its data exactly that name's archive: never a path that leads out, never
+     * a prefix of another backup's name ('oxy_2' naming oxy_20261201_030000.dump).
      */
     private void requireOwnFiles(String fileName, String manifest) {
-        boolean nameIsItsOwn = name != null && (name + SUFFIX).equals(fileName) && isPlainFileName(name);
-        boolean dataBeside = file != null && isPlainFileName(file) && file.startsWith(name == null ? "\0" : name);
-        if (!nameIsItsOwn || !dataBeside) {
-            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + manifest + " names " + (nameIsItsOwn ? "data '" + file + "'" : "backup '" + name + "'")
-                + " that is not a file of its own beside it", "It was edited or is not ours; nothing was removed or restored. Move it out of the directory.");
+        boolean nameIsItsOwn = name != null && NAME.matcher(name).matches() && (name + SUFFIX).equals(fileName);
+        boolean dataIsItsOwn = nameIsItsOwn && file != null && file.startsWith(name) && DATA_EXTENSION.matcher(file.substring(name.length())).matches();
+        if (!nameIsItsOwn) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + manifest + " names backup '" + name + "', which is not its own name or not one of ours"
+                + " (exactly oxy_YYYYmmdd_HHMMSS[_N], as in its file's name)", NOT_OURS);
+        }
+        if (!dataIsItsOwn) {
+            throw new OxyError(ExitCode.VERIFICATION_FAILED, "the manifest " + manifest + " names data '" + file + "' that is not a file of its own"
+                + " (exactly " + name + " followed by .dump, .dump.age, .sql, .sql.gz or .sql.zst, or the directory " + name + ")", NOT_OURS);
         }
     }
 
-    /** One path element, not "." or "..": resolved against a directory, it stays inside it. */
-    private static boolean isPlainFileName(String candidate) {
-        return !candidate.isEmpty() && !candidate.equals(".") && !candidate.equals("..") && candidate.indexOf('/') < 0
-            && candidate.indexOf('\\') < 0 && candidate.indexOf('\0') < 0;
+    /**
+     * The exact names this backup owns in its directory or prefix, data first: its archive and its manifest.
+     * Deleting it deletes these and nothing else; a manifest not held to the rule above is refused (exit 9).
+     */
+    public List<String> ownedFiles() {
+        requireOwnFiles(name + SUFFIX, name + SUFFIX);
+        return List.of(file, name + SUFFIX);
     }
 
     /** Written to a temporary name, synced, then renamed: a manifest is whole or absent. */

@@ -8,7 +8,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,7 +19,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -75,15 +73,7 @@ public final class BackupStore {
     }
 
     /** The directory's mode ("rwxr-xr-x") when group or others may read or enter it; empty when it is private. */
-    public Optional<String> modeIfOpenToOthers() {
-        try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(directory);
-            boolean open = mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"));
-            return open ? Optional.of(PosixFilePermissions.toString(mode)) : Optional.empty();
-        } catch (IOException | UnsupportedOperationException e) {
-            return Optional.empty();
-        }
-    }
+    public Optional<String> modeIfOpenToOthers() { return DurableFiles.modeIfOpenToOthers(directory); }
 
     /** Holds the directory's lock until closed; a second run gets an error at once (exit 10). */
     public AutoCloseable lock(String purpose) {
@@ -237,9 +227,8 @@ public final class BackupStore {
         }
     }
 
-    /** Deletes a backup: data first, then its manifest (a manifest without data lists as missing). */
+    /** Deletes a backup: exactly the files its manifest owns, data first (a manifest without data lists as missing). */
     public void delete(Entry entry) throws IOException {
-        DurableFiles.deleteRecursively(entry.data());
-        Files.deleteIfExists(BackupManifest.pathFor(directory, entry.name()));
+        for (String owned : entry.manifest().ownedFiles()) DurableFiles.deleteRecursively(directory.resolve(owned));
     }
 }

@@ -30,13 +30,14 @@ public final class FetchedBackup implements AutoCloseable {
 
     /**
      * stored: the backup's bytes as stored (remote object or local file); identity: needed when it is encrypted.
-     * A mismatch with the manifest is exit 9 before anything else happens.
+     * A mismatch with the manifest is exit 9 before anything else happens. console: says when the identity file is open to others.
      */
-    public static FetchedBackup fetch(BackupManifest manifest, InputStream stored, String from, Path identity, BackupStore staging) {
+    public static FetchedBackup fetch(BackupManifest manifest, InputStream stored, String from, Path identity, BackupStore staging, Console console) {
         if (manifest.encrypted() && identity == null) {
             throw new OxyError(ExitCode.USAGE, "backup " + manifest.name() + " is encrypted with age (to " + String.join(", ", manifest.encryptedTo()) + ")",
                 "Pass --identity FILE (the age-keygen file of that key), or set " + AgeEncryption.IDENTITY_VARIABLE + ".");
         }
+        if (manifest.encrypted()) AgeEncryption.warnIfOpenToOthers(identity, console);
         Path file = staging.temporary(FETCHED + ProcessHandle.current().pid() + "-" + manifest.file().replaceFirst("\\" + AgeEncryption.EXTENSION + "$", ""));
         MessageDigest digest = BackupStore.sha256Digest();
         try (InputStream hashed = new DigestInputStream(stored, digest);

@@ -36,7 +36,7 @@ public final class S3Backups implements AutoCloseable {
     /** Object metadata (x-amz-meta-oxy-ops) on everything we upload. */
     static final String OURS = "oxy-ops";
     /** Names our data objects have: oxy_YYYYmmdd_HHMMSS[_N].ext */
-    private static final Pattern OUR_DATA = Pattern.compile(Pattern.quote(BackupStore.PREFIX) + "\\d{8}_\\d{6}(_\\d+)?\\.[a-z.]+");
+    private static final Pattern OUR_DATA = Pattern.compile(BackupManifest.NAME.pattern() + "\\.[a-z.]+");
 
     /** A remote backup: its manifest, and whether its data object is there. */
     public record Entry(BackupManifest manifest, boolean present) {
@@ -191,11 +191,10 @@ public final class S3Backups implements AutoCloseable {
         }
     }
 
-    /** Data first, then the manifest: a manifest without data lists as missing, never the other way round. */
+    /** Exactly the objects its manifest owns, data first: a manifest without data lists as missing, never the other way round. */
     public void delete(Entry entry) {
         try {
-            s3.deleteObject(request -> request.bucket(location.bucket()).key(location.key(entry.manifest().file())));
-            s3.deleteObject(request -> request.bucket(location.bucket()).key(location.key(entry.name() + BackupManifest.SUFFIX)));
+            for (String owned : entry.manifest().ownedFiles()) s3.deleteObject(request -> request.bucket(location.bucket()).key(location.key(owned)));
         } catch (SdkException e) {
             throw failure("cannot delete from", e);
         }

@@ -61,9 +61,9 @@ public final class StoredBackup {
         }
     }
 
-    /** A local plaintext copy, checked against the manifest (null when the archive is usable as it is). */
-    public FetchedBackup fetch(Path identity, BackupStore staging) {
+    /** A local plaintext copy, checked against the manifest (null when the archive is usable as it is); console: for the identity file's warning. */
+    public FetchedBackup fetch(Path identity, BackupStore staging, Console console) {
         if (!needsFetch()) return null;
-        return FetchedBackup.fetch(manifest, open(), where(), identity, staging);
+        return FetchedBackup.fetch(manifest, open(), where(), identity, staging, console);
     }
 }

@@ -5,10 +5,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
-/** Files a kill leaves whole or untouched (written under a temporary name, then renamed), fsync, and a recursive delete. */
+/** Files a kill leaves whole or untouched (written under a temporary name, then renamed), fsync, a recursive delete, and who may read them. */
 public final class DurableFiles {
     private DurableFiles() {}
 
@@ -64,5 +67,16 @@ public final class DurableFiles {
             }
         }
         Files.deleteIfExists(path);
+    }
+
+    /** The mode ("rw-r--r--") of a file or directory group or others have any access to (mode & 077 != 0); empty when private or unknown. */
+    public static Optional<String> modeIfOpenToOthers(Path path) {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
+            boolean open = mode.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"));
+            return open ? Optional.of(PosixFilePermissions.toString(mode)) : Optional.empty();
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
     }
 }
