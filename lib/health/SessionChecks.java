@@ -19,13 +19,15 @@ final class SessionChecks {
     }
 
     static List<Check> run(Connection connection, Thresholds thresholds, Visibility visibility) throws SQLException {
+        // other roles' sessions show no backend_type, state or query without pg_read_all_stats: a user and a database tell a client's
         // pg_blocking_pids takes the lock manager's locks: asked only of sessions that wait on a lock
         List<Session> sessions = HealthQueries.rows(connection, """
             SELECT pid, usename, coalesce(application_name, ''), state,
                    extract(epoch FROM now() - query_start)::float8, extract(epoch FROM now() - xact_start)::float8,
                    extract(epoch FROM now() - state_change)::float8, left(regexp_replace(query, '\\s+', ' ', 'g'), 80),
                    CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END
-            FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()""",
+            FROM pg_stat_activity
+            WHERE (backend_type = 'client backend' OR backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL) AND pid <> pg_backend_pid()""",
             row -> new Session(row.getInt(1), row.getString(2), row.getString(3), row.getString(4), (Double) row.getObject(5),
                 (Double) row.getObject(6), (Double) row.getObject(7), row.getString(8),
                 row.getArray(9) == null ? List.of() : List.of((Integer[]) row.getArray(9).getArray())));

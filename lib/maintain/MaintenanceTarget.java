@@ -18,7 +18,7 @@ public record MaintenanceTarget(Kind kind, String name, List<String> tables) {
             return new MaintenanceTarget(Kind.DATABASE, null, MaintenanceSql.strings(connection, USER_TABLES));
         }
         List<String> found = MaintenanceSql.strings(connection, """
-            SELECT c.relkind || ' ' || format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            SELECT c.relkind::text || ' ' || format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.oid = to_regclass(?)""", name);
         if (found.isEmpty()) {
             throw new OxyError(ExitCode.USAGE, "no table " + (indexAllowed ? "or index " : "") + "named " + name + " in this database",
