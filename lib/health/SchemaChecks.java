@@ -60,7 +60,7 @@ final class SchemaChecks {
             SELECT format('%%I.%%I', n.nspname, c.relname),
                    string_agg(format('%%I.%%I', n.nspname, ic.relname) || CASE WHEN i.indisprimary THEN ' (primary key)' WHEN i.indisunique THEN ' (unique)' ELSE '' END,
                               ', ' ORDER BY i.indisprimary DESC, i.indisunique DESC, ic.relname),
-                   (array_agg(format('%%I.%%I', n.nspname, ic.relname) ORDER BY i.indisprimary, i.indisunique, ic.relname DESC))[1]
+                   (array_agg(format('%%I.%%I', n.nspname, ic.relname) ORDER BY i.indisprimary, i.indisunique, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid), ic.relname DESC))[1]
             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE i.indisvalid AND %s
@@ -71,7 +71,7 @@ final class SchemaChecks {
         if (groups.isEmpty()) return Check.ok(Check.Kind.DUPLICATE_INDEXES, "none");
         List<String> details = groups.stream().map(g -> g[0] + ": " + g[1]).toList();
         return Check.of(Check.Kind.DUPLICATE_INDEXES, Check.Level.WARN, groups.size() + " set(s) of identical indexes, e.g. on " + groups.get(0)[0],
-            "Keep one (a constraint's first): DROP INDEX CONCURRENTLY " + groups.get(0)[2], HealthQueries.firstFew(details, 5));
+            "Keep one (a constraint's, or one a partitioned index needs): DROP INDEX CONCURRENTLY " + groups.get(0)[2], HealthQueries.firstFew(details, 5));
     }
 
     /** An interrupted CREATE INDEX or REINDEX CONCURRENTLY leaves an invalid index: written to on every change, never read. */

@@ -71,7 +71,7 @@ final class VacuumChecks {
         }
         if (stale.isEmpty()) return Check.ok(Check.Kind.VACUUM_ANALYZE, "statistics current on the " + largest.size() + " largest tables", details);
         return Check.of(Check.Kind.VACUUM_ANALYZE, Check.Level.WARN, stale.size() + " of the largest tables have stale statistics, e.g. " + stale.get(0).name()
-                + " (" + stale.get(0).modifiedSinceAnalyze() + " rows changed since it was analyzed " + ago(stale.get(0).lastAnalyze()) + ")",
+                + " (" + stale.get(0).modifiedSinceAnalyze() + " rows changed since " + (stale.get(0).lastAnalyze() == null ? "it was loaded; never analyzed" : "it was analyzed " + ago(stale.get(0).lastAnalyze())) + ")",
             "./jbang oxy maintain --vacuum " + stale.get(0).name(), details);
     }
 
