@@ -313,7 +313,7 @@ public class backup implements Callable<Integer> {
     /** Prometheus textfile: the last success survives failed runs, so an alert can say how old it is. */
     private void writeMetrics(BackupManifest made, Instant started, boolean success) {
         if (metricsFile == null) return;
-        Map<String, String> previous = readMetrics(metricsFile);
+        Map<String, String> previous = PrometheusTextfile.read(metricsFile);
         double now = Instant.now().toEpochMilli() / 1000.0;
         String database = databaseName != null ? databaseName : runtime.database;
         Map<String, String> values = new LinkedHashMap<>();
@@ -323,27 +323,8 @@ public class backup implements Callable<Integer> {
         values.put("oxy_backup_last_success_timestamp_seconds", success ? String.valueOf(now) : previous.getOrDefault("oxy_backup_last_success_timestamp_seconds", "0"));
         values.put("oxy_backup_last_success_size_bytes", success ? String.valueOf(made.bytes()) : previous.getOrDefault("oxy_backup_last_success_size_bytes", "0"));
         values.put("oxy_backup_last_success_duration_seconds", success ? String.valueOf(made.durationSeconds()) : previous.getOrDefault("oxy_backup_last_success_duration_seconds", "0"));
-        StringBuilder text = new StringBuilder();
-        values.forEach((name, value) -> text.append("# TYPE ").append(name).append(" gauge\n")
-            .append(name).append("{database=\"").append(database).append("\"} ").append(value).append('\n'));
-        try {
-            DurableFiles.writeAtomically(metricsFile, text.toString());
-        } catch (IOException e) {
-            Console.standard().warn("could not write the metrics file " + metricsFile + " (" + e.getMessage() + ")");
-        }
-    }
-
-    private static Map<String, String> readMetrics(Path file) {
-        Map<String, String> values = new LinkedHashMap<>();
-        try {
-            for (String line : Files.readAllLines(file)) {
-                if (line.startsWith("#") || !line.contains(" ")) continue;
-                values.put(line.substring(0, line.indexOf('{') < 0 ? line.indexOf(' ') : line.indexOf('{')), line.substring(line.lastIndexOf(' ') + 1));
-            }
-        } catch (IOException e) {
-            // first run: nothing to carry over
-        }
-        return values;
+        PrometheusTextfile.write(metricsFile, values.entrySet().stream()
+            .map(value -> PrometheusTextfile.Sample.of(value.getKey(), value.getValue(), "database", database)).toList(), Console.standard());
     }
 
     // --- shared options ---

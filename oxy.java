@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES start.java stop.java status.java migrate_sqlite.java backup.java restore.java upgrade.java
+//SOURCES start.java stop.java status.java migrate_sqlite.java backup.java restore.java upgrade.java doctor.java maintain.java psql.java
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,6 +26,9 @@ public class oxy implements Runnable {
         SUBCOMMANDS.put("backup", backup::new);
         SUBCOMMANDS.put("restore", restore::new);
         SUBCOMMANDS.put("upgrade", upgrade::new);
+        SUBCOMMANDS.put("doctor", doctor::new);
+        SUBCOMMANDS.put("maintain", maintain::new);
+        SUBCOMMANDS.put("psql", psql::new);
     }
 
     public static void main(String... args) {

@@ -34,7 +34,7 @@ class CatalogTest {
     @Test
     void theUmbrellaAliasRunsEveryScriptAsASubcommand() throws Exception {
         String help = jbang("oxy", "--help");
-        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore", "upgrade")) assertTrue(help.contains("  " + command + " "), help);
+        for (String command : List.of("start", "stop", "status", "migrate_sqlite", "backup", "restore", "upgrade", "doctor", "maintain", "psql")) assertTrue(help.contains("  " + command + " "), help);
         assertTrue(jbang("oxy", "status", "--help").contains("Usage: oxy status"));
         assertTrue(jbang("start.java", "--version").startsWith("oxy-ops "));
     }

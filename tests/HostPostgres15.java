@@ -19,10 +19,19 @@ final class HostPostgres15 {
 
     /** A new cluster (user postgres, password postgres) in dataDir, started on localhost:port with a database oxy. */
     static void initAndStart(Path dataDir, int port) throws Exception {
+        initAndStart(dataDir, port, List.of(), List.of());
+    }
+
+    /** The same, with more initdb options (--data-checksums) and server settings ("max_connections=20"). */
+    static void initAndStart(Path dataDir, int port, List<String> initdbOptions, List<String> settings) throws Exception {
         Path passwordFile = Files.writeString(dataDir.resolveSibling(dataDir.getFileName() + ".pw"), "postgres");
-        run("initdb", "-D", dataDir.toString(), "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C");
+        List<String> initdb = new ArrayList<>(List.of("-D", dataDir.toString(), "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C"));
+        initdb.addAll(initdbOptions);
+        run("initdb", initdb.toArray(String[]::new));
         Files.delete(passwordFile);
-        run("pg_ctl", "-D", dataDir.toString(), "-o", "-p " + port + " -c unix_socket_directories=''",
+        StringBuilder options = new StringBuilder("-p " + port + " -c unix_socket_directories=''");
+        settings.forEach(setting -> options.append(" -c ").append(setting));
+        run("pg_ctl", "-D", dataDir.toString(), "-o", options.toString(),
             "-l", dataDir.resolveSibling(dataDir.getFileName() + ".log").toString(), "-w", "start");
         try (var connection = OxyCli.connectLocal(port, "postgres")) {
             OxyCli.execute(connection, "CREATE DATABASE oxy");

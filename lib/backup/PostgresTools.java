@@ -175,7 +175,7 @@ public final class PostgresTools implements AutoCloseable {
     }
 
     /** The connection in libpq's variables, password included: never in a process argument. */
-    private static Map<String, String> libpqEnvironment(PostgresUrl target, String host, int port) {
+    static Map<String, String> libpqEnvironment(PostgresUrl target, String host, int port) {
         Map<String, String> environment = new LinkedHashMap<>();
         if (target == null) return environment;
         environment.put("PGHOST", host);

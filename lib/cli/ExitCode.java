@@ -25,6 +25,10 @@ public final class ExitCode {
     public static final int TOOLS_MISSING = 11;
     /** The object store (s3://) does not answer, refuses our credentials, or has no such bucket; or an upload to it failed. */
     public static final int STORE_UNAVAILABLE = 12;
+    /** doctor: at least one check warns (and none is critical); 20 and up are doctor's, apart from the failures above. */
+    public static final int HEALTH_WARNING = 20;
+    /** doctor: at least one check is critical (connections nearly exhausted, wraparound near, disk nearly full, a slot past its limit). */
+    public static final int HEALTH_CRITICAL = 21;
     /** Stopped by Ctrl+C or SIGTERM (128 + SIGINT). */
     public static final int INTERRUPTED = 130;
 
