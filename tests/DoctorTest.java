@@ -319,6 +319,35 @@ class DoctorTest {
         assertTrue(report.text("unused_indexes").contains("public.readings_sensor"), report.raw());
     }
 
+
+    /** A database migrated by start: checkpoints' missing key and users.email's second index are the app's design, not a warning. */
+    @Test
+    void theAppsOwnSchemaIsNotWarnedAboutWhatMigrationsMake() throws Exception {
+        String database = newDatabase();
+        OxyCli.Result start = OxyCli.run(env(), "start", "--url", url(database), "--detach");
+        assertEquals(0, start.exitCode(), start.toString());
+        Report migrated = doctor(database);
+        assertEquals("ok", migrated.level("tables_without_primary_key"), migrated.raw());
+        assertTrue(migrated.text("tables_without_primary_key").contains("the app's own public.checkpoints"), migrated.raw());
+        assertEquals("ok", migrated.level("duplicate_indexes"), migrated.raw());
+        assertTrue(migrated.text("duplicate_indexes").contains("public.idx_users_email"), migrated.raw());
+
+        try (Connection connection = connect(database)) { // what an operator adds beside them is still warned about
+            OxyCli.execute(connection, "CREATE TABLE notes (body text)");
+            OxyCli.execute(connection, "CREATE INDEX users_email_again ON users (email)");
+        }
+        Report added = doctor(database);
+        assertEquals("warn", added.level("tables_without_primary_key"), added.raw());
+        assertTrue(added.text("tables_without_primary_key").contains("1 table(s), e.g. public.notes"), added.raw());
+        assertEquals("warn", added.level("duplicate_indexes"), added.raw());
+        assertTrue(added.text("duplicate_indexes").contains("DROP INDEX CONCURRENTLY public.users_email_again"), added.raw());
+
+        try (Connection connection = connect(database)) { // without a migrator's history, the same tables are anyone's
+            OxyCli.execute(connection, "DROP TABLE flyway_schema_history");
+        }
+        Report foreign = doctor(database);
+        assertTrue(foreign.text("tables_without_primary_key").contains("2 table(s), e.g. public.checkpoints"), foreign.raw());
+    }
     @Test
     void anInterruptedReindexConcurrentlyIsFoundAndCleanedUp() throws Exception {
         String database = newDatabase();

@@ -11,9 +11,10 @@ final class SchemaChecks {
         List<Check> checks = new ArrayList<>();
         checks.add(largest(connection));
         checks.add(unusedIndexes(connection, thresholds));
-        checks.add(duplicateIndexes(connection));
+        AppSchema app = AppSchema.of(connection);
+        checks.add(duplicateIndexes(connection, app));
         checks.add(invalidIndexes(connection));
-        checks.add(tablesWithoutPrimaryKey(connection));
+        checks.add(tablesWithoutPrimaryKey(connection, app));
         return checks;
     }
 
@@ -55,8 +56,8 @@ final class SchemaChecks {
     }
 
     /** Same table, columns, operator classes, collations, expressions and predicate: one of them is enough. */
-    private static Check duplicateIndexes(Connection connection) throws SQLException {
-        List<String[]> groups = HealthQueries.rows(connection, """
+    private static Check duplicateIndexes(Connection connection, AppSchema app) throws SQLException {
+        List<String[]> found = HealthQueries.rows(connection, """
             SELECT format('%%I.%%I', n.nspname, c.relname),
                    string_agg(format('%%I.%%I', n.nspname, ic.relname) || CASE WHEN i.indisprimary THEN ' (primary key)' WHEN i.indisunique THEN ' (unique)' ELSE '' END,
                               ', ' ORDER BY i.indisprimary DESC, i.indisunique DESC, ic.relname),
@@ -68,7 +69,9 @@ final class SchemaChecks {
                      coalesce(pg_get_expr(i.indexprs, i.indrelid), ''), coalesce(pg_get_expr(i.indpred, i.indrelid), '')
             HAVING count(*) > 1 ORDER BY 1""".formatted(HealthQueries.USER_SCHEMAS),
             row -> new String[] {row.getString(1), row.getString(2), row.getString(3)});
-        if (groups.isEmpty()) return Check.ok(Check.Kind.DUPLICATE_INDEXES, "none");
+        List<String[]> groups = found.stream().filter(g -> !app.madeIndex(g[2])).toList();
+        List<String> apps = found.stream().filter(g -> app.madeIndex(g[2])).map(g -> g[0] + ": " + g[1] + " (as migrations/ make them)").toList();
+        if (groups.isEmpty()) return Check.ok(Check.Kind.DUPLICATE_INDEXES, apps.isEmpty() ? "none" : "none but the app's own, as migrations/ make them: " + apps.size(), apps);
         List<String> details = groups.stream().map(g -> g[0] + ": " + g[1]).toList();
         return Check.of(Check.Kind.DUPLICATE_INDEXES, Check.Level.WARN, groups.size() + " set(s) of identical indexes, e.g. on " + groups.get(0)[0],
             "Keep one (a constraint's, or one a partitioned index needs): DROP INDEX CONCURRENTLY " + groups.get(0)[2], HealthQueries.firstFew(details, 5));
@@ -89,8 +92,8 @@ final class SchemaChecks {
     }
 
     /** Without a key, logical replication cannot carry UPDATE and DELETE unless the table replicates whole rows (REPLICA IDENTITY FULL). */
-    private static Check tablesWithoutPrimaryKey(Connection connection) throws SQLException {
-        List<String[]> tables = HealthQueries.rows(connection, """
+    private static Check tablesWithoutPrimaryKey(Connection connection, AppSchema app) throws SQLException {
+        List<String[]> found = HealthQueries.rows(connection, """
             SELECT format('%%I.%%I', n.nspname, c.relname),
                    CASE c.relreplident WHEN 'f' THEN 'replica identity full' WHEN 'n' THEN 'replica identity nothing'
                         WHEN 'i' THEN 'replica identity index' ELSE 'no replica identity' END
@@ -99,7 +102,13 @@ final class SchemaChecks {
               AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
             ORDER BY 1""".formatted(HealthQueries.USER_SCHEMAS), row -> new String[] {row.getString(1), row.getString(2)});
-        if (tables.isEmpty()) return Check.ok(Check.Kind.TABLES_WITHOUT_PRIMARY_KEY, "every table has one");
+        List<String[]> tables = found.stream().filter(t -> !app.madeTable(t[0])).toList();
+        List<String> apps = found.stream().filter(t -> app.madeTable(t[0])).map(t -> t[0]).toList();
+        if (tables.isEmpty()) {
+            return Check.ok(Check.Kind.TABLES_WITHOUT_PRIMARY_KEY, apps.isEmpty() ? "every table has one"
+                : "every table has one but the app's own " + String.join(", ", apps) + ", as migrations/ make it "
+                    + "(upgrade --method replicate copies such a table with REPLICA IDENTITY FULL)");
+        }
         List<String> details = tables.stream().map(t -> t[0] + " (" + t[1] + ")").toList();
         return Check.of(Check.Kind.TABLES_WITHOUT_PRIMARY_KEY, Check.Level.WARN, tables.size() + " table(s), e.g. " + tables.get(0)[0]
                 + ": logical replication cannot carry their updates and deletes (upgrade --method replicate copies them with REPLICA IDENTITY FULL, slower)",
