@@ -726,13 +726,15 @@ public class migrate_sqlite implements Callable<Integer> {
     /** Creates the tables PostgreSQL lacks from SQLite's declarations, in this transaction. */
     void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources, boolean say) throws SQLException {
         Set<String> existing = TargetSchema.read(pg).keySet();
+        List<SqliteSchema.Table> missing = sources.values().stream()
+            .filter(table -> !TablePlan.LEDGERS.contains(table.name()) && !existing.contains(table.name())).toList();
+        refuseWhatCannotBeCreated(pg, missing);
         List<String> created = new ArrayList<>();
         createdInThisTransaction.clear(); // the pre-flight's were rolled back
         List<String> foreignKeys = new ArrayList<>();
-        for (SqliteSchema.Table table : sources.values()) {
-            if (TablePlan.LEDGERS.contains(table.name()) || existing.contains(table.name())) continue;
+        for (SqliteSchema.Table table : missing) {
             try (Statement statement = pg.createStatement()) {
-                statement.execute(SchemaFromSqlite.createTable(table, console));
+                statement.execute(SchemaFromSqlite.createTable(table, say ? console : Console.silent())); // its dropped defaults said once
             }
             created.add(table.name());
             createdInThisTransaction.add(table.name());
@@ -748,6 +750,27 @@ public class migrate_sqlite implements Callable<Integer> {
             }
         }
         if (say && !created.isEmpty()) console.ok((dryRun ? "[DRY RUN] Would create " : "Created ") + created.size() + " table(s) from the SQLite schema: " + created);
+    }
+
+    /** Before any table is created: what PostgreSQL would refuse in them (names, a view or sequence in the way), all of it at once. */
+    void refuseWhatCannotBeCreated(Connection pg, List<SqliteSchema.Table> missing) throws SQLException {
+        Map<String, String> others = new LinkedHashMap<>();
+        String schema;
+        String sql = "SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view' WHEN 'S' THEN 'a sequence' "
+            + "WHEN 'i' THEN 'an index' WHEN 'I' THEN 'an index' WHEN 'f' THEN 'a foreign table' WHEN 'c' THEN 'a composite type' ELSE 'a relation' END "
+            + "FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind NOT IN ('r', 'p') "
+            + "UNION ALL SELECT t.typname, 'a type' FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typrelid = 0";
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery("SELECT current_schema()")) {
+            result.next();
+            schema = result.getString(1);
+        }
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            while (result.next()) others.putIfAbsent(result.getString(1), result.getString(2));
+        }
+        List<String> problems = SchemaFromSqlite.cannotCreate(missing, others, schema);
+        if (problems.isEmpty()) return;
+        throw new OxyError(ExitCode.REFUSED, problems.get(0), "--create-schema refuses these before it creates any table; nothing was written.",
+            problems.subList(1, problems.size()), null);
     }
 
     // ---- small helpers ------------------------------------------------------------------------------------
