@@ -22,7 +22,7 @@ public final class SourceRows {
      * What a walk saw: every row the table holds (read), those handed on (neither orphans skipped nor bad), and the
      * text values whose bytes were not UTF-8 and had them replaced (--replace-invalid-utf8).
      */
-    public record Walked(long read, long rows, long replaced) {}
+    public record Walked(long read, long rows, long replaced, long largestRow) {}
 
     /** Takes each converted row with its number (from 1). */
     @FunctionalInterface
@@ -53,7 +53,7 @@ public final class SourceRows {
         boolean[] asBytes = textAsBytes(table);
         boolean[] keptAsText = keptAsText(table, asBytes);
         boolean[] textual = keptAsText(table, allTrue(asBytes.length));
-        long rows = 0, read = 0, replaced = 0;
+        long rows = 0, read = 0, replaced = 0, largestRow = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             SafeStmtPtr cursor = ((CoreStatement) statement).pointer;
             Object[] values = new Object[converters.size()];
@@ -92,6 +92,7 @@ public final class SourceRows {
                         onBadValue.accept(rowTooLarge(table, result, rowid));
                         continue;
                     }
+                    largestRow = Math.max(largestRow, rowBytes);
                     sink.accept(values, ++rows);
                 } catch (OutOfMemoryError tooLarge) {
                     Arrays.fill(values, null); // what the row held is garbage by now
@@ -99,7 +100,7 @@ public final class SourceRows {
                 }
             }
         }
-        return new Walked(read, rows, replaced);
+        return new Walked(read, rows, replaced, largestRow);
     }
 
     /**
