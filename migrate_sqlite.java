@@ -430,7 +430,8 @@ public class migrate_sqlite implements Callable<Integer> {
 
     // ---- 4. load ------------------------------------------------------------------------------------------
 
-    record LoadResult(Map<String, Long> rows, Map<String, Long> checksums, long bytes) {}
+    /** largestRows: each table's largest row sent, in bytes of values (the checksums' read-back fetches fewer rows at a time the larger it is). */
+    record LoadResult(Map<String, Long> rows, Map<String, Long> checksums, Map<String, Long> largestRows, long bytes) {}
 
     /**
      * The load, the same in the real run and the dry run: each refusal (a bad value, a row COPY refuses, a key or
@@ -452,6 +453,7 @@ public class migrate_sqlite implements Callable<Integer> {
         TargetSchema.KeysAndIndexes rebuild = dropKeysAndIndexes(pg, plan);
         Map<String, Long> rows = new LinkedHashMap<>();
         Map<String, Long> checksums = new LinkedHashMap<>();
+        Map<String, Long> largestRows = new LinkedHashMap<>();
         long bytes = 0;
         int index = 0;
         for (TablePlan table : plan) {
@@ -460,12 +462,13 @@ public class migrate_sqlite implements Callable<Integer> {
             TableCopy result = copyTable(sqlite, pg, table, orphans.getOrDefault(table.name(), Set.of()), label, counted);
             rows.put(table.name(), result.rows());
             checksums.put(table.name(), result.checksum());
+            largestRows.put(table.name(), result.largestRow());
             bytes += result.bytes();
             console.plain(label + ": Found " + result.found() + " records \u2192 " + (dryRun ? "would migrate " : "Migrated ") + result.rows() + " records \u2713");
             warnReplaced(table, result.replaced());
         }
         rebuildKeysAndIndexes(pg, file, plan, rebuild, refusals[0] == 0, counted);
-        return new LoadResult(rows, checksums, bytes);
+        return new LoadResult(rows, checksums, largestRows, bytes);
     }
 
     /**
@@ -522,7 +525,7 @@ public class migrate_sqlite implements Callable<Integer> {
     }
 
     /** found: the rows the SQLite table holds; rows: those sent; replaced: text values whose bad UTF-8 became U+FFFD. */
-    record TableCopy(long found, long rows, long checksum, long bytes, long replaced) {}
+    record TableCopy(long found, long rows, long checksum, long bytes, long replaced, long largestRow) {}
 
     /**
      * Streams one table: SQLite cursor -> converters -> COPY -> PostgreSQL, never the whole table in memory, in
@@ -549,12 +552,12 @@ public class migrate_sqlite implements Callable<Integer> {
             writer.cancel();
             pg.rollback(before);
             onRefusal.accept(LoadRefusal.ofCopy(e, table.name()));
-            return new TableCopy(count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name())), 0, 0, 0, 0); // the walk stopped early
+            return new TableCopy(count(sqlite, "SELECT count(*) FROM " + Databases.quote(table.source().name())), 0, 0, 0, 0, 0); // the walk stopped early
         } catch (RuntimeException | Error e) {
             writer.cancel();
             throw e;
         }
-        return new TableCopy(walked.read(), walked.rows(), checksum, writer.bytes(), walked.replaced());
+        return new TableCopy(walked.read(), walked.rows(), checksum, writer.bytes(), walked.replaced(), walked.largestRow());
     }
 
     /** --replace-invalid-utf8 changed values: one line per table says how many, as the option promises. */
@@ -634,7 +637,7 @@ public class migrate_sqlite implements Callable<Integer> {
             List<TargetSchema.Column> columns = table.targetColumns();
             long checksum = 0;
             try (Statement statement = pg.createStatement()) {
-                statement.setFetchSize(10_000);
+                statement.setFetchSize(rowsPerFetch(loaded.largestRows().get(table.name()))); // a fetch holds its rows whole
                 try (ResultSet result = statement.executeQuery("SELECT " + String.join(", ", table.columns().stream().map(Databases::quote).toList())
                     + " FROM " + Databases.quote(table.name()))) {
                     Object[] values = new Object[columns.size()];
@@ -643,6 +646,10 @@ public class migrate_sqlite implements Callable<Integer> {
                         checksum += hasher.of(values);
                     }
                 }
+            } catch (OutOfMemoryError tooLarge) {
+                pg.rollback();
+                throw new OxyError(ExitCode.REFUSED, "table " + table.name() + ": a row is too large for --verify to read back in the "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap", "The load was rolled back; the target is as it was. Rerun without --verify.");
             }
             if (checksum != loaded.checksums().get(table.name())) mismatches.add(table.name());
         }
@@ -652,6 +659,11 @@ public class migrate_sqlite implements Callable<Integer> {
                 "The load was rolled back; the target is as it was.");
         }
         console.ok("Checksums match in all " + plan.size() + " tables");
+    }
+
+    /** Rows per fetch of the read-back: 10,000 small ones, or as many of the table's largest as fit in 16 MB (at least one). */
+    static int rowsPerFetch(long largestRow) {
+        return (int) Math.max(1, Math.min(10_000, (16L << 20) / Math.max(1, largestRow)));
     }
 
     /** Deferred constraints are checked here; a failure still leaves the target as it was. */
@@ -726,13 +738,15 @@ public class migrate_sqlite implements Callable<Integer> {
     /** Creates the tables PostgreSQL lacks from SQLite's declarations, in this transaction. */
     void createMissingTables(Connection pg, Map<String, SqliteSchema.Table> sources, boolean say) throws SQLException {
         Set<String> existing = TargetSchema.read(pg).keySet();
+        List<SqliteSchema.Table> missing = sources.values().stream()
+            .filter(table -> !TablePlan.LEDGERS.contains(table.name()) && !existing.contains(table.name())).toList();
+        refuseWhatCannotBeCreated(pg, missing);
         List<String> created = new ArrayList<>();
         createdInThisTransaction.clear(); // the pre-flight's were rolled back
         List<String> foreignKeys = new ArrayList<>();
-        for (SqliteSchema.Table table : sources.values()) {
-            if (TablePlan.LEDGERS.contains(table.name()) || existing.contains(table.name())) continue;
+        for (SqliteSchema.Table table : missing) {
             try (Statement statement = pg.createStatement()) {
-                statement.execute(SchemaFromSqlite.createTable(table, console));
+                statement.execute(SchemaFromSqlite.createTable(table, say ? console : Console.silent())); // its dropped defaults said once
             }
             created.add(table.name());
             createdInThisTransaction.add(table.name());
@@ -748,6 +762,27 @@ public class migrate_sqlite implements Callable<Integer> {
             }
         }
         if (say && !created.isEmpty()) console.ok((dryRun ? "[DRY RUN] Would create " : "Created ") + created.size() + " table(s) from the SQLite schema: " + created);
+    }
+
+    /** Before any table is created: what PostgreSQL would refuse in them (names, a view or sequence in the way), all of it at once. */
+    void refuseWhatCannotBeCreated(Connection pg, List<SqliteSchema.Table> missing) throws SQLException {
+        Map<String, String> others = new LinkedHashMap<>();
+        String schema;
+        String sql = "SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view' WHEN 'S' THEN 'a sequence' "
+            + "WHEN 'i' THEN 'an index' WHEN 'I' THEN 'an index' WHEN 'f' THEN 'a foreign table' WHEN 'c' THEN 'a composite type' ELSE 'a relation' END "
+            + "FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind NOT IN ('r', 'p') "
+            + "UNION ALL SELECT t.typname, 'a type' FROM pg_type t WHERE t.typnamespace = current_schema()::regnamespace AND t.typrelid = 0";
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery("SELECT current_schema()")) {
+            result.next();
+            schema = result.getString(1);
+        }
+        try (Statement statement = pg.createStatement(); ResultSet result = statement.executeQuery(sql)) {
+            while (result.next()) others.putIfAbsent(result.getString(1), result.getString(2));
+        }
+        List<String> problems = SchemaFromSqlite.cannotCreate(missing, others, schema);
+        if (problems.isEmpty()) return;
+        throw new OxyError(ExitCode.REFUSED, problems.get(0), "--create-schema refuses these before it creates any table; nothing was written.",
+            problems.subList(1, problems.size()), null);
     }
 
     // ---- small helpers ------------------------------------------------------------------------------------

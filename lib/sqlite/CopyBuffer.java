@@ -30,7 +30,7 @@ public final class CopyBuffer {
     }
 
     public void row(Object[] values) throws SQLException {
-        encoder.encode(values);
+        encoder.encode(values, this::put); // a large value is sent from where it is
         put(encoder.bytes(), encoder.length());
     }
 

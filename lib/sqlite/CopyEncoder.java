@@ -62,10 +62,32 @@ public final class CopyEncoder {
     /** The bytes after the last row: binary format's trailer, nothing in text format. */
     public byte[] trailer() { return binaryColumns != null ? BINARY_TRAILER.clone() : new byte[0]; }
 
+    /** Where a row's bytes go as they are encoded: a large value is handed over as it is, never copied into the row's buffer. */
+    @FunctionalInterface
+    public interface Sink {
+        void write(byte[] bytes, int length) throws java.sql.SQLException;
+    }
+
+    /** A value this large (binary format) goes to the sink as it is instead of into the row's buffer: one copy of it on the heap, not three. */
+    static final int STREAMED_FROM_BYTES = 64 * 1024;
+
     /** Encodes one row; bytes() and length() hold it until the next call. */
     public void encode(Object[] values) {
+        try {
+            encode(values, null);
+        } catch (java.sql.SQLException impossible) {
+            throw new IllegalStateException(impossible); // no sink, nothing written
+        }
+    }
+
+    /**
+     * Encodes one row; large values in binary format (and the bytes before them) go to sink on the way, and bytes() and
+     * length() hold the rest of the row. Without a sink, the whole row.
+     */
+    public void encode(Object[] values, Sink sink) throws java.sql.SQLException {
         if (binaryColumns != null) {
             row.reset();
+            row.sink = sink;
             row.putShort(values.length);
             for (int i = 0; i < values.length; i++) binary(values[i], binaryColumns.get(i).type());
             encoded = row.bytes();
@@ -91,7 +113,7 @@ public final class CopyEncoder {
     public byte[] encoded() { return Arrays.copyOf(encoded, length); }
 
     /** One field in binary format: its length, then PostgreSQL's send format of the value. */
-    private void binary(Object value, String type) {
+    private void binary(Object value, String type) throws java.sql.SQLException {
         if (value == null) {
             row.putInt(-1);
             return;
@@ -190,6 +212,7 @@ public final class CopyEncoder {
     private static final class RowBytes {
         private byte[] bytes = new byte[1024];
         private int length;
+        private Sink sink;
 
         void reset() { length = 0; }
         byte[] bytes() { return bytes; }
@@ -214,9 +237,15 @@ public final class CopyEncoder {
         }
 
         /** A field: its length (plus an optional leading version byte), the version byte, then the bytes. */
-        void putBytesWithLength(byte[] data, int version) {
+        void putBytesWithLength(byte[] data, int version) throws java.sql.SQLException {
             putInt(data.length + (version > 0 ? 1 : 0));
             if (version > 0) putByte(version);
+            if (sink != null && data.length >= STREAMED_FROM_BYTES) { // what came before it, then the value itself
+                sink.write(bytes, length);
+                length = 0;
+                sink.write(data, data.length);
+                return;
+            }
             ensure(data.length);
             System.arraycopy(data, 0, bytes, length, data.length);
             length += data.length;

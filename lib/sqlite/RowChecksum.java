@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -37,6 +43,8 @@ public final class RowChecksum {
                     hash = (hash ^ HEX[(b >> 4) & 0xf]) * FNV_PRIME;
                     hash = (hash ^ HEX[b & 0xf]) * FNV_PRIME;
                 }
+            } else if (value instanceof Values.Utf8 utf8) { // decoded piece by piece: a 50 MB text is never a String here
+                hash = hashDecoded(hash, utf8.bytes());
             } else {
                 String text = canonical(value);
                 for (int i = 0; i < text.length(); i++) hash = (hash ^ text.charAt(i)) * FNV_PRIME;
@@ -46,6 +54,22 @@ public final class RowChecksum {
         hash ^= hash >>> 33; // final avalanche (splitmix-style) so that sums of similar rows do not cancel
         hash *= 0xff51afd7ed558ccdL;
         hash ^= hash >>> 33;
+        return hash;
+    }
+
+    /** FNV-1a over the characters of UTF-8 bytes as new String(bytes, UTF_8) has them, decoded 8 K characters at a time. */
+    private static long hashDecoded(long hash, byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(8192);
+        boolean done = false;
+        while (!done) {
+            CoderResult result = decoder.decode(in, out, true);
+            done = result.isUnderflow() && decoder.flush(out).isUnderflow();
+            out.flip();
+            while (out.hasRemaining()) hash = (hash ^ out.get()) * FNV_PRIME;
+            out.clear();
+        }
         return hash;
     }
 
@@ -86,6 +110,11 @@ public final class RowChecksum {
         return node.isTextual() ? node.textValue() : node.toString();
     }
 
+    /** Text as the UTF-8 the server sent (the driver's getBytes of a text column), hashed as its characters without a String of it. */
+    private static Values.Utf8 utf8(byte[] bytes) {
+        return bytes == null ? null : new Values.Utf8(bytes);
+    }
+
     /** A PostgreSQL value as the same Java type its converter produces, so both sides hash alike. */
     public static Object readBack(ResultSet result, int index, TargetSchema.Column column) throws SQLException {
         Object value = switch (column.category()) {
@@ -100,7 +129,7 @@ public final class RowChecksum {
             case DATE -> result.getObject(index, LocalDate.class);
             case JSON -> result.getString(index) == null ? null : new Values.JsonText(result.getString(index));
             case BYTEA -> result.getBytes(index);
-            case TEXT -> column.type().equals("bpchar") && result.getString(index) != null ? result.getString(index).stripTrailing() : result.getString(index);
+            case TEXT -> column.type().equals("bpchar") ? (result.getString(index) != null ? result.getString(index).stripTrailing() : null) : utf8(result.getBytes(index));
             case OTHER -> result.getString(index) == null ? null : new Values.RawText("");
         };
         return result.wasNull() ? null : value;

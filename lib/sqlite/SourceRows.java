@@ -22,7 +22,7 @@ public final class SourceRows {
      * What a walk saw: every row the table holds (read), those handed on (neither orphans skipped nor bad), and the
      * text values whose bytes were not UTF-8 and had them replaced (--replace-invalid-utf8).
      */
-    public record Walked(long read, long rows, long replaced) {}
+    public record Walked(long read, long rows, long replaced, long largestRow) {}
 
     /** Takes each converted row with its number (from 1). */
     @FunctionalInterface
@@ -52,7 +52,8 @@ public final class SourceRows {
         for (int i = 0; i < notNull.length; i++) notNull[i] = !table.target().columns().get(table.columns().get(i)).nullable();
         boolean[] asBytes = textAsBytes(table);
         boolean[] keptAsText = keptAsText(table, asBytes);
-        long rows = 0, read = 0, replaced = 0;
+        boolean[] textual = keptAsText(table, allTrue(asBytes.length));
+        long rows = 0, read = 0, replaced = 0, largestRow = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             SafeStmtPtr cursor = ((CoreStatement) statement).pointer;
             Object[] values = new Object[converters.size()];
@@ -73,6 +74,10 @@ public final class SourceRows {
                                 Values.Utf8 checked = Values.wellFormed(utf8, replaceInvalidUtf8); // refused, or a new value with U+FFFD
                                 if (checked != utf8) replaced++;
                                 raw = checked;
+                            } else if (textual[i] && raw instanceof byte[] blob) { // a BLOB kept as text: held to UTF-8 alike
+                                Values.Utf8 checked = Values.blobAsText(blob, replaceInvalidUtf8);
+                                if (checked.bytes() != blob) replaced++;
+                                raw = checked;
                             }
                             values[i] = raw == null ? null : converters.get(i).convert(raw);
                         } catch (BadValue reason) {
@@ -87,6 +92,7 @@ public final class SourceRows {
                         onBadValue.accept(rowTooLarge(table, result, rowid));
                         continue;
                     }
+                    largestRow = Math.max(largestRow, rowBytes);
                     sink.accept(values, ++rows);
                 } catch (OutOfMemoryError tooLarge) {
                     Arrays.fill(values, null); // what the row held is garbage by now
@@ -94,7 +100,7 @@ public final class SourceRows {
                 }
             }
         }
-        return new Walked(read, rows, replaced);
+        return new Walked(read, rows, replaced, largestRow);
     }
 
     /**
@@ -134,6 +140,12 @@ public final class SourceRows {
         return kept;
     }
 
+    private static boolean[] allTrue(int length) {
+        boolean[] all = new boolean[length];
+        Arrays.fill(all, true);
+        return all;
+    }
+
     /** A value of the current row: SQLite TEXT as its bytes, any other storage class as getObject gives it. */
     private static Object textAsBytes(ResultSet result, SafeStmtPtr cursor, int column) throws SQLException {
         int storageClass = cursor.safeRunInt((db, statement) -> db.column_type(statement, column - 1));
@@ -160,7 +172,7 @@ public final class SourceRows {
         return new OxyError(ExitCode.REFUSED,
             "table " + table.name() + ", " + rowIdentity(table, row, rowid) + ", column " + column + ": " + reason + " (value: " + preview(raw) + ")",
             "No row was written. Fix the value in SQLite" + (reason.contains("NUL") ? ", or rerun with --strip-nul."
-                : reason.startsWith(Values.NOT_UTF8) ? ", or rerun with --replace-invalid-utf8 (its bad bytes become U+FFFD)." : "."));
+                : Values.isNotUtf8(reason) ? ", or rerun with --replace-invalid-utf8 (its bad bytes become U+FFFD)." : "."));
     }
 
     /** The row's primary key as the target will hold it (raw where it does not convert), and its rowid. */

@@ -52,6 +52,9 @@ public final class Values {
     /** How a refusal of text that is not UTF-8 begins (the hint names --replace-invalid-utf8 for it). */
     public static final String NOT_UTF8 = "text that is not well-formed UTF-8";
 
+    /** How a refusal of a BLOB in a text or JSON column that is not UTF-8 begins (its hint names --replace-invalid-utf8 too). */
+    public static final String BLOB_NOT_UTF8 = "binary data that is not UTF-8 text";
+
     private static final Pattern DIGITS = Pattern.compile("-?\\d+");
     private static final Pattern ZONE_NAME = Pattern.compile(" ?(UTC|GMT)$");
     private static final Pattern SPACE_BEFORE_OFFSET = Pattern.compile(" ([+-]\\d)");
@@ -311,11 +314,25 @@ public final class Values {
      * SQLite's driver decodes it (the caller counts the values changed by comparing the one returned).
      */
     public static Utf8 wellFormed(Utf8 value, boolean replaceInvalid) throws BadValue {
+        return wellFormed(value, replaceInvalid, NOT_UTF8);
+    }
+
+    /** A BLOB in a text or JSON column, held to UTF-8 as SQLite's TEXT is (wellFormed(...)): its bytes as text, or refused, or with U+FFFD. */
+    public static Utf8 blobAsText(byte[] blob, boolean replaceInvalid) throws BadValue {
+        return wellFormed(new Utf8(blob), replaceInvalid, BLOB_NOT_UTF8);
+    }
+
+    private static Utf8 wellFormed(Utf8 value, boolean replaceInvalid, String refusal) throws BadValue {
         byte[] bytes = value.bytes();
         int bad = firstInvalidUtf8(bytes);
         if (bad < 0) return value;
         if (replaceInvalid) return new Utf8(value.text().getBytes(StandardCharsets.UTF_8));
-        throw new BadValue(String.format(Locale.ROOT, "%s, first bad byte 0x%02x at offset %d", NOT_UTF8, bytes[bad] & 0xff, bad));
+        throw new BadValue(String.format(Locale.ROOT, "%s, first bad byte 0x%02x at offset %d", refusal, bytes[bad] & 0xff, bad));
+    }
+
+    /** Whether a refusal is of bytes that are not UTF-8 (text or a BLOB), which --replace-invalid-utf8 moves. */
+    public static boolean isNotUtf8(String reason) {
+        return reason.startsWith(NOT_UTF8) || reason.startsWith(BLOB_NOT_UTF8);
     }
 
     /**
@@ -380,7 +397,7 @@ public final class Values {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new BadValue("binary data that is not UTF-8 text");
+            throw new BadValue(BLOB_NOT_UTF8);
         }
     }
 }
