@@ -342,8 +342,8 @@ class DoctorTest {
         assertEquals("warn", added.level("duplicate_indexes"), added.raw());
         assertTrue(added.text("duplicate_indexes").contains("DROP INDEX CONCURRENTLY public.users_email_again"), added.raw());
 
-        try (Connection connection = connect(database)) { // without a migrator's history, the same tables are anyone's
-            OxyCli.execute(connection, "DROP TABLE flyway_schema_history");
+        try (Connection connection = connect(database)) { // without either migrator's history, the same tables are anyone's
+            OxyCli.execute(connection, "DROP TABLE flyway_schema_history, seaql_migrations");
         }
         Report foreign = doctor(database);
         assertTrue(foreign.text("tables_without_primary_key").contains("2 table(s), e.g. public.checkpoints"), foreign.raw());
