@@ -711,8 +711,12 @@ class MigrateSqliteTest {
         sqlite(big, "CREATE TABLE files (id INTEGER PRIMARY KEY, body TEXT, data BLOB)",
             "INSERT INTO files VALUES (1, 'small', x'00')",
             "INSERT INTO files VALUES (2, printf('%.*c', 40000000, 'x'), zeroblob(40000000))");
+        Map<String, String> capped = new java.util.HashMap<>(env);
+        capped.put("JAVA_TOOL_OPTIONS", "-Xmx256m"); // a cap a user set: 40 MB + 40 MB is past a quarter of it
         for (String[] flags : new String[][] {{"--create-schema", "--dry-run"}, {"--create-schema"}}) {
-            OxyCli.Result refused = migrate(big, flags);
+            List<String> args = new ArrayList<>(List.of("migrate_sqlite", "--from", big.toString(), "--to", url));
+            args.addAll(List.of(flags));
+            OxyCli.Result refused = OxyCli.run(capped, args.toArray(String[]::new));
             assertEquals(ExitCode.REFUSED, refused.exitCode(), refused.toString());
             assertTrue(refused.all().contains("table files, id=2") && refused.all().contains("too large to move"), refused.toString());
             assertFalse(refused.all().contains("OutOfMemoryError") || refused.all().contains("unexpected error"), refused.toString());

@@ -17,6 +17,8 @@ import org.sqlite.core.SafeStmtPtr;
 public final class SourceRows {
     /** One row's values and their COPY encoding must fit in the heap together, with room to spare. */
     public static final long MAX_ROW_BYTES = Runtime.getRuntime().maxMemory() / 4;
+    /** PostgreSQL stores a larger bytea, but its text form ("\\x" and two hex digits a byte) passes the 1 GB allocation limit: no pg_dump, no --verify could read it back. */
+    static final long MAX_BYTEA_BYTES = (0x3fffffffL - 3) / 2;
 
     /**
      * What a walk saw: every row the table holds (read), those handed on (neither orphans skipped nor bad), and the
@@ -53,6 +55,8 @@ public final class SourceRows {
         boolean[] asBytes = textAsBytes(table);
         boolean[] keptAsText = keptAsText(table, asBytes);
         boolean[] textual = keptAsText(table, allTrue(asBytes.length));
+        boolean[] bytea = new boolean[asBytes.length];
+        for (int i = 0; i < bytea.length; i++) bytea[i] = table.targetColumns().get(i).category() == TypeCategory.BYTEA;
         long rows = 0, read = 0, replaced = 0, largestRow = 0;
         try (Statement statement = sqlite.createStatement(); ResultSet result = statement.executeQuery(selectRows(table))) {
             SafeStmtPtr cursor = ((CoreStatement) statement).pointer;
@@ -70,6 +74,8 @@ public final class SourceRows {
                             : raw instanceof Values.Utf8 utf8 ? utf8.bytes().length : 8;
                         try {
                             if (raw == null && notNull[i]) throw new BadValue("NULL, but the PostgreSQL column is NOT NULL");
+                            if (bytea[i] && byteLength(raw) > MAX_BYTEA_BYTES) throw new BadValue(byteLength(raw) / (1 << 20) + " MB, more than a bytea can be read back: "
+                                + "PostgreSQL would store it, but its text form (twice as long) passes the 1 GB limit, so pg_dump, --verify and most clients fail on it");
                             if (keptAsText[i] && raw instanceof Values.Utf8 utf8) {
                                 Values.Utf8 checked = Values.wellFormed(utf8, replaceInvalidUtf8); // refused, or a new value with U+FFFD
                                 if (checked != utf8) replaced++;
@@ -138,6 +144,10 @@ public final class SourceRows {
             kept[i] = asBytes[i] && (category == TypeCategory.TEXT || category == TypeCategory.JSON || category == TypeCategory.OTHER);
         }
         return kept;
+    }
+
+    private static long byteLength(Object raw) {
+        return raw instanceof byte[] bytes ? bytes.length : raw instanceof Values.Utf8 utf8 ? utf8.bytes().length : 0;
     }
 
     private static boolean[] allTrue(int length) {
