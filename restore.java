@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
+import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -169,13 +170,15 @@ public class restore implements Callable<Integer> {
             BackupStore writable = BackupStore.create(backups.directory());
             try (AutoCloseable lock = writable.lock("restore")) {
                 if (replacing) reopenIfLeftClosed(databases, target);
-                if (replacing && !noSafetyBackup) takeSafetyBackup(database, live, writable);
-                List<DatabaseRoles.Role> created = createRoles ? createMissingRoles(missingRoles, live) : List.of();
+                Optional<BackupManifest> safety = replacing && !noSafetyBackup ? Optional.of(takeSafetyBackup(database, live, writable)) : Optional.empty();
+                List<DatabaseRoles.Role> created = List.of();
                 try {
+                    if (createRoles) created = createMissingRoles(missingRoles, live);
                     if (destination.inPlace) restoreInPlace(archive, tools, tableOfContents, live);
                     else restoreBeside(archive, tools, live, databases, target, replacing);
                 } catch (RuntimeException failed) {
                     dropCreatedRoles(created, live);
+                    safety.ifPresent(unneeded -> removeSafetyBackup(unneeded, writable, target));
                     throw failed;
                 }
             }
@@ -288,10 +291,25 @@ public class restore implements Callable<Integer> {
                 "Pass --yes to restore from a script; nothing was changed."), "not confirmed; nothing was changed");
     }
 
-    private void takeSafetyBackup(DatabaseRuntime database, PostgresUrl live, BackupStore backups) {
+    private BackupManifest takeSafetyBackup(DatabaseRuntime database, PostgresUrl live, BackupStore backups) {
         console.step("Safety backup of " + live.database() + " first");
         BackupManifest safety = new BackupMaker(database, live, backups, console).make(BackupMaker.Settings.standard(), false);
         console.ok("Safety backup " + safety.name() + " (" + Console.humanBytes(safety.bytes()) + "); restore it to undo this");
+        return safety;
+    }
+
+    /**
+     * A failed restore left the live database as it was, so its safety backup undoes nothing; kept, it would be the
+     * newest backup, and the rerun's 'restore latest' would restore it instead of the backup that was asked for.
+     */
+    private void removeSafetyBackup(BackupManifest safety, BackupStore backups, String target) {
+        try {
+            Optional<BackupStore.Entry> entry = backups.find(safety.name());
+            if (entry.isPresent()) backups.delete(entry.get());
+            console.info("Removed the safety backup " + safety.name() + ": " + target + " is as it was");
+        } catch (IOException | RuntimeException e) {
+            console.warn("could not remove the safety backup " + safety.name() + " (" + Cli.describe(e) + "); 'restore latest' would now pick it: name the backup you meant");
+        }
     }
 
     /** Indexes and tables load side by side; past four jobs a server rarely gets faster. */

@@ -68,6 +68,17 @@ class RolesRestoreTest {
         assertEquals(0, listed.exitCode(), listed.toString());
         assertFalse(listed.all().contains(appHash), "nor listed: " + listed);
 
+        // a fresh server that comes with an empty database: the failed restore removes the safety backup it took of it,
+        // which would otherwise be the newest backup and what the rerun's 'restore latest' restores
+        try (Connection connection = target.connect()) {
+            OxyCli.execute(connection, "CREATE DATABASE occupied");
+        }
+        List<String> backupsBefore = backupFiles();
+        OxyCli.Result occupied = OxyCli.run(env(target.url("occupied")), "restore", "latest", "--yes");
+        assertEquals(ExitCode.REFUSED, occupied.exitCode(), occupied.toString());
+        assertTrue(occupied.all().contains("Safety backup oxy_") && occupied.all().contains("Removed the safety backup"), occupied.toString());
+        assertEquals(backupsBefore, backupFiles(), "the backup directory is as it was: " + occupied);
+
         // a fresh server without the roles: restore says which are missing and stops where pg_restore meets the first one
         String fresh = target.url("restored");
         OxyCli.Result without = OxyCli.run(env(fresh), "restore", "latest", "--yes");
@@ -118,6 +129,12 @@ class RolesRestoreTest {
             assertEquals("2 false", OxyCli.queryString(connection, "SELECT rolconnlimit || ' ' || rolcreatedb::text FROM pg_roles WHERE rolname = 'app'"));
             assertEquals("false", OxyCli.queryString(connection, "SELECT pg_has_role('reader', 'readers', 'MEMBER')::text"), "no membership added to an existing role");
             assertEquals("app", OxyCli.queryString(connection, "SELECT tableowner FROM pg_tables WHERE tablename = 'invoices'"));
+        }
+    }
+
+    private List<String> backupFiles() throws Exception {
+        try (var files = Files.list(state.resolve("backups"))) {
+            return files.map(p -> p.getFileName().toString()).filter(name -> !name.startsWith(".")).sorted().toList();
         }
     }
 
