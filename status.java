@@ -52,22 +52,21 @@ public class status implements Callable<Integer> {
             database = Runtimes.select(runtime);
         } catch (OxyError e) {
             if (e.exitCode() != ExitCode.DOCKER_UNAVAILABLE) throw e;
-            reportDocker(report, Optional.empty(), e);
+            report.put("docker", dockerFacts(Optional.empty(), e));
             report.put("runtime", "docker");
             troubles.add(e.getMessage() + ".");
             troubles.add(e.hint());
             return print(report, ExitCode.DOCKER_UNAVAILABLE);
         }
-        // Docker matters to the local runtimes only; an external URL never needs it
+        // Docker matters to the local runtimes only; an external URL never needs it. The daemon is pinged beside the
+        // database checks below (the report keeps its place for it)
         Optional<DockerEngine> engine = database.dockerEngine();
+        CompletableFuture<Map<String, Object>> docker = null;
         if (engine.isPresent()) {
-            reportDocker(report, engine, null);
+            report.put("docker", dockerFacts(engine, null));
         } else if (database.isLocal()) {
-            try {
-                reportDocker(report, Optional.of(DockerEngine.connect()), null);
-            } catch (OxyError e) {
-                reportDocker(report, Optional.empty(), e);
-            }
+            report.put("docker", null);
+            docker = CompletableFuture.supplyAsync(status::pingDocker);
         }
         report.put("runtime", database.name());
         DatabaseRuntime.Report runtimeReport = database.report();
@@ -77,22 +76,31 @@ public class status implements Callable<Integer> {
         report.put("postgres", postgres);
         troubles.addAll(runtimeReport.troubles());
         PostgresUrl url = database.url();
-        // Flyway's first run is ~0.3 s of set-up: it reads the history beside the checks below, on the other core
-        // (read-only; for a foreign schema it lists the migrations its tables are compared with)
-        CompletableFuture<SchemaMigrations.SchemaState> migrations = runtimeReport.running()
-            ? CompletableFuture.supplyAsync(() -> new SchemaMigrations(url).state()) : null;
-        boolean connected = checkDatabase(report, url, runtimeReport.running());
-        if (connected) warnOfUpgradeSlots(url);
-        int schemaExitCode = connected ? checkSchema(report, url, migrations) : ExitCode.DATABASE_UNAVAILABLE;
+        int schemaExitCode = ExitCode.DATABASE_UNAVAILABLE;
+        // one session for every check: each connection is a handshake (SCRAM) on both sides
+        try (Connection session = checkDatabase(report, url, runtimeReport.running())) {
+            if (session != null) {
+                warnOfUpgradeSlots(session);
+                schemaExitCode = checkSchema(report, url, session);
+            }
+        }
+        if (docker != null) report.put("docker", Cli.join(docker));
         reportBackups(report, url.database());
         reportPendingUpgrade(report, database);
         report.put("commands", runtimeReport.commands());
         return print(report, schemaExitCode);
     }
 
-    private static void reportDocker(Map<String, Object> report, Optional<DockerEngine> engine, OxyError unavailable) {
+    private static Map<String, Object> pingDocker() {
+        try {
+            return dockerFacts(Optional.of(DockerEngine.connect()), null);
+        } catch (OxyError e) {
+            return dockerFacts(Optional.empty(), e);
+        }
+    }
+
+    private static Map<String, Object> dockerFacts(Optional<DockerEngine> engine, OxyError unavailable) {
         Map<String, Object> docker = new LinkedHashMap<>();
-        report.put("docker", docker);
         docker.put("available", engine.isPresent());
         engine.ifPresent(e -> {
             docker.put("version", e.version());
@@ -102,39 +110,53 @@ public class status implements Callable<Integer> {
             docker.put("error", unavailable.getMessage());
             docker.put("hint", unavailable.hint());
         }
+        return docker;
     }
 
-    private boolean checkDatabase(Map<String, Object> report, PostgresUrl url, boolean runtimeRunning) {
+    /** The session the other checks use, open; null when the database does not answer (what is wrong is in the report). */
+    private Connection checkDatabase(Map<String, Object> report, PostgresUrl url, boolean runtimeRunning) {
         Map<String, Object> database = new LinkedHashMap<>();
         report.put("database", database);
         database.put("url", url.toString());
         if (!runtimeRunning) {
             database.put("connected", false);
             database.put("error", "PostgreSQL is not running");
-            return false;
+            return null;
         }
-        try (Connection connection = url.connect();
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery(
-                 "SELECT current_setting('server_version'), pg_database_size(current_database())")) {
-            result.next();
-            database.put("connected", true);
-            database.put("serverVersion", result.getString(1));
-            database.put("sizeBytes", result.getLong(2));
-            return true;
+        Connection connection = null;
+        try {
+            connection = url.connect();
+            try (Statement statement = connection.createStatement();
+                 ResultSet result = statement.executeQuery("SELECT current_setting('server_version'), pg_database_size(current_database())")) {
+                result.next();
+                database.put("connected", true);
+                database.put("serverVersion", result.getString(1));
+                database.put("sizeBytes", result.getLong(2));
+            }
+            return connection;
         } catch (SQLException e) {
+            closeQuietly(connection);
             OxyError reason = url.unavailable(e);
             database.put("connected", false);
             database.put("error", reason.getMessage());
             troubles.add(reason.getMessage() + ".");
             troubles.add(reason.hint());
-            return false;
+            return null;
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) return;
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // what went wrong is reported already
         }
     }
 
     /** A replication slot an upgrade --method replicate left (oxy_upgrade…) keeps WAL until the disk is full: named with what it keeps. */
-    private void warnOfUpgradeSlots(PostgresUrl url) {
-        try (Connection connection = url.connect()) {
+    private void warnOfUpgradeSlots(Connection connection) {
+        try {
             List<String> slots = LogicalReplication.slotsRetainingWal(connection);
             if (slots.isEmpty()) return;
             troubles.add("Replication slot(s) of an unfinished upgrade --method replicate keep WAL on this server: " + String.join("; ", slots) + ".");
@@ -151,10 +173,15 @@ public class status implements Callable<Integer> {
      * Whose the schema is decides what is wrong with it: empty or ours is measured against migrations/ (exit 4 when
      * something is pending or drifted); a foreign one is not ours to count, so it is reported with advice, exit 0.
      */
-    private int checkSchema(Map<String, Object> report, PostgresUrl url, CompletableFuture<SchemaMigrations.SchemaState> migrations) {
+    private int checkSchema(Map<String, Object> report, PostgresUrl url, Connection session) {
         Map<String, Object> schema = new LinkedHashMap<>();
         report.put("schema", schema);
-        SchemaOwner owner = SchemaOwner.of(url);
+        SchemaOwner owner;
+        try {
+            owner = SchemaOwner.of(session);
+        } catch (SQLException e) {
+            throw url.unavailable(e);
+        }
         boolean migrationsOff = SchemaMigrations.offByEnvironment();
         schema.put("managed", owner.kind().label());
         schema.put("description", owner.describe());
@@ -162,11 +189,11 @@ public class status implements Callable<Integer> {
         schema.put("appMigrator", owner.appMigrator());
         if (migrationsOff) schema.put("migrations", "off");
         if (owner.kind() == SchemaOwner.Kind.FOREIGN) {
-            adviseForeign(schema, owner, url, migrations, migrationsOff, "external".equals(report.get("runtime")) ? "another database in --url" : "--database NAME");
+            adviseForeign(schema, owner, url, session, migrationsOff, "external".equals(report.get("runtime")) ? "another database in --url" : "--database NAME");
             return ExitCode.OK;
         }
         if (owner.kind() == SchemaOwner.Kind.EMPTY && migrationsOff) return ExitCode.OK; // the app's own migrator makes it
-        SchemaMigrations.SchemaState state = Cli.join(migrations);
+        SchemaMigrations.SchemaState state = new SchemaMigrations(url).state(session);
         schema.put("version", state.currentVersion());
         schema.put("pending", state.pending().size());
         schema.put("pendingMigrations", state.pending().stream().map(Object::toString).toList());
@@ -186,7 +213,7 @@ public class status implements Callable<Integer> {
      * A foreign schema gets advice that works when followed, never 'start' to migrate it (start leaves it alone):
      * adopt it when its tables match migrations/ (compared with the columns kept beside them: status only reads), else leave it be.
      */
-    private void adviseForeign(Map<String, Object> schema, SchemaOwner owner, PostgresUrl url, CompletableFuture<SchemaMigrations.SchemaState> migrations,
+    private void adviseForeign(Map<String, Object> schema, SchemaOwner owner, PostgresUrl url, Connection session,
                                boolean migrationsOff, String otherDatabase) {
         if (owner.appMigrator()) {
             if (!migrationsOff) {
@@ -197,7 +224,7 @@ public class status implements Callable<Integer> {
         }
         SchemaComparison comparison;
         try {
-            comparison = SchemaComparison.of(url, Cli.join(migrations).pending());
+            comparison = SchemaComparison.of(url, new SchemaMigrations(url).state(session).pending());
         } catch (OxyError cannotCompare) { // e.g. Flyway cannot read the schema: advise without the comparison
             schema.put("comparisonError", cannotCompare.getMessage());
             troubles.add("Schema " + owner.schema() + " was not made by oxy-ops; start leaves it alone (" + cannotCompare.getMessage() + ").");

@@ -49,6 +49,22 @@ class DockerRuntimeTest {
         assertFalse(pinged.containerExists(docker.container()), "and its client, made when first used, drives the same engine");
     }
 
+    /** status reads the container with one plain request too: it sees what docker-java's model says, missing, running or stopped. */
+    @Test
+    void thePlainInspectSeesWhatDockerJavaSees() throws Exception {
+        DockerEngine engine = DockerEngine.connect();
+        assertEquals(java.util.Optional.empty(), engine.inspectContainerOverUnixSocket(docker.container()));
+        assertEquals(0, OxyCli.run(docker.env(), "start", "--detach").exitCode());
+        for (boolean running : List.of(true, false)) {
+            if (!running) assertEquals(0, OxyCli.run(docker.env(), "stop").exitCode());
+            DockerRuntime.Seen plain = DockerRuntime.Seen.of(engine.inspectContainerOverUnixSocket(docker.container()).orElseThrow());
+            assertEquals(DockerRuntime.Seen.of(docker.client().inspectContainerCmd(docker.container()).exec()), plain);
+            assertEquals(running, plain.running(), plain.toString());
+            assertEquals(java.util.Optional.of(docker.port()), plain.port(), plain.toString());
+            assertEquals(java.util.Optional.of(docker.volume()), plain.volume(), plain.toString());
+        }
+    }
+
     @Test
     void startCreatesTheContainerThenReusesItWithTheDataKept() throws Exception {
         OxyCli.Result created = OxyCli.run(docker.env(), "start", "--detach");

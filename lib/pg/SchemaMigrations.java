@@ -89,6 +89,20 @@ public final class SchemaMigrations {
         }
     }
 
+    /**
+     * The same, read on the caller's connection when the history is plain (SchemaHistory: no Flyway set-up, no second
+     * connection); Flyway's info, with its rules, for anything else.
+     */
+    public SchemaState state(java.sql.Connection connection) {
+        try {
+            java.util.Optional<SchemaState> plain = SchemaHistory.plainState(connection);
+            if (plain.isPresent()) return plain.get();
+        } catch (java.sql.SQLException unreadable) {
+            // Flyway reads it again and says what is wrong
+        }
+        return state();
+    }
+
     /** Why an applied migration no longer matches the bundled files, or null when it does. */
     private static String driftOf(MigrationInfo applied) {
         String name = "V" + (applied.getVersion() == null ? "?" : applied.getVersion().getVersion()) + " " + applied.getDescription();

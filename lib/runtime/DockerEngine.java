@@ -139,18 +139,38 @@ public final class DockerEngine {
 
     /** GET /version as HTTP/1.0 (the daemon answers, then closes); the top-level "Version" of its JSON. */
     static String versionOverUnixSocket(Path socket) throws IOException {
+        return versionIn(getOverUnixSocket(socket, "/version"));
+    }
+
+    /** The raw HTTP answer to one GET as HTTP/1.0 on a Unix socket (the daemon answers, then closes). */
+    private static String getOverUnixSocket(Path socket, String path) throws IOException {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             // a daemon that accepts but never answers: closing the channel ends the blocked read
             CompletableFuture<Void> watchdog = CompletableFuture.runAsync(() -> closeQuietly(channel),
                 CompletableFuture.delayedExecutor(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
             try {
-                channel.write(ByteBuffer.wrap("GET /version HTTP/1.0\r\nHost: docker\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+                channel.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.0\r\nHost: docker\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
                 InputStream in = Channels.newInputStream(channel);
-                return versionIn(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } finally {
                 watchdog.cancel(false);
             }
         }
+    }
+
+    /**
+     * GET /containers/{name}/json on a Unix socket, without docker-java's client (~0.4 s of set-up, for status): the
+     * inspect JSON, or empty when there is no such container. An IOException when not on a Unix socket or the answer is
+     * neither: docker-java is asked then.
+     */
+    public Optional<com.fasterxml.jackson.databind.JsonNode> inspectContainerOverUnixSocket(String name) throws IOException {
+        if (!host.startsWith("unix://") || !name.matches(RuntimeOptions.DOCKER_NAME)) throw new IOException("not a plain request on a Unix socket");
+        String response = getOverUnixSocket(Path.of(host.substring("unix://".length())), "/containers/" + name + "/json");
+        String statusLine = response.lines().findFirst().orElse("");
+        int bodyStart = response.indexOf("\r\n\r\n");
+        if (statusLine.matches("HTTP/1\\.[01] 404\\b.*")) return Optional.empty();
+        if (bodyStart < 0 || !statusLine.matches("HTTP/1\\.[01] 200\\b.*")) throw new IOException("unexpected answer: " + statusLine);
+        return Optional.of(new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.substring(bodyStart + 4)));
     }
 
     /** The daemon's version from a raw HTTP answer to GET /version; anything else is an IOException. */

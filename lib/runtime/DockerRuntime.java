@@ -105,7 +105,7 @@ public final class DockerRuntime implements DatabaseRuntime {
     /** The URL with the port the container really publishes (an existing container keeps its own). */
     @Override
     public PostgresUrl url() {
-        int port = container().flatMap(DockerRuntime::publishedPort).orElse(options.postgresPort);
+        int port = seen().flatMap(Seen::port).orElse(options.postgresPort);
         return PostgresUrl.local(port, options.user, options.password(), options.database);
     }
 
@@ -338,25 +338,25 @@ public final class DockerRuntime implements DatabaseRuntime {
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("container", options.container);
         List<String> troubles = new ArrayList<>();
-        Optional<InspectContainerResponse> found = container();
+        Optional<Seen> found = seen();
         boolean running = false;
         if (found.isEmpty()) {
             facts.put("state", "missing");
             troubles.add("Container " + options.container + " does not exist.");
             troubles.add("Create and start it: ./jbang oxy start --runtime docker");
         } else {
-            InspectContainerResponse container = found.get();
-            running = isRunning(container);
-            facts.put("state", container.getState().getStatus());
-            facts.put("image", container.getConfig().getImage());
-            publishedPort(container).ifPresent(port -> facts.put("port", port));
-            facts.put("volume", mountedVolume(container).orElse(options.volume));
-            if (running && container.getState().getStartedAt() != null) {
-                facts.put("uptimeSeconds", Duration.between(Instant.parse(container.getState().getStartedAt()), Instant.now()).toSeconds());
+            Seen container = found.get();
+            running = container.running();
+            facts.put("state", container.state());
+            facts.put("image", container.image());
+            container.port().ifPresent(port -> facts.put("port", port));
+            facts.put("volume", container.volume().orElse(options.volume));
+            if (running && container.startedAt() != null) {
+                facts.put("uptimeSeconds", Duration.between(Instant.parse(container.startedAt()), Instant.now()).toSeconds());
             }
             if (!running) {
-                troubles.add("Container " + options.container + " is " + container.getState().getStatus()
-                    + " (exit code " + container.getState().getExitCodeLong() + ").");
+                troubles.add("Container " + options.container + " is " + container.state()
+                    + " (exit code " + container.exitCode() + ").");
                 troubles.add("Start it: ./jbang oxy start   (logs: docker logs " + Cli.shellQuote(options.container) + ")");
             }
         }
@@ -364,10 +364,40 @@ public final class DockerRuntime implements DatabaseRuntime {
         commands.put("logs", "docker logs -f " + options.container);
         commands.put("psql", "docker exec -it " + Cli.shellQuote(options.container) + " psql -U " + Cli.shellQuote(options.user) + " -d " + Cli.shellQuote(options.database));
         commands.put("stop", "./jbang oxy stop");
-        String volume = found.flatMap(DockerRuntime::mountedVolume).orElse(options.volume);
+        String volume = found.flatMap(Seen::volume).orElse(options.volume);
         commands.put("remove", "docker rm -f -v " + Cli.shellQuote(options.container) + "   (data stays in volume " + volume
             + "; 'docker volume rm " + Cli.shellQuote(volume) + "' deletes it)");
         return new Report(running, facts, troubles, commands);
+    }
+
+    /** What status shows of the container and url() reaches it by: the same from docker-java's model and from the raw inspect JSON. */
+    record Seen(String state, boolean running, String image, Optional<Integer> port, Optional<String> volume, String startedAt, Long exitCode) {
+        static Seen of(InspectContainerResponse container) {
+            return new Seen(container.getState().getStatus(), isRunning(container), container.getConfig().getImage(), publishedPort(container),
+                mountedVolume(container), container.getState().getStartedAt(), container.getState().getExitCodeLong());
+        }
+
+        static Seen of(com.fasterxml.jackson.databind.JsonNode container) {
+            com.fasterxml.jackson.databind.JsonNode state = container.path("State");
+            Optional<Integer> port = java.util.stream.StreamSupport.stream(container.path("HostConfig").path("PortBindings").path(POSTGRES_PORT.toString()).spliterator(), false)
+                .map(binding -> text(binding.path("HostPort"))).filter(spec -> spec != null && spec.matches("\\d+")).map(Integer::parseInt).findFirst();
+            Optional<String> volume = java.util.stream.StreamSupport.stream(container.path("Mounts").spliterator(), false)
+                .map(mount -> text(mount.path("Name"))).filter(name -> name != null).findFirst();
+            Long exitCode = state.path("ExitCode").isNumber() ? state.path("ExitCode").asLong() : null;
+            return new Seen(text(state.path("Status")), state.path("Running").asBoolean(false), text(container.path("Config").path("Image")),
+                port, volume, text(state.path("StartedAt")), exitCode);
+        }
+
+        private static String text(com.fasterxml.jackson.databind.JsonNode node) { return node.isTextual() ? node.asText() : null; }
+    }
+
+    /** The container read with one plain request where the engine is on a Unix socket (docker-java's client is ~0.4 s of set-up). */
+    private Optional<Seen> seen() {
+        try {
+            return engine.inspectContainerOverUnixSocket(options.container).map(Seen::of);
+        } catch (java.io.IOException notPlain) {
+            return container().map(Seen::of);
+        }
     }
 
     static Optional<String> mountedVolume(InspectContainerResponse container) {
