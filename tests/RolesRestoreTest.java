@@ -84,6 +84,7 @@ class RolesRestoreTest {
         OxyCli.Result without = OxyCli.run(env(fresh), "restore", "latest", "--yes");
         assertEquals(ExitCode.REFUSED, without.exitCode(), without.toString()); // the schema goes first: the server refuses it, as before
         assertTrue(without.stderr().contains("role \"app\" does not exist"), without.toString());
+        assertTrue(without.stderr().contains("Create the role on this server first (restore --create-roles"), "the way out, not 'use another image': " + without);
         assertTrue(without.all().contains("this server lacks the roles app, reader, readers") && without.all().contains("--create-roles"), without.toString());
         assertFalse(databases().contains("restored"), "the failed restore left no database");
         assertEquals(List.of(), targetRoles(), "and no role");

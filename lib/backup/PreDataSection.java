@@ -164,7 +164,9 @@ public final class PreDataSection {
         String serverSaid = e.getMessage().lines().findFirst().orElse("").replaceFirst("^ERROR:\\s*", "");
         return new OxyError(ExitCode.REFUSED, "PostgreSQL " + version + " rejects the schema of " + source + ": " + serverSaid
             + " (in: " + headOf(sql) + ")",
-            whatStaysAsItWas + " Use a target that accepts it (an image with what it needs, of a release at least as new as the source's), or change that object in the source.",
+            whatStaysAsItWas + ("42704".equals(e.getSQLState()) && serverSaid.startsWith("role ")
+                ? " Create the role on this server first (restore --create-roles creates those the backup records; --no-owner restores without owners and privileges)."
+                : " Use a target that accepts it (an image with what it needs, of a release at least as new as the source's), or change that object in the source."),
             List.of(), e);
     }
 
